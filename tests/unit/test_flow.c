@@ -1,0 +1,241 @@
+/* test_flow.c - flow table: symmetric hashing, roles, expiry, cap, reuse. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flow.h"
+
+struct ended {
+	int n;
+	uint64_t ids[64];
+	enum flow_end why[64];
+};
+
+static void on_end(void *arg, struct flow *f, enum flow_end why)
+{
+	struct ended *e = arg;
+	if (e->n < 64) {
+		e->ids[e->n] = f->id;
+		e->why[e->n] = why;
+	}
+	e->n++;
+}
+
+static void set_addr(struct ts_addr *a, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	if (strchr(s, ':')) {
+		inet_pton(AF_INET6, s, a->a);
+	} else {
+		a->a[10] = a->a[11] = 0xff;
+		inet_pton(AF_INET, s, a->a + 12);
+		a->v4 = 1;
+	}
+}
+
+static struct ts_packet pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+			    uint8_t flags, uint64_t ts)
+{
+	struct ts_packet p;
+	memset(&p, 0, sizeof(p));
+	set_addr(&p.src, src);
+	set_addr(&p.dst, dst);
+	p.sport = sport;
+	p.dport = dport;
+	p.proto = 6;
+	p.tcp_flags = flags;
+	p.ts_us = ts;
+	return p;
+}
+
+static void test_symmetric_hash_meets(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *ft = flow_table_new(100, 12345, 60000000, 1000000, on_end, &e);
+	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
+	struct ts_packet b = pkt("198.19.1.1", 443, "198.18.1.10", 40000, TH_SYN | TH_ACK, 2);
+	assert_int_equal(flow_hash(ft, &a), flow_hash(ft, &b));
+	int d1, d2;
+	bool c1, c2;
+	struct flow *f1 = flow_lookup(ft, &a, &d1, &c1);
+	struct flow *f2 = flow_lookup(ft, &b, &d2, &c2);
+	assert_non_null(f1);
+	assert_ptr_equal(f1, f2);
+	assert_true(c1);
+	assert_false(c2);
+	assert_int_equal(d1, DIR_C2S);
+	assert_int_equal(d2, DIR_S2C);
+	/* IPv6 too */
+	struct ts_packet c = pkt("2001:db8::1", 5555, "2001:db8::2", 443, TH_SYN, 3);
+	struct ts_packet d = pkt("2001:db8::2", 443, "2001:db8::1", 5555, TH_ACK, 4);
+	assert_int_equal(flow_hash(ft, &c), flow_hash(ft, &d));
+	/* different ports hash differently (overwhelmingly likely) */
+	struct ts_packet x = pkt("198.18.1.10", 40001, "198.19.1.1", 443, TH_SYN, 1);
+	assert_int_not_equal(flow_hash(ft, &a), flow_hash(ft, &x));
+	flow_table_flush(ft, FLOW_END_EOF);
+	assert_int_equal(e.n, 1);
+	flow_table_free(ft);
+}
+
+static void test_seed_changes_hash(void **state)
+{
+	struct flow_table *t1 = flow_table_new(10, 1, 1, 1, NULL, NULL);
+	struct flow_table *t2 = flow_table_new(10, 2, 1, 1, NULL, NULL);
+	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
+	assert_int_not_equal(flow_hash(t1, &a), flow_hash(t2, &a));
+	flow_table_free(t1);
+	flow_table_free(t2);
+}
+
+static void test_roles(void **state)
+{
+	struct flow_table *ft = flow_table_new(100, 7, 60000000, 1000000, NULL, NULL);
+	int d;
+	bool c;
+	/* first packet seen is the SYN-ACK: its receiver is the client */
+	struct ts_packet sa = pkt("198.19.1.1", 443, "198.18.1.10", 41000, TH_SYN | TH_ACK, 1);
+	struct flow *f = flow_lookup(ft, &sa, &d, &c);
+	assert_int_equal(d, DIR_S2C);
+	assert_int_equal(f->cport, 41000);
+	assert_int_equal(f->role_src, ROLE_SYNACK);
+	/* mid-stream data: the well-known port is the server */
+	struct ts_packet m = pkt("198.19.1.2", 443, "198.18.1.10", 41001, TH_ACK, 2);
+	f = flow_lookup(ft, &m, &d, &c);
+	assert_int_equal(d, DIR_S2C);
+	assert_int_equal(f->sport, 443);
+	assert_int_equal(f->role_src, ROLE_PORT);
+	/* two ephemeral ports: the lower one is the server */
+	struct ts_packet h = pkt("198.18.1.10", 50000, "198.19.1.3", 8444, TH_ACK, 3);
+	f = flow_lookup(ft, &h, &d, &c);
+	assert_int_equal(f->sport, 8444);
+	assert_int_equal(d, DIR_C2S);
+	/* a SYN from the high port side decides regardless of ports */
+	struct ts_packet s = pkt("198.19.1.4", 443, "198.18.1.10", 40000, TH_SYN, 4);
+	f = flow_lookup(ft, &s, &d, &c);
+	assert_int_equal(d, DIR_C2S);
+	assert_int_equal(f->cport, 443);
+	flow_table_flush(ft, FLOW_END_EOF);
+	flow_table_free(ft);
+}
+
+static void test_idle_expiry_on_packet_time(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *ft = flow_table_new(100, 7, 10000000, 1000000, on_end, &e);
+	int d;
+	bool c;
+	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1000000);
+	struct flow *f = flow_lookup(ft, &a, &d, &c);
+	flow_touch(ft, f, a.ts_us);
+	uint64_t fid = f->id;
+	struct ts_packet b = pkt("198.18.1.11", 40000, "198.19.1.1", 443, TH_SYN, 5000000);
+	struct flow *g = flow_lookup(ft, &b, &d, &c);
+	flow_touch(ft, g, b.ts_us);
+	flow_table_expire(ft, 10999999);
+	assert_int_equal(e.n, 0);
+	flow_table_expire(ft, 11000000);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.why[0], FLOW_END_IDLE);
+	assert_int_equal(e.ids[0], fid);
+	/* closing flows end after the linger, not the idle timeout */
+	flow_mark_closing(ft, g);
+	flow_table_expire(ft, 5999999);
+	assert_int_equal(e.n, 1);
+	flow_table_expire(ft, 6000000);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.why[1], FLOW_END_CLOSED);
+	assert_int_equal(flow_table_stats(ft)->active, 0);
+	flow_table_free(ft);
+}
+
+static void test_cap_evicts_longest_idle(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *ft = flow_table_new(3, 7, 1000000000, 1000000, on_end, &e);
+	int d;
+	bool c;
+	struct flow *fl[3];
+	for (int i = 0; i < 3; i++) {
+		struct ts_packet p = pkt("198.18.1.10", (uint16_t)(40000 + i), "198.19.1.1", 443,
+					 TH_SYN, (uint64_t)(i + 1) * 1000);
+		fl[i] = flow_lookup(ft, &p, &d, &c);
+		flow_touch(ft, fl[i], p.ts_us);
+	}
+	/* flow 0 becomes active again: flow 1 is now the longest idle */
+	struct ts_packet again = pkt("198.19.1.1", 443, "198.18.1.10", 40000, TH_ACK, 5000);
+	assert_ptr_equal(flow_lookup(ft, &again, &d, &c), fl[0]);
+	flow_touch(ft, fl[0], again.ts_us);
+	uint64_t id1 = fl[1]->id;
+	struct ts_packet n = pkt("198.18.1.10", 40009, "198.19.1.1", 443, TH_SYN, 6000);
+	assert_non_null(flow_lookup(ft, &n, &d, &c));
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.why[0], FLOW_END_EVICTED);
+	assert_int_equal(e.ids[0], id1);
+	assert_int_equal(flow_table_stats(ft)->evicted, 1);
+	assert_int_equal(flow_table_stats(ft)->active, 3);
+	flow_table_flush(ft, FLOW_END_EOF);
+	assert_int_equal(e.n, 4);
+	flow_table_free(ft);
+}
+
+static void test_syn_on_closed_tuple_is_new_flow(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *ft = flow_table_new(10, 7, 60000000, 5000000, on_end, &e);
+	int d;
+	bool c;
+	struct ts_packet s = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
+	struct flow *f = flow_lookup(ft, &s, &d, &c);
+	uint64_t first = f->id;
+	/* a retransmitted SYN on an open flow stays in it */
+	assert_ptr_equal(flow_lookup(ft, &s, &d, &c), f);
+	assert_false(c);
+	flow_mark_closing(ft, f);
+	struct flow *g = flow_lookup(ft, &s, &d, &c);
+	assert_true(c);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.why[0], FLOW_END_REUSED);
+	assert_int_equal(e.ids[0], first);
+	assert_int_not_equal(g->id, first);
+	flow_table_flush(ft, FLOW_END_EOF);
+	flow_table_free(ft);
+}
+
+static void test_many_flows_all_finalised(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *ft = flow_table_new(100000, 99, 60000000, 1000000, on_end, &e);
+	int d;
+	bool c;
+	for (int i = 0; i < 20000; i++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "198.18.%d.%d", (i >> 8) & 255, i & 255);
+		struct ts_packet p = pkt(ip, (uint16_t)(1024 + i % 60000), "198.19.1.1", 443, TH_SYN, (uint64_t)i);
+		assert_non_null(flow_lookup(ft, &p, &d, &c));
+		assert_true(c);
+	}
+	assert_int_equal(flow_table_stats(ft)->active, 20000);
+	flow_table_flush(ft, FLOW_END_EOF);
+	assert_int_equal(e.n, 20000);
+	assert_int_equal(flow_table_stats(ft)->active, 0);
+	flow_table_free(ft);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_symmetric_hash_meets),
+		cmocka_unit_test(test_seed_changes_hash),
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_idle_expiry_on_packet_time),
+		cmocka_unit_test(test_cap_evicts_longest_idle),
+		cmocka_unit_test(test_syn_on_closed_tuple_is_new_flow),
+		cmocka_unit_test(test_many_flows_all_finalised),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
