@@ -1,0 +1,683 @@
+/* verdict.c - decide a finished flow's interference verdict from its TCP
+ * observations and TLS facts; signature, history, evidence; residual
+ * blocking table.  The rules and evidence fields are documented in
+ * verdict.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seq.h"
+#include "tls.h"
+#include "verdict.h"
+
+/* ---- names -------------------------------------------------------------- */
+
+static const char *const verdict_names[V__COUNT] = {
+	[V_OK] = "ok",
+	[V_TLS_STALL] = "tls_stall",
+	[V_TLS_RESET] = "tls_reset",
+	[V_SYN_TIMEOUT] = "syn_timeout",
+	[V_SYN_RESET] = "syn_reset",
+	[V_TLS_ALERT] = "tls_alert",
+	[V_TLS_MITM] = "tls_mitm",
+	[V_TLS_UNTRUSTED_CERT] = "tls_untrusted_cert",
+	[V_CLIENT_ABORT] = "client_abort",
+	[V_INCOMPLETE] = "incomplete",
+	[V_NOT_TLS] = "not_tls",
+};
+
+const char *verdict_name(enum verdict v)
+{
+	if ((unsigned)v >= V__COUNT)
+		return "unknown";
+	return verdict_names[v];
+}
+
+int verdict_from_name(const char *s, enum verdict *out)
+{
+	if (!s)
+		return -1;
+	for (int v = 0; v < V__COUNT; v++) {
+		if (strcmp(s, verdict_names[v]) == 0) {
+			*out = (enum verdict)v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool verdict_is_interference(enum verdict v)
+{
+	return v == V_TLS_STALL || v == V_TLS_RESET || v == V_SYN_TIMEOUT ||
+	       v == V_SYN_RESET || v == V_TLS_MITM;
+}
+
+bool verdict_is_failure(enum verdict v)
+{
+	return (unsigned)v < V__COUNT && v != V_OK && v != V_INCOMPLETE &&
+	       v != V_NOT_TLS && v != V_CLIENT_ABORT;
+}
+
+static const char *const vantage_names[] = { "unknown", "client", "server" };
+
+const char *verdict_vantage_name(enum vantage v)
+{
+	return (unsigned)v <= VANTAGE_SERVER ? vantage_names[v] : "unknown";
+}
+
+int verdict_vantage_from_name(const char *s, enum vantage *out)
+{
+	if (!s)
+		return -1;
+	for (int v = 0; v <= VANTAGE_SERVER; v++) {
+		if (strcmp(s, vantage_names[v]) == 0) {
+			*out = (enum vantage)v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *verdict_drop_direction_name(enum drop_direction d)
+{
+	switch (d) {
+	case DROP_SERVER_TO_CLIENT: return "server_to_client";
+	case DROP_CLIENT_TO_SERVER: return "client_to_server";
+	default: return "unknown";
+	}
+}
+
+const char *verdict_injected_reason_name(unsigned bit)
+{
+	switch (bit) {
+	case INJ_TTL: return "ttl";
+	case INJ_IPID: return "ipid";
+	case INJ_TIMING: return "timing";
+	case INJ_DATA_AFTER_RESET: return "data_after_reset";
+	case INJ_SEQ_CHANGE: return "seq_change";
+	case INJ_ACK_CHANGE: return "ack_change";
+	default: return NULL;
+	}
+}
+
+void verdict_cfg_default(struct verdict_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->stall_us = 3ULL * 1000000;
+	cfg->residual_us = 180ULL * 1000000;
+	cfg->vantage = VANTAGE_UNKNOWN;
+}
+
+void verdict_set_cert(struct verdict_result *r, enum verdict v, enum verdict_cert_fail cf)
+{
+	r->verdict = v;
+	r->cert_fail = cf;
+}
+
+const char *verdict_ooni_failure(const struct verdict_result *r)
+{
+	switch (r->verdict) {
+	case V_TLS_STALL:
+	case V_SYN_TIMEOUT:
+		return "generic_timeout_error";
+	case V_TLS_RESET:
+		return r->server_fin ? "eof_error" : "connection_reset";
+	case V_SYN_RESET:
+		return "connection_refused";
+	case V_TLS_ALERT:
+		return "ssl_failed_handshake";
+	case V_TLS_MITM:
+	case V_TLS_UNTRUSTED_CERT:
+		switch (r->cert_fail) {
+		case VCERT_INVALID_HOSTNAME: return "ssl_invalid_hostname";
+		case VCERT_INVALID_CERTIFICATE: return "ssl_invalid_certificate";
+		case VCERT_UNKNOWN_AUTHORITY: return "ssl_unknown_authority";
+		default:
+			return r->verdict == V_TLS_MITM ? "ssl_unknown_authority"
+							: "ssl_invalid_certificate";
+		}
+	default:
+		return NULL;
+	}
+}
+
+/* ---- facts derived once per decision ------------------------------------ */
+
+struct vctx {
+	const struct verdict_cfg *cfg;
+	const struct verdict_input *in;
+	const struct tcp_obs *o;
+	struct verdict_result *r;
+	uint64_t end_us;       /* client close, else now_us */
+	bool ch_started;       /* complete CH, or client stream began like TLS */
+	bool ch;               /* complete CH */
+	uint64_t ch_us;        /* CH time (or first client payload) */
+};
+
+static bool has(const struct vctx *c, uint32_t flag)
+{
+	return tcpobs_has(c->o, flag);
+}
+
+static uint64_t at(const struct vctx *c, uint32_t off)
+{
+	return tcpobs_abs(c->o, off);
+}
+
+static uint64_t since(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
+static bool server_fatal_alert(const struct vctx *c)
+{
+	const struct tls_info *t = c->in->tls;
+	return t && t->alert_seen[1] && t->alert_level[1] == 2;
+}
+
+static const char *end_name(const struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	const char *best = NULL;
+	uint32_t best_t = UINT32_MAX;
+	if (has(c, OBS_CLI_FIN | OBS_CLI_RST)) {
+		best = has(c, OBS_CLI_FIN) ? "client_fin" : "client_rst";
+		best_t = o->t_cli_close;
+	}
+	if (has(c, OBS_SRV_RST) && (!best || o->t_rst < best_t)) {
+		best = "server_rst";
+		best_t = o->t_rst;
+	}
+	if (has(c, OBS_SRV_FIN) && (!best || o->t_srv_fin < best_t))
+		best = "server_fin";
+	if (best)
+		return best;
+	switch (c->in->why) {
+	case FLOW_END_IDLE: return "idle_timeout";
+	case FLOW_END_EVICTED: return "evicted";
+	case FLOW_END_EOF: return "end_of_input";
+	case FLOW_END_SHUTDOWN: return "shutdown";
+	case FLOW_END_REUSED: return "reused";
+	default: return "closed";
+	}
+}
+
+/* ---- signature ---------------------------------------------------------- */
+
+static const char *sig_rst_name(const struct tcp_obs *o, int stage)
+{
+	static const char *const tab[5][7] = {
+		/* RST, RST+ACK, both, RST=RST, RST≠RST, RST+ACK=, RST+ACK≠ */
+		[SIG_SYN] = { "SYN→RST", "SYN→RST+ACK", "SYN→RST+ACK", "SYN→RST",
+			      "SYN→RST", "SYN→RST+ACK", "SYN→RST+ACK" },
+		[SIG_ACK] = { "SYN;ACK→RST", "SYN;ACK→RST+ACK", "SYN;ACK→RST+ACK",
+			      "SYN;ACK→RST", "SYN;ACK→RST", "SYN;ACK→RST+ACK",
+			      "SYN;ACK→RST+ACK" },
+		[SIG_PSH] = { "PSH→RST", "PSH→RST+ACK", "PSH→RST;RST+ACK", "PSH→RST=RST",
+			      "PSH→RST≠RST", "PSH→RST+ACK=RST+ACK", "PSH→RST+ACK≠RST+ACK" },
+		[SIG_DATA] = { "PSH;Data→RST", "PSH;Data→RST+ACK", "PSH;Data→RST;RST+ACK",
+			       "PSH;Data→RST", "PSH;Data→RST≠RST", "PSH;Data→RST+ACK",
+			       "PSH;Data→RST+ACK" },
+	};
+	int col;
+	bool plain = o->sig_rst[0] > 0, acked = o->sig_rst[1] > 0;
+	if (stage < SIG_SYN || stage > SIG_DATA)
+		return "none";
+	if (plain && acked)
+		col = 2;
+	else if (plain)
+		col = o->sig_rst[0] == 1 ? 0 : (o->sig_rst_change & 1) ? 4 : 3;
+	else
+		col = o->sig_rst[1] == 1 ? 1 : (o->sig_rst_change & 2) ? 6 : 5;
+	return tab[stage][col];
+}
+
+static const char *signature(const struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	static const char *const quiet[] = {
+		[SIG_SYN] = "SYN→∅", [SIG_ACK] = "SYN;ACK→∅",
+		[SIG_PSH] = "PSH→∅", [SIG_DATA] = "PSH;Data→∅",
+	};
+	if (c->in->proto != 6 || has(c, OBS_SIG_NOSYN) || o->sig_cli_pkts == 0)
+		return "none";
+	if (o->sig_rst[0] || o->sig_rst[1]) {
+		if (has(c, OBS_SIG_SRV_DATA))
+			return "none";  /* the server had answered: an exchange */
+		return sig_rst_name(o, o->sig_stage_at_rst);
+	}
+	if (has(c, OBS_SIG_OVER) || has(c, OBS_SRV_DATA))
+		return "none";
+	if (o->sig_stage < SIG_SYN || o->sig_stage > SIG_DATA)
+		return "none";
+	if (has(c, OBS_CLI_FIN) ||
+	    since(at(c, o->t_stage), c->end_us) >= c->cfg->stall_us)
+		return quiet[o->sig_stage];
+	return "none";
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+static void history(const struct vctx *c)
+{
+	struct verdict_result *r = c->r;
+	size_t n = strnlen(c->o->hist, sizeof(c->o->hist) - 1);
+	memcpy(r->history, c->o->hist, n);
+	if (c->in->gap[0] && n + 1 < sizeof(r->history))
+		r->history[n++] = 'G';
+	if (c->in->gap[1] && n + 1 < sizeof(r->history))
+		r->history[n++] = 'g';
+	r->history[n] = '\0';
+}
+
+/* ---- evidence ----------------------------------------------------------- */
+
+static void common_evidence(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	struct verdict_result *r = c->r;
+	uint32_t rtt;
+	uint32_t ch_end;
+
+	if (tcpobs_rtt_us(o, &rtt)) {
+		r->rtt_us = rtt;
+		r->ev |= EV_RTT;
+	}
+	if (has(c, OBS_SYN)) {
+		r->syn_retransmits = o->syn_count ? (uint16_t)(o->syn_count - 1) : 0;
+		r->ev |= EV_SYN;
+	}
+	if (c->ch_started) {
+		uint64_t until = has(c, OBS_SRV_TLS) ? at(c, o->t_srv_tls) : c->end_us;
+		r->ev |= EV_CH;
+		r->ch_complete = c->ch;
+		r->ch_retransmits = o->ch_retransmits;
+		r->server_acked_ch = has(c, OBS_ACKED_CH) ||
+				     (tcpobs_ch_end(o, &ch_end) && has(c, OBS_SRV_ACKV) &&
+				      seq_geq(o->srv_max_ack, ch_end));
+		r->silence_us = since(c->ch_us, until);
+	}
+}
+
+static void rst_injection(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	struct verdict_result *r = c->r;
+	unsigned why = 0;
+
+	if (r->ev & EV_REF_TTL && r->ttl_diff != 0)
+		why |= INJ_TTL;
+	/* A server's IP ID moves by its packet rate; a jump of more than 1000
+	 * between its last packet and the RST means another sender. */
+	if (r->ev & EV_IPID && o->rst_ipid && o->srv_last_ipid &&
+	    (r->ipid_diff > 1000 || r->ipid_diff < -1000))
+		why |= INJ_IPID;
+	/* The real server's RST cannot arrive sooner than one round trip after
+	 * the ClientHello left; at the server's side this says nothing. */
+	if ((r->ev & EV_RTT) && r->rtt_us >= 1000 && c->cfg->vantage != VANTAGE_SERVER &&
+	    r->rst_delay_us * 4 < (uint64_t)r->rtt_us * 3)
+		why |= INJ_TIMING;
+	if (r->data_after_reset)
+		why |= INJ_DATA_AFTER_RESET;
+	if (r->rst_seq_change)
+		why |= INJ_SEQ_CHANGE;
+	if (r->rst_ack_change)
+		why |= INJ_ACK_CHANGE;
+	r->injected_reasons = why;
+	r->injected = why != 0;
+	r->ev |= EV_RST_INJ;
+}
+
+static void rst_evidence(struct vctx *c, uint64_t from_us)
+{
+	const struct tcp_obs *o = c->o;
+	struct verdict_result *r = c->r;
+
+	r->ev |= EV_RST;
+	r->rst_count = o->rst_count;
+	r->rst_ack = has(c, OBS_RST_ACK);
+	r->rst_ttl = o->rst_ttl;
+	r->rst_delay_us = since(from_us, at(c, o->t_rst));
+	r->rst_seq_change = has(c, OBS_RST_SEQ_CHANGE);
+	r->rst_ack_change = has(c, OBS_RST_ACK_CHANGE);
+	r->data_after_reset = has(c, OBS_DATA_AFTER_RST);
+	r->packets_after_reset = o->pkts_after_rst;
+	if (has(c, OBS_SRV_REF)) {
+		r->synack_ttl = o->srv_ref_ttl;
+		r->ttl_diff = (int16_t)((int)o->rst_ttl - (int)o->srv_ref_ttl);
+		r->ev |= EV_REF_TTL;
+	}
+	if (has(c, OBS_SRV_IPID) && o->ip_version == 4) {
+		r->ipid_diff = (int16_t)(uint16_t)(o->rst_ipid - o->srv_last_ipid);
+		r->ev |= EV_IPID;
+	}
+	r->blocked_at_us = at(c, o->t_rst);
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+static enum verdict set_reason(struct vctx *c, enum verdict v, const char *reason)
+{
+	c->r->reason = reason;
+	return v;
+}
+
+/* The observer stopped (or the flow went idle) `elapsed` after the anchor:
+ * a timeout verdict needs T of packet time, otherwise it is incomplete. */
+static bool timed_out(const struct vctx *c, uint64_t anchor_us)
+{
+	return since(anchor_us, c->end_us) >= c->cfg->stall_us;
+}
+
+static enum verdict decide_syn(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	uint64_t syn_us = at(c, o->t_syn);
+
+	if (has(c, OBS_SRV_RST)) {
+		rst_evidence(c, syn_us);
+		return V_SYN_RESET;
+	}
+	if (has(c, OBS_HS_ACK | OBS_CLI_DATA) && !has(c, OBS_SRV_ANY)) {
+		c->r->one_direction = true;
+		return set_reason(c, V_INCOMPLETE, "one_direction");
+	}
+	if (has(c, OBS_CLI_FIN | OBS_CLI_RST) && o->syn_count <= 1 &&
+	    since(syn_us, at(c, o->t_cli_close)) < c->cfg->stall_us)
+		return set_reason(c, V_CLIENT_ABORT, "syn_abandoned");
+	if (timed_out(c, syn_us) || has(c, OBS_CLI_FIN | OBS_CLI_RST)) {
+		c->r->blocked_at_us = syn_us;
+		return V_SYN_TIMEOUT;
+	}
+	return set_reason(c, V_INCOMPLETE, "capture_ended");
+}
+
+/* No ClientHello-looking bytes from the client. */
+static enum verdict decide_no_ch(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+
+	if (has(c, OBS_CLI_DATA))
+		return set_reason(c, c->in->tls_candidate ? V_INCOMPLETE : V_NOT_TLS,
+				  c->in->tls_candidate ? "partial_client_hello"
+						       : "no_client_hello");
+	if (has(c, OBS_SYN) && !has(c, OBS_SYNACK))
+		return decide_syn(c);
+	/* Handshake (or mid-stream) without client payload. */
+	if (has(c, OBS_SYNACK) && !has(c, OBS_CLI_FIN | OBS_CLI_RST | OBS_SRV_RST) &&
+	    c->in->why != FLOW_END_IDLE && !timed_out(c, at(c, o->t_synack)))
+		return set_reason(c, V_INCOMPLETE, "capture_ended");
+	return set_reason(c, V_NOT_TLS, "no_client_data");
+}
+
+static enum drop_direction stall_direction(const struct vctx *c)
+{
+	if (c->r->server_acked_ch || has(c, OBS_SRV_DATA))
+		return DROP_SERVER_TO_CLIENT;
+	if (c->cfg->vantage == VANTAGE_SERVER || has(c, OBS_ACK_BELOW_CH))
+		return DROP_CLIENT_TO_SERVER;
+	return DROP_UNKNOWN;
+}
+
+static enum verdict stall(struct vctx *c)
+{
+	c->r->drop_direction = stall_direction(c);
+	c->r->ev |= EV_DROP;
+	c->r->blocked_at_us = c->ch_us;
+	return V_TLS_STALL;
+}
+
+/* A ClientHello went out; no server RST before the ServerHello, no alert,
+ * no ServerHello. */
+static enum verdict decide_after_ch(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	bool cli_closed = has(c, OBS_CLI_FIN | OBS_CLI_RST);
+
+	if (!c->ch)
+		return set_reason(c, V_INCOMPLETE,
+				  has(c, OBS_SYN) ? "partial_client_hello" : "midstream");
+	if (!has(c, OBS_SRV_ANY)) {
+		c->r->one_direction = true;
+		return set_reason(c, V_INCOMPLETE, "one_direction");
+	}
+	if (has(c, OBS_SRV_DATA) && !has(c, OBS_SRV_TLS))
+		return set_reason(c, V_NOT_TLS, "server_not_tls");
+	if (has(c, OBS_SRV_TLS))
+		return set_reason(c, V_INCOMPLETE, "server_hello_not_seen");
+	if (has(c, OBS_SRV_FIN) && (!cli_closed || o->t_srv_fin < o->t_cli_close)) {
+		c->r->server_fin = true;
+		c->r->blocked_at_us = at(c, o->t_srv_fin);
+		return set_reason(c, V_TLS_RESET, "server_fin");
+	}
+	if (cli_closed) {
+		if (o->ch_retransmits == 0 &&
+		    since(c->ch_us, at(c, o->t_cli_close)) < c->cfg->stall_us)
+			return set_reason(c, V_CLIENT_ABORT, "closed_before_answer");
+		return stall(c);
+	}
+	if (timed_out(c, c->ch_us))
+		return stall(c);
+	return set_reason(c, V_INCOMPLETE, "capture_ended");
+}
+
+static bool reset_before_hello(const struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	if (!c->ch_started || !has(c, OBS_RST_BEFORE_SH) || !has(c, OBS_RST_AFTER_CDATA))
+		return false;
+	if (has(c, OBS_SRV_ALERT) && o->t_alert <= o->t_rst)
+		return false;
+	return true;
+}
+
+static enum verdict decide_tcp(struct vctx *c)
+{
+	const struct verdict_input *in = c->in;
+	bool reset = reset_before_hello(c);
+
+	if (!reset && has(c, OBS_SH) && !server_fatal_alert(c))
+		return V_OK;
+	if (!reset && server_fatal_alert(c)) {
+		c->r->ev |= EV_ALERT;
+		c->r->alert_level = in->tls->alert_level[1];
+		c->r->alert_description = in->tls->alert_desc[1];
+		return V_TLS_ALERT;
+	}
+	if (in->kernel_loss)
+		return set_reason(c, V_INCOMPLETE, "kernel_loss");
+	if (in->gap[1])
+		return set_reason(c, V_INCOMPLETE, "server_gap");
+	if (in->gap[0] && !c->ch)
+		return set_reason(c, V_INCOMPLETE, "client_gap");
+	if (reset) {
+		rst_evidence(c, c->ch_us);
+		rst_injection(c);
+		return V_TLS_RESET;
+	}
+	if (!c->ch_started)
+		return decide_no_ch(c);
+	return decide_after_ch(c);
+}
+
+static void ctx_init(struct vctx *c, const struct verdict_cfg *cfg,
+		     const struct verdict_input *in, struct verdict_result *r)
+{
+	const struct tcp_obs *o = in->obs;
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->in = in;
+	c->o = o;
+	c->r = r;
+	/* The end time: the first close on the wire (client FIN/RST, server
+	 * RST), else the packet clock. */
+	c->end_us = in->now_us;
+	if (tcpobs_has(o, OBS_CLI_FIN | OBS_CLI_RST) &&
+	    tcpobs_abs(o, o->t_cli_close) < c->end_us)
+		c->end_us = tcpobs_abs(o, o->t_cli_close);
+	if (tcpobs_has(o, OBS_SRV_RST) && tcpobs_abs(o, o->t_rst) < c->end_us)
+		c->end_us = tcpobs_abs(o, o->t_rst);
+	c->ch = tcpobs_has(o, OBS_CH);
+	c->ch_started = c->ch || (in->tls_candidate && tcpobs_has(o, OBS_CLI_DATA));
+	if (c->ch)
+		c->ch_us = tcpobs_abs(o, o->t_ch);
+	else if (tcpobs_has(o, OBS_CLI_DATA))
+		c->ch_us = tcpobs_abs(o, o->t_cli_data);
+}
+
+void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *in,
+		    struct verdict_result *r)
+{
+	static const struct tcp_obs empty;
+	struct verdict_input copy;
+	struct vctx c;
+
+	memset(r, 0, sizeof(*r));
+	r->vantage = cfg->vantage;
+	if (!in->obs) {
+		copy = *in;
+		copy.obs = &empty;
+		in = &copy;
+	}
+	ctx_init(&c, cfg, in, r);
+	r->end = end_name(&c);
+	history(&c);
+	r->signature = signature(&c);
+	if (in->proto != 6) {
+		r->verdict = V_NOT_TLS;
+		r->reason = "not_tcp";
+		return;
+	}
+	common_evidence(&c);
+	r->verdict = decide_tcp(&c);
+}
+
+/* ---- residual blocking -------------------------------------------------- */
+
+/* Open addressing with a short probe window: a lookup or insert touches at
+ * most RESIDUAL_PROBES slots whatever the keys, so crafted collisions can
+ * only evict entries (counted), never make the work grow. */
+#define RESIDUAL_PROBES 8
+
+struct residual_entry {
+	struct ts_addr cli, srv;
+	uint16_t port;
+	uint8_t used;
+	uint64_t blocked_us;
+};
+
+struct residual_table {
+	struct residual_entry *slot;
+	uint32_t mask;
+	struct residual_stats st;
+};
+
+struct residual_table *residual_new(unsigned cap)
+{
+	struct residual_table *rt = calloc(1, sizeof(*rt));
+	uint32_t n = 16;
+	if (!rt)
+		return NULL;
+	while (n < cap && n < (1u << 30))
+		n <<= 1;
+	rt->slot = calloc(n, sizeof(*rt->slot));
+	if (!rt->slot) {
+		free(rt);
+		return NULL;
+	}
+	rt->mask = n - 1;
+	return rt;
+}
+
+void residual_free(struct residual_table *rt)
+{
+	if (!rt)
+		return;
+	free(rt->slot);
+	free(rt);
+}
+
+const struct residual_stats *residual_stats(const struct residual_table *rt)
+{
+	return &rt->st;
+}
+
+static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint32_t residual_hash(const struct flow *f)
+{
+	uint8_t port[2] = { (uint8_t)(f->sport >> 8), (uint8_t)f->sport };
+	uint32_t h = 2166136261u;
+	h = fnv1a(h, f->cli.a, sizeof(f->cli.a));
+	h = fnv1a(h, f->srv.a, sizeof(f->srv.a));
+	return fnv1a(h, port, sizeof(port));
+}
+
+static bool residual_match(const struct residual_entry *e, const struct flow *f)
+{
+	return e->used && e->port == f->sport &&
+	       memcmp(e->cli.a, f->cli.a, sizeof(e->cli.a)) == 0 &&
+	       memcmp(e->srv.a, f->srv.a, sizeof(e->srv.a)) == 0;
+}
+
+static struct residual_entry *residual_find(struct residual_table *rt, const struct flow *f)
+{
+	uint32_t h = residual_hash(f);
+	for (uint32_t i = 0; i < RESIDUAL_PROBES; i++) {
+		struct residual_entry *e = &rt->slot[(h + i) & rt->mask];
+		if (residual_match(e, f))
+			return e;
+	}
+	return NULL;
+}
+
+/* Slot for a new key: a free one in the window, else the oldest (evicted). */
+static struct residual_entry *residual_slot(struct residual_table *rt, const struct flow *f,
+					    uint64_t now_us, uint64_t keep_us)
+{
+	uint32_t h = residual_hash(f);
+	struct residual_entry *oldest = NULL;
+	for (uint32_t i = 0; i < RESIDUAL_PROBES; i++) {
+		struct residual_entry *e = &rt->slot[(h + i) & rt->mask];
+		if (!e->used)
+			return e;
+		if (!oldest || e->blocked_us < oldest->blocked_us)
+			oldest = e;
+	}
+	/* An entry older than the residual window is dead anyway. */
+	if (oldest->blocked_us + keep_us >= now_us)
+		rt->st.evicted++;
+	return oldest;
+}
+
+void residual_apply(struct residual_table *rt, const struct verdict_cfg *cfg,
+		    const struct flow *f, struct verdict_result *vr)
+{
+	if (!rt || !f || !vr)
+		return;
+	struct residual_entry *e = residual_find(rt, f);
+	if (e && verdict_is_failure(vr->verdict) && e->blocked_us <= f->first_us &&
+	    f->first_us - e->blocked_us <= cfg->residual_us) {
+		vr->residual = true;
+		rt->st.residual++;
+	}
+	if (!verdict_is_interference(vr->verdict))
+		return;
+	uint64_t when = vr->blocked_at_us ? vr->blocked_at_us : f->first_us;
+	if (!e)
+		e = residual_slot(rt, f, when, cfg->residual_us);
+	else if (e->blocked_us > when)
+		return; /* keep the later block */
+	e->cli = f->cli;
+	e->srv = f->srv;
+	e->port = f->sport;
+	e->used = 1;
+	e->blocked_us = when;
+	rt->st.recorded++;
+}

@@ -1,0 +1,329 @@
+/* verdict.h - the interference verdict of a finished flow, its evidence,
+ * the Cloudflare-style signature and the Zeek-style history.
+ *
+ * Everything runs on packet time: the packet timestamps kept in struct
+ * tcp_obs and now_us, the packet clock when the flow was finalised (for the
+ * end of input, the last packet time of the whole capture).  No wall clock.
+ *
+ * ==== Verdict rules (checked in this order; the first that applies wins) ====
+ *
+ *  T  = the stall timeout (--stall-timeout, default 3 s).
+ *  CH = ClientHello.  "Client close" = the client's first FIN or RST.
+ *  "End time" = the first client FIN/RST or server RST, else now_us.
+ *
+ *  not_tls     UDP and other non-TCP flows (QUIC included: nDPI's app_proto
+ *              still says QUIC; QUIC verdicts are future work).
+ *  ok          ServerHello seen, no server fatal alert, and no server RST
+ *              before it (see tls_reset).
+ *  tls_alert   the server sent a fatal TLS alert (in clear, i.e. before the
+ *              handshake completed).  A failure, but NOT counted as
+ *              interference by itself (servers send them for plain
+ *              configuration problems, e.g. no certificate for the SNI).
+ *  incomplete  the capture lost data that matters: kernel drops while the
+ *              flow was open, a gap in the server direction (the client
+ *              acknowledged server bytes the capture never saw: a
+ *              ServerHello may be among them), or a gap in the client
+ *              direction before the ClientHello completed.
+ *  tls_reset   a RST claiming to come from the server arrived after the
+ *              client's first TLS bytes and before any ServerHello (and
+ *              before any server alert).  A ServerHello arriving after
+ *              that RST does not make the flow ok: the client's stack had
+ *              already torn the connection down (data_after_reset=true).
+ *  not_tls     the client sent payload that does not begin like TLS; or a
+ *              handshake with no client data at all (a scan: SYN, SYN-ACK,
+ *              client RST), or a mid-stream flow without client data.
+ *              A handshake followed by less than T of silence when the
+ *              capture ended is incomplete instead.
+ *  syn_reset   the client's SYN was answered by a server RST (no SYN-ACK).
+ *  client_abort a SYN abandoned by a client FIN/RST within T without any
+ *              SYN retransmission (Happy Eyeballs, port probes).
+ *  syn_timeout SYN(s) never answered: T elapsed since the first SYN by the
+ *              end time, or the client closed after retransmitting the SYN.
+ *              (Less than T before the capture ended: incomplete.)
+ *  incomplete  the client's stream looks like TLS but no complete CH was
+ *              parsed (mid-stream capture start, or a CH cut by the
+ *              capture); a one-direction capture (CH seen, nothing at all
+ *              from the server: one_direction=true - a stall is only
+ *              claimed when the reverse direction is visible), and a client
+ *              ACK of a SYN-ACK that was never captured.
+ *  not_tls     the server answered the CH with payload that is not TLS.
+ *  incomplete  the server sent TLS records but no ServerHello was parsed.
+ *  tls_reset   the server closed with a FIN before sending any TLS byte
+ *              (reason "server_fin", ooni_failure "eof_error"): a server
+ *              ending the handshake without a word is a teardown too.
+ *  client_abort the client closed less than T after the CH without having
+ *              retransmitted it: no server could be expected to answer.
+ *              Never interference.
+ *  tls_stall   a complete CH and no server TLS byte followed, for T by the
+ *              end time, or until the client gave up (closed) after
+ *              retransmitting the CH.
+ *  incomplete  otherwise: the capture ended (or the flow was evicted or the
+ *              program stopped) less than T after the CH.
+ *
+ *  tls_mitm, tls_untrusted_cert are decided by certificate validation after
+ *  verdict_decide (which never returns them); verdict_set_cert() records
+ *  them with the OONI failure class.
+ *
+ *  How flows end (enum flow_end): an idle expiry means the client went
+ *  silent without closing (it gave up, or holds the socket open); by then
+ *  far more than T has passed, so timeout verdicts apply on the elapsed
+ *  packet time like any other ending.  Eviction under the memory cap, end
+ *  of input and shutdown are the observer stopping, not the client: they
+ *  yield a timeout verdict only when T had already elapsed, otherwise
+ *  incomplete.  A 5-tuple reused by a new SYN is treated the same way.
+ *
+ * ==== Evidence fields (object "evidence" of each event) ====
+ *
+ *  end              how the flow ended: client_fin, client_rst, server_rst,
+ *                   server_fin (the first of these on the wire), else
+ *                   idle_timeout, evicted, end_of_input, shutdown, reused,
+ *                   closed.
+ *  reason           short token saying why incomplete / not_tls /
+ *                   client_abort (and server_fin for that tls_reset):
+ *                   not_tcp, no_client_data, no_client_hello, midstream,
+ *                   partial_client_hello, one_direction, kernel_loss,
+ *                   server_gap, client_gap, capture_ended, server_not_tls,
+ *                   server_hello_not_seen, syn_abandoned,
+ *                   closed_before_answer, server_fin; null otherwise.
+ *  residual         a flow of the same client, server address and port was
+ *                   blocked (interference verdict) at most --residual
+ *                   (180 s) before this failed flow started: residual
+ *                   blocking (the censor keeps blocking after a trigger).
+ *  one_direction    only the client's direction was captured.
+ *  vantage          client, server or unknown (--vantage).
+ *  rtt_ms           handshake round trip (client SYN to its ACK of the
+ *                   SYN-ACK), null when not measurable.
+ *  syn_retransmits  client SYNs beyond the first.
+ *  ch_complete      a complete ClientHello was parsed.
+ *  ch_retransmits   client segments re-sending ClientHello bytes.
+ *  server_acked_ch  a server ACK covered the whole ClientHello.
+ *  silence_ms       from the ClientHello to the first server TLS byte, or to
+ *                   the end time (first close or RST, else the packet clock
+ *                   at finalisation) when none came.
+ *  drop_direction   (tls_stall) where the blocking dropped packets:
+ *                   server_to_client when the server ACKed the ClientHello
+ *                   (it got it, its answer was lost); client_to_server when
+ *                   --vantage=server, or when the server's own later packets
+ *                   acknowledge less than the ClientHello (alive, but never
+ *                   got it); unknown otherwise - on the client's side of the
+ *                   censor both drops look the same.
+ *  rst_count        RSTs from the server side.
+ *  rst_ack          the first was RST+ACK (false: a bare RST).
+ *  rst_ttl          TTL / hop limit of the first RST.
+ *  synack_ttl       TTL of the server's SYN-ACK (else of its first packet).
+ *  ttl_diff         rst_ttl - synack_ttl; non-zero means another box (the
+ *                   router, a censor) answered.
+ *  ipid_diff        IPv4 ID of the RST minus that of the server's last
+ *                   packet before it (16-bit, signed).
+ *  rst_delay_ms     from the ClientHello (or the first client payload) to the
+ *                   RST (for syn_reset: from the first SYN).
+ *  rst_seq_change   later RSTs carried a different seq (Weaver et al. NDSS'09
+ *                   RST_SEQ_CHANGE), rst_ack_change likewise for the ack.
+ *  data_after_reset the server sent payload after its RST (Zeek's
+ *                   data_after_reset, Suricata's suspected RST inject).
+ *  packets_after_reset server packets (any) after its RST.
+ *  injected         one or more injected_reasons hold.
+ *  injected_reasons ttl (ttl_diff != 0), ipid (|ipid_diff| > 1000, both
+ *                   non-zero), timing (rst_delay < 3/4 of rtt_ms, rtt >= 1 ms,
+ *                   vantage not server: the RST beat any answer of the real
+ *                   server), data_after_reset, seq_change, ack_change.
+ *                   A RST with equal TTL and nothing else odd is still
+ *                   tls_reset, with injected=false.
+ *  alert_level, alert_description  (tls_alert) of the server's alert.
+ *
+ * ==== Signature (Cloudflare, SIGCOMM'23 "Global, Passive Detection of
+ *      Connection Tampering", Table 1 - our reconstruction) ====
+ *
+ *  Computed over the first 10 client packets; the first must be a SYN.
+ *  Stages: SYN (only SYNs), ACK (handshake ACK, no data), PSH (the first
+ *  data segment and its retransmissions), PSH;Data (a second distinct data
+ *  segment).  "RST" is a RST without ACK, "RST+ACK" one with ACK; a RST
+ *  from either side counts, as seen on the wire (an injector spoofs
+ *  whichever side it wants).  The 19 signatures:
+ *    SYN→∅ SYN→RST SYN→RST+ACK
+ *    SYN;ACK→∅ SYN;ACK→RST SYN;ACK→RST+ACK
+ *    PSH→∅ PSH→RST PSH→RST+ACK PSH→RST;RST+ACK PSH→RST=RST PSH→RST≠RST
+ *    PSH→RST+ACK=RST+ACK PSH→RST+ACK≠RST+ACK
+ *    PSH;Data→∅ PSH;Data→RST PSH;Data→RST+ACK PSH;Data→RST;RST+ACK
+ *    PSH;Data→RST≠RST
+ *  =/≠: several RSTs of one kind with the same / changing seq; both kinds:
+ *  RST;RST+ACK.  In the PSH;Data stage several bare RSTs with the same seq
+ *  are written PSH;Data→RST (the table has no RST=RST there).  "→∅": the
+ *  client's packets stop there with no RST and no server payload, for at
+ *  least T before the end time; a client FIN after the server never
+ *  answered also counts (the client gave up).  Anything else - server
+ *  payload before the end, more than 10 client packets, a capture starting
+ *  mid-stream - is "none".
+ *
+ * ==== History (Zeek conn.log) ====
+ *
+ *  Upper case: client (originator), lower case: server.  S SYN, H SYN-ACK,
+ *  A pure ACK, D payload, F FIN, R RST, T retransmitted payload, G content
+ *  gap (added at the end, from reassembly).  Each letter once per
+ *  direction, in order of first occurrence.
+ */
+#ifndef TS_VERDICT_H
+#define TS_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "tcpobs.h"
+
+struct tls_info;
+struct json;
+
+enum verdict {
+	V_OK = 0,
+	V_TLS_STALL,
+	V_TLS_RESET,
+	V_SYN_TIMEOUT,
+	V_SYN_RESET,
+	V_TLS_ALERT,
+	V_TLS_MITM,
+	V_TLS_UNTRUSTED_CERT,
+	V_CLIENT_ABORT,
+	V_INCOMPLETE,
+	V_NOT_TLS,
+	V__COUNT
+};
+
+const char *verdict_name(enum verdict v);
+/* 0 and *out set, or -1 for an unknown name. */
+int verdict_from_name(const char *s, enum verdict *out);
+/* tls_stall, tls_reset, syn_timeout, syn_reset, tls_mitm.  tls_alert is a
+ * failure but not interference by itself. */
+bool verdict_is_interference(enum verdict v);
+/* Every verdict but ok, incomplete, not_tls and client_abort. */
+bool verdict_is_failure(enum verdict v);
+
+enum vantage { VANTAGE_UNKNOWN = 0, VANTAGE_CLIENT, VANTAGE_SERVER };
+const char *verdict_vantage_name(enum vantage v);
+int verdict_vantage_from_name(const char *s, enum vantage *out);
+
+struct verdict_cfg {
+	uint64_t stall_us;       /* default 3 s */
+	uint64_t residual_us;    /* default 180 s */
+	enum vantage vantage;
+};
+void verdict_cfg_default(struct verdict_cfg *cfg);
+
+struct verdict_input {
+	const struct tcp_obs *obs;
+	const struct tls_info *tls;  /* NULL when no TLS bytes were parsed */
+	bool gap[2];                 /* reassembly gap per direction */
+	bool tls_candidate;          /* client stream began like TLS */
+	bool app_is_tls;             /* nDPI says TLS */
+	enum flow_end why;
+	uint64_t now_us;             /* packet clock at finalisation */
+	bool kernel_loss;
+	uint8_t proto;               /* 6 TCP, 17 UDP */
+	uint64_t flow_start_us;
+};
+
+/* Certificate failure classes (set with verdict_set_cert). */
+enum verdict_cert_fail {
+	VCERT_NONE = 0,
+	VCERT_UNKNOWN_AUTHORITY,
+	VCERT_INVALID_HOSTNAME,
+	VCERT_INVALID_CERTIFICATE,
+};
+
+enum drop_direction { DROP_UNKNOWN = 0, DROP_SERVER_TO_CLIENT, DROP_CLIENT_TO_SERVER };
+
+/* Reasons a RST looks injected (bits of verdict_result.injected_reasons). */
+enum {
+	INJ_TTL = 0x01,
+	INJ_IPID = 0x02,
+	INJ_TIMING = 0x04,
+	INJ_DATA_AFTER_RESET = 0x08,
+	INJ_SEQ_CHANGE = 0x10,
+	INJ_ACK_CHANGE = 0x20,
+};
+#define INJ__COUNT 6
+/* Name of one INJ_* bit ("ttl", ...), NULL for others. */
+const char *verdict_injected_reason_name(unsigned bit);
+
+/* Which evidence groups apply (bits of verdict_result.ev). */
+enum {
+	EV_RTT = 0x01,      /* rtt_us valid */
+	EV_SYN = 0x02,      /* syn_retransmits */
+	EV_CH = 0x04,       /* ch_* fields, silence */
+	EV_DROP = 0x08,     /* drop_direction */
+	EV_RST = 0x10,      /* rst_* group */
+	EV_ALERT = 0x20,
+	EV_REF_TTL = 0x40,  /* synack_ttl / ttl_diff valid */
+	EV_IPID = 0x80,     /* ipid_diff valid */
+	EV_RST_INJ = 0x100, /* injected / injected_reasons valid */
+};
+
+struct verdict_result {
+	enum verdict verdict;
+	const char *signature;       /* static string, "none" when nothing */
+	char history[TCPOBS_HIST_MAX + 2];
+	const char *reason;          /* evidence "reason", NULL if none */
+	const char *end;             /* evidence "end" */
+	enum vantage vantage;
+	enum verdict_cert_fail cert_fail;
+	uint64_t blocked_at_us;      /* when the blocking happened (0: n/a) */
+	uint32_t ev;                 /* EV_* */
+
+	bool residual;
+	bool one_direction;
+	uint32_t rtt_us;
+	uint16_t syn_retransmits;
+	bool ch_complete;
+	uint16_t ch_retransmits;
+	bool server_acked_ch;
+	uint64_t silence_us;
+	enum drop_direction drop_direction;
+
+	uint16_t rst_count;
+	bool rst_ack;
+	uint8_t rst_ttl;
+	uint8_t synack_ttl;
+	int16_t ttl_diff;
+	int32_t ipid_diff;
+	uint64_t rst_delay_us;
+	bool rst_seq_change, rst_ack_change;
+	bool data_after_reset;
+	uint16_t packets_after_reset;
+	bool server_fin;             /* tls_reset by a server FIN */
+	bool injected;
+	unsigned injected_reasons;   /* INJ_* */
+
+	uint8_t alert_level, alert_description;
+};
+
+void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *in,
+		    struct verdict_result *r);
+
+/* Certificate validation's outcome: tls_mitm / tls_untrusted_cert with the
+ * failure class OONI would report. */
+void verdict_set_cert(struct verdict_result *r, enum verdict v, enum verdict_cert_fail cf);
+
+/* The failure string OONI would record for this outcome, or NULL. */
+const char *verdict_ooni_failure(const struct verdict_result *r);
+
+const char *verdict_drop_direction_name(enum drop_direction d);
+
+/* ---- residual blocking ------------------------------------------------- */
+
+struct residual_table;
+struct residual_stats {
+	uint64_t recorded;       /* blocked flows remembered */
+	uint64_t evicted;        /* remembered blocks dropped by the cap */
+	uint64_t residual;       /* flows marked residual */
+};
+
+struct residual_table *residual_new(unsigned cap);
+void residual_free(struct residual_table *rt);
+/* At flow end: mark vr->residual when this failed flow started within
+ * cfg->residual_us after a blocked flow of the same client, server and
+ * port; remember this flow if it was blocked. */
+void residual_apply(struct residual_table *rt, const struct verdict_cfg *cfg,
+		    const struct flow *f, struct verdict_result *vr);
+const struct residual_stats *residual_stats(const struct residual_table *rt);
+
+#endif
