@@ -633,6 +633,52 @@ static enum decode_result decode_ip(enum l3_kind kind, struct cursor c,
 	return decode_ipv6(c, pkt);
 }
 
+/* ---- GTP-U (3GPP TS 29.281 section 5) ----------------------------------- */
+
+#define GTPU_PORT 2152
+#define GTPU_MAX_EXT 8 /* extension headers followed; more is not plausible */
+
+/* A UDP packet on the GTP-U port carrying a G-PDU is replaced by the user
+ * packet inside it, so mobile-network captures yield the subscriber's flows
+ * (as tshark and nDPI show them).  Anything that does not parse as a G-PDU
+ * stays the UDP packet it was. */
+static enum decode_result gtpu_inner(struct ts_packet *pkt, struct defrag *df)
+{
+	struct cursor c = cur_make(pkt->payload, pkt->payload_len);
+	uint8_t flags, type, next = 0;
+	uint16_t len;
+
+	if (!cur_u8(&c, &flags) || !cur_u8(&c, &type) || !cur_be16(&c, &len) ||
+	    !cur_skip(&c, 4))
+		return DEC_OK;
+	if ((flags & 0xe0) != 0x20 || !(flags & 0x10) || type != 0xff)
+		return DEC_OK; /* not GTPv1, or not a G-PDU */
+	if (flags & 0x07) {
+		if (!cur_skip(&c, 3) || !cur_u8(&c, &next))
+			return DEC_OK;
+		for (int i = 0; next != 0; i++) {
+			uint8_t units;
+			if (i >= GTPU_MAX_EXT || !cur_u8(&c, &units) || units == 0 ||
+			    !cur_skip(&c, (size_t)units * 4 - 2) || !cur_u8(&c, &next))
+				return DEC_OK;
+		}
+	}
+	struct ts_packet inner;
+	memset(&inner, 0, sizeof(inner));
+	inner.ts_us = pkt->ts_us;
+	inner.caplen = pkt->caplen;
+	inner.wirelen = pkt->wirelen;
+	inner.tcp_opt_wscale = 0xff;
+	/* An outer datagram rebuilt by df lives in df's buffer: do not let an
+	 * inner fragment overwrite it. */
+	enum decode_result r = decode_ip(L3_BY_VERSION, c, pkt->defragmented ? NULL : df, &inner);
+	if (r == DEC_OK) {
+		*pkt = inner;
+		pkt->encap = 1;
+	}
+	return r;
+}
+
 enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen,
 				uint32_t wirelen, uint64_t ts_us,
 				struct defrag *df, struct ts_packet *pkt)
@@ -650,5 +696,9 @@ enum decode_result decode_frame(int dlt, const uint8_t *frame, uint32_t caplen,
 	r = decode_link(dlt, &c, &kind);
 	if (r != DEC_OK)
 		return r;
-	return decode_ip(kind, c, df, pkt);
+	r = decode_ip(kind, c, df, pkt);
+	if (r == DEC_OK && pkt->proto == IPPROTO_UDP &&
+	    (pkt->dport == GTPU_PORT || pkt->sport == GTPU_PORT))
+		r = gtpu_inner(pkt, df);
+	return r;
 }

@@ -60,6 +60,7 @@ struct ts_packet {
 	uint8_t tcp_flags;
 	uint8_t defragmented; /* 1: rebuilt from IPv4 fragments */
 	uint8_t payload_truncated; /* snaplen cut the transport payload */
+	uint8_t encap;        /* 1: the inner packet of a GTP-U tunnel */
 	struct ts_addr src, dst;
 	uint16_t sport, dport;
 	uint32_t seq, ack;    /* TCP only */

@@ -381,10 +381,20 @@ static bool ch_extensions(struct cursor c, struct tls_info *ti,
 		struct cursor body;
 
 		if (!cur_be16(&c, &type) || !cur_be16(&c, &len) ||
-		    !cur_sub(&c, len, &body))
-			return false;
-		if (!ch_extension(type, body, ti, l))
-			return false;
+		    !cur_sub(&c, len, &body)) {
+			/* The block's own length matched the message, but an
+			 * extension inside runs past it: keep what came before
+			 * (the SNI usually does), as tshark and a DPI box do,
+			 * and count the damage. */
+			if (ti->ch_ext_malformed < 255)
+				ti->ch_ext_malformed++;
+			return true;
+		}
+		/* The framing holds, so later extensions are still found: a
+		 * body that does not parse is counted and skipped, as a DPI
+		 * box and tshark would still read the SNI around it. */
+		if (!ch_extension(type, body, ti, l) && ti->ch_ext_malformed < 255)
+			ti->ch_ext_malformed++;
 	}
 	return true;
 }
@@ -422,6 +432,7 @@ static void ch_commit(struct tls_info *info, const struct tls_info *ch)
 	info->sni_present = ch->sni_present;
 	info->ech = ch->ech;
 	info->esni = ch->esni;
+	info->ch_ext_malformed = ch->ch_ext_malformed;
 	info->n_alpn = ch->n_alpn;
 	info->n_versions = ch->n_versions;
 	memcpy(info->alpn_len, ch->alpn_len, sizeof(info->alpn_len));

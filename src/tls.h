@@ -40,6 +40,8 @@ struct tls_info {
 	uint8_t sni_present;
 	uint8_t ech;              /* encrypted_client_hello (0xfe0d) offered */
 	uint8_t esni;             /* encrypted_server_name (0xffce) offered */
+	uint8_t ch_ext_malformed; /* extensions whose body did not parse (ignored;
+				     the framing around them was sound) */
 	uint8_t n_alpn;
 	uint8_t n_versions;
 	uint8_t alpn_len[TLS_MAX_ALPN];

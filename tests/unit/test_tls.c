@@ -275,11 +275,14 @@ static void test_ch_sni_odd_forms(void **state)
 	assert_int_equal(ti.sni_present, 1);
 	assert_int_equal(ti.sni_len, 4);
 	assert_string_equal(ti.sni, "host");
-	/* A name entry running past its list is malformed. */
+	/* A name entry running past its list is a malformed extension: the
+	 * hello still parses (the framing holds), the SNI is not taken and
+	 * the extension is counted. */
 	body[35 + 8 + 4 + 4 + 2 + 2] = 0x09;
 	memset(&ti, 0, sizeof(ti));
-	assert_false(tls_parse_client_hello(body, sizeof(body), &ti));
+	assert_true(tls_parse_client_hello(body, sizeof(body), &ti));
 	assert_int_equal(ti.sni_present, 0);
+	assert_int_equal(ti.ch_ext_malformed, 1);
 }
 
 /* ---- JA3 / JA3S ------------------------------------------------------------ */
@@ -820,6 +823,10 @@ static void test_malformed_client_hello(void **state)
 		{ CH_COMP_LEN, 0 },       /* no compression method */
 		{ CH_EXT_LEN + 1, 1 },    /* extension block too short */
 		{ CH_EXT_LEN + 1, 0xf0 }, /* extension block too long */
+	};
+	/* Broken inside an extension whose framing holds: the hello parses,
+	 * the extension is skipped and counted. */
+	static const struct { size_t off; uint8_t val; } inner[] = {
 		{ CH_SNI_LIST + 1, 1 },   /* server name list mismatch */
 		{ CH_SNI_NAME_LEN + 1, 0x40 }, /* name past its list */
 	};
@@ -856,6 +863,18 @@ static void test_malformed_client_hello(void **state)
 		assert_int_equal(s->ti.sni_present, 0);
 		side_free(s);
 	}
+	for (size_t i = 0; i < sizeof(inner) / sizeof(inner[0]); i++) {
+		struct tls_info ti;
+		uint8_t bad[512];
+
+		memset(&ti, 0, sizeof(ti));
+		memcpy(bad, msg, m);
+		bad[4 + inner[i].off] = inner[i].val;
+		assert_true(tls_parse_client_hello(bad + 4, m - 4, &ti));
+		assert_int_equal(ti.ch_seen, 1);
+		assert_int_equal(ti.sni_present, 0);
+		assert_int_equal(ti.ch_ext_malformed, 1);
+	}
 	/* Trailing bytes after the extensions are inconsistent too. */
 	{
 		struct tls_info ti;
@@ -869,6 +888,36 @@ static void test_malformed_client_hello(void **state)
 		assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 		assert_string_equal(ti.sni, "a.b");
 	}
+}
+
+/* The extension block's length matches the message but an extension
+ * inside runs past it (a fuzzed hello in nDPI's tls_invalid_reads.pcap):
+ * what came before, the SNI, is kept and the damage counted. */
+static void test_extension_framing_broken_after_sni(void **state)
+{
+	static const uint16_t cs[] = { 0x1301 };
+	uint8_t msg[512];
+	struct tls_info ti;
+	struct tb_ch_opts o = { .ciphers = cs, .n_ciphers = 1, .sni = "e.crashlytics.com",
+				.minimal = true };
+	size_t m = tb_client_hello(msg, sizeof(msg), &o);
+	/* append a bogus extension header claiming 0xc694 bytes, and grow
+	 * the block and message lengths to cover exactly those 4 bytes */
+	size_t ext_len_off = 4 + 2 + 32 + 1 + 2 + 2 + 2; /* minimal layout */
+	uint16_t ext_len = (uint16_t)((msg[ext_len_off] << 8) | msg[ext_len_off + 1]);
+	memcpy(msg + m, "\xe3\x4f\xc6\x94", 4);
+	ext_len += 4;
+	msg[ext_len_off] = (uint8_t)(ext_len >> 8);
+	msg[ext_len_off + 1] = (uint8_t)ext_len;
+	size_t body = m - 4 + 4;
+	msg[1] = (uint8_t)(body >> 16);
+	msg[2] = (uint8_t)(body >> 8);
+	msg[3] = (uint8_t)body;
+	memset(&ti, 0, sizeof(ti));
+	assert_true(tls_parse_client_hello(msg + 4, body, &ti));
+	assert_int_equal(ti.sni_present, 1);
+	assert_string_equal(ti.sni, "e.crashlytics.com");
+	assert_int_equal(ti.ch_ext_malformed, 1);
 }
 
 static void test_malformed_extensions(void **state)
@@ -891,7 +940,10 @@ static void test_malformed_extensions(void **state)
 	assert_int_equal(ti.n_alpn, 1);
 	/* ALPN: name length past the list */
 	msg[4 + ext + 4 + 2] = 9;
-	assert_false(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	memset(&ti, 0, sizeof(ti));
+	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	assert_int_equal(ti.n_alpn, 0);
+	assert_int_equal(ti.ch_ext_malformed, 1);
 
 	o.alpn = NULL;
 	o.versions = v;
@@ -899,7 +951,10 @@ static void test_malformed_extensions(void **state)
 	m = tb_client_hello(msg, sizeof(msg), &o);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	msg[4 + ext + 4] = 3; /* odd supported_versions list */
-	assert_false(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	memset(&ti, 0, sizeof(ti));
+	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	assert_int_equal(ti.n_versions, 0);
+	assert_int_equal(ti.ch_ext_malformed, 1);
 
 	o.versions = NULL;
 	o.point_formats = pf;
@@ -907,7 +962,9 @@ static void test_malformed_extensions(void **state)
 	m = tb_client_hello(msg, sizeof(msg), &o);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	msg[4 + ext + 4] = 1; /* point format list shorter than its body */
-	assert_false(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	memset(&ti, 0, sizeof(ti));
+	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	assert_int_equal(ti.ch_ext_malformed, 1);
 
 	o.point_formats = NULL;
 	o.groups = g;
@@ -915,7 +972,9 @@ static void test_malformed_extensions(void **state)
 	m = tb_client_hello(msg, sizeof(msg), &o);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	msg[4 + ext + 5] = 1; /* odd group list */
-	assert_false(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	memset(&ti, 0, sizeof(ti));
+	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
+	assert_int_equal(ti.ch_ext_malformed, 1);
 }
 
 /* ---- alerts, encryption, TLS 1.3 ----------------------------------------- */
@@ -1327,6 +1386,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_message_skipped),
 		cmocka_unit_test(test_malformed_client_hello),
 		cmocka_unit_test(test_malformed_extensions),
+		cmocka_unit_test(test_extension_framing_broken_after_sni),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_tls13_server_stops_after_sh),
 		cmocka_unit_test(test_hello_retry_request),

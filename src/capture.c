@@ -1,0 +1,192 @@
+/* capture.c - reading capture files with libpcap. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "engine.h"
+
+static int capture_set_filter(struct capture *c, const char *bpf, char *err, size_t errlen);
+
+int capture_open_file(struct capture *c, const char *path, const char *bpf,
+		      char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->name = path;
+	c->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (!c->pcap) {
+		/* libpcap says "unknown file format" for a non-capture file and
+		 * passes strerror through for a missing one. */
+		if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file format"))
+			snprintf(err, errlen, "%s: not a pcap or pcapng capture file (%s)", path, ebuf);
+		else if (strstr(ebuf, "truncated"))
+			snprintf(err, errlen, "%s: capture file cut short before its first packet (%s)",
+				 path, ebuf);
+		else
+			snprintf(err, errlen, "%s", ebuf[0] ? ebuf : strerror(errno));
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pcap);
+	if (!decode_linktype_supported(c->dlt)) {
+		const char *n = pcap_datalink_val_to_name(c->dlt);
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path, c->dlt,
+			 n ? n : "unknown");
+		capture_close(c);
+		return -1;
+	}
+	return capture_set_filter(c, bpf, err, errlen);
+}
+
+static int capture_set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
+{
+	if (bpf && *bpf) {
+		struct bpf_program prog;
+		if (pcap_compile(c->pcap, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(err, errlen, "bad filter expression '%s': %s", bpf,
+				 pcap_geterr(c->pcap));
+			capture_close(c);
+			return -1;
+		}
+		int rc = pcap_setfilter(c->pcap, &prog);
+		pcap_freecode(&prog);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot set filter: %s", pcap_geterr(c->pcap));
+			capture_close(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int capture_run(struct capture *c, struct engine *e, volatile sig_atomic_t *stop,
+		char *err, size_t errlen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+	while ((rc = pcap_next_ex(c->pcap, &h, &data)) == 1) {
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		c->frames++;
+		engine_frame(e, c->dlt, ts, data, h->caplen, h->len);
+		if (stop && *stop)
+			return 2;
+	}
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	if (rc == -1) {
+		const char *msg = pcap_geterr(c->pcap);
+		if (strstr(msg, "truncated"))
+			snprintf(err, errlen, "%s: capture file cut mid-packet after %llu packets (%s)",
+				 c->name, c->frames, msg);
+		else
+			snprintf(err, errlen, "%s: read error after %llu packets: %s", c->name,
+				 c->frames, msg);
+		return 1;
+	}
+	return 0; /* -2: end of file */
+}
+
+int capture_open_live(struct capture *c, const struct live_opts *o, const char *bpf,
+		      char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->live = 1;
+	c->name = o->iface;
+	c->pcap = pcap_create(o->iface, ebuf);
+	if (!c->pcap) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		return -1;
+	}
+	pcap_set_snaplen(c->pcap, o->snaplen > 0 ? o->snaplen : 262144);
+	pcap_set_promisc(c->pcap, o->promisc);
+	pcap_set_immediate_mode(c->pcap, 1);
+	pcap_set_timeout(c->pcap, 100);
+	if (o->buffer_kib > 0)
+		pcap_set_buffer_size(c->pcap, o->buffer_kib * 1024);
+	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);
+	int rc = pcap_activate(c->pcap);
+	if (rc < 0) {
+		const char *why = pcap_geterr(c->pcap);
+		snprintf(err, errlen, "%s: cannot capture: %s%s%s", o->iface,
+			 pcap_statustostr(rc), why && *why ? ": " : "", why ? why : "");
+		capture_close(c);
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pcap);
+	if (!decode_linktype_supported(c->dlt)) {
+		const char *n = pcap_datalink_val_to_name(c->dlt);
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)", o->iface, c->dlt,
+			 n ? n : "unknown");
+		capture_close(c);
+		return -1;
+	}
+	if (pcap_setnonblock(c->pcap, 1, ebuf) < 0) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		capture_close(c);
+		return -1;
+	}
+	c->fd = pcap_get_selectable_fd(c->pcap);
+	return capture_set_filter(c, bpf, err, errlen);
+}
+
+struct dispatch_ctx {
+	struct capture *c;
+	struct engine *e;
+};
+
+static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct dispatch_ctx *d = (struct dispatch_ctx *)arg;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	d->c->frames++;
+	engine_frame(d->e, d->c->dlt, ts, data, h->caplen, h->len);
+}
+
+int capture_poll(struct capture *c, struct engine *e, int timeout_ms,
+		 char *err, size_t errlen)
+{
+	if (c->fd >= 0) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		int r = poll(&pfd, 1, timeout_ms);
+		if (r < 0 && errno != EINTR) {
+			snprintf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
+			return -1;
+		}
+		if (r <= 0)
+			return 0;
+	}
+	struct dispatch_ctx d = { c, e };
+	/* A bounded batch, so timers and signals are looked at regularly even
+	 * on a busy wire. */
+	int n = pcap_dispatch(c->pcap, 4096, on_packet, (u_char *)&d);
+	if (n == PCAP_ERROR) {
+		snprintf(err, errlen, "%s: %s", c->name, pcap_geterr(c->pcap));
+		return -1;
+	}
+	return n < 0 ? 0 : n;
+}
+
+int capture_kstats(struct capture *c, struct capture_kstats *ks)
+{
+	struct pcap_stat st;
+	memset(ks, 0, sizeof(*ks));
+	if (!c->live || pcap_stats(c->pcap, &st) < 0)
+		return -1;
+	ks->received = st.ps_recv;
+	ks->dropped = st.ps_drop;
+	ks->if_dropped = st.ps_ifdrop;
+	return 0;
+}
+
+void capture_close(struct capture *c)
+{
+	if (c->pcap)
+		pcap_close(c->pcap);
+	c->pcap = NULL;
+}

@@ -1,0 +1,124 @@
+/* classify.c - nDPI 4.2 application classification of flows. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <ndpi_api.h>
+
+#include "classify.h"
+
+struct classify {
+	struct ndpi_detection_module_struct *mod;
+	struct classify_stats st;
+};
+
+struct classify *classify_new(void)
+{
+	struct classify *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (!c->mod) {
+		free(c);
+		return NULL;
+	}
+	NDPI_PROTOCOL_BITMASK all;
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(c->mod, &all);
+	ndpi_finalize_initialization(c->mod);
+	return c;
+}
+
+void classify_free(struct classify *c)
+{
+	if (!c)
+		return;
+	ndpi_exit_detection_module(c->mod);
+	free(c);
+}
+
+const struct classify_stats *classify_stats(const struct classify *c)
+{
+	return &c->st;
+}
+
+static void release(struct flow *f)
+{
+	if (f->ndpi) {
+		ndpi_free_flow(f->ndpi);
+		f->ndpi = NULL;
+	}
+}
+
+static void set_result(struct flow *f, ndpi_protocol proto)
+{
+	f->app_master = proto.master_protocol;
+	f->app_proto = proto.app_protocol;
+}
+
+bool classify_packet(struct classify *c, struct flow *f, const struct ts_packet *p)
+{
+	if (f->app_final)
+		return false;
+	if (!f->ndpi) {
+		f->ndpi = calloc(1, SIZEOF_FLOW_STRUCT);
+		if (!f->ndpi) {
+			c->st.alloc_failed++;
+			f->app_final = 1;
+			return false;
+		}
+		c->st.flows_fed++;
+	}
+	/* nDPI takes an unsigned short length: larger datagrams (only possible
+	 * after defragmentation) are cut, which it tolerates. */
+	unsigned short len = p->l3_len > 0xffff ? 0xffff : (unsigned short)p->l3_len;
+	ndpi_protocol proto = ndpi_detection_process_packet(
+		c->mod, f->ndpi, p->l3, len, p->ts_us / 1000);
+	unsigned fed = (unsigned)f->pkts[0] + f->pkts[1];
+	if (proto.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
+	    proto.master_protocol != NDPI_PROTOCOL_UNKNOWN) {
+		set_result(f, proto);
+		f->app_final = 1;
+		c->st.decided++;
+		release(f);
+		return true;
+	}
+	if (fed >= CLASSIFY_MAX_PACKETS) {
+		classify_finish(c, f);
+		return true;
+	}
+	return false;
+}
+
+void classify_finish(struct classify *c, struct flow *f)
+{
+	if (f->app_final) {
+		release(f);
+		return;
+	}
+	if (f->ndpi) {
+		uint8_t guessed = 0;
+		ndpi_protocol proto = ndpi_detection_giveup(c->mod, f->ndpi, 1, &guessed);
+		set_result(f, proto);
+		c->st.gave_up++;
+	}
+	f->app_final = 1;
+	release(f);
+}
+
+const char *classify_name(const struct classify *c, const struct flow *f)
+{
+	uint16_t id = f->app_master != NDPI_PROTOCOL_UNKNOWN ? f->app_master : f->app_proto;
+	if (id == NDPI_PROTOCOL_UNKNOWN)
+		return "unknown";
+	return ndpi_get_proto_name(c->mod, id);
+}
+
+const char *classify_detail(const struct classify *c, const struct flow *f,
+			    char *buf, size_t len)
+{
+	ndpi_protocol proto;
+	memset(&proto, 0, sizeof(proto));
+	proto.master_protocol = f->app_master;
+	proto.app_protocol = f->app_proto;
+	return ndpi_protocol2name(c->mod, proto, buf, (u_int)len);
+}

@@ -1,0 +1,49 @@
+/* classify.h - application protocol of each flow, by nDPI 4.2.
+ *
+ * Classification only: nDPI drops out-of-order TCP segments and sees only
+ * the leaf certificate, so SNI and certificates come from tls.c.  A flow is
+ * fed to nDPI until it decides (or after a bounded number of packets gives
+ * up), then its 688-byte nDPI state is freed.
+ */
+#ifndef TS_CLASSIFY_H
+#define TS_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "decode.h"
+#include "flow.h"
+
+/* Packets fed per flow before asking nDPI to give up: enough for a TLS
+ * ClientHello split over several segments, bounded so a never-decided flow
+ * costs nothing after that. */
+#define CLASSIFY_MAX_PACKETS 24
+
+struct classify_stats {
+	unsigned long long flows_fed;
+	unsigned long long decided;
+	unsigned long long gave_up;
+	unsigned long long alloc_failed;
+};
+
+struct classify;
+
+struct classify *classify_new(void);
+void classify_free(struct classify *c);
+const struct classify_stats *classify_stats(const struct classify *c);
+
+/* Feed one packet of f (no-op once f->app_final).  Returns true when the
+ * flow's protocol became final with this packet. */
+bool classify_packet(struct classify *c, struct flow *f, const struct ts_packet *p);
+
+/* Flow ends undecided: take nDPI's best guess, then release its state. */
+void classify_finish(struct classify *c, struct flow *f);
+
+/* Name of a flow's protocol: the master protocol ("TLS") when there is one,
+ * else the application ("DNS"), "unknown" if neither. */
+const char *classify_name(const struct classify *c, const struct flow *f);
+/* nDPI's full name, e.g. "TLS.Google". */
+const char *classify_detail(const struct classify *c, const struct flow *f,
+			    char *buf, size_t len);
+
+#endif

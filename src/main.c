@@ -1,0 +1,512 @@
+/* main.c - command line: parse options, wire the pipeline stages, run. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "capture.h"
+#include "engine.h"
+#include "live.h"
+#include "out_event.h"
+#include "out_stats.h"
+#include "summary.h"
+#include "util.h"
+
+#define MAX_INPUTS 1024
+
+struct options {
+	const char *inputs[MAX_INPUTS];
+	int n_inputs;
+	const char *events_path;
+	char *bpf;
+	int quiet;
+	struct engine_cfg cfg;
+	/* live and replay */
+	struct live_opts live;
+	const char *user;          /* -Z */
+	const char *replay;        /* --replay FILE */
+	double speed;              /* --speed: 1 real time, 0 as fast as possible */
+	uint64_t stats_interval_us;
+	const char *metrics_path;
+};
+
+/* The one piece of state signal handlers may touch. */
+static struct live_signals sigs;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	sigs.stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	sigs.reopen = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	sigs.report = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tamperscope -r FILE [-r FILE ...] [options] [BPF expression]\n"
+		"Passive detector of network interference in TLS connections.\n"
+		"\n"
+		"       tamperscope -i IFACE [live options] [options] [BPF expression]\n"
+		"       tamperscope --replay FILE [--speed X|max] [options] [BPF expression]\n"
+		"Input:\n"
+		"  -r, --read FILE          read a pcap/pcapng capture (\"-\" = stdin); repeatable,\n"
+		"                           files are read in the order given; a directory\n"
+		"                           stands for its *.pcap, *.pcapng files in name order\n"
+		"  -i, --interface IFACE    capture live on IFACE (\"any\" for all)\n"
+		"      --replay FILE        feed FILE through the live path at its recorded pace\n"
+		"      --speed X            replay speed: 1 real time (default), 10 ten times\n"
+		"                           faster, max as fast as possible\n"
+		"Live capture:\n"
+		"  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"
+		"  -s, --snapshot-length N  bytes captured per packet (262144)\n"
+		"  -B, --buffer-size KIB    kernel capture buffer in KiB\n"
+		"  -Z, --relinquish-privileges USER  drop to USER after opening the\n"
+		"                           interface and output files\n"
+		"      --stats-interval DUR stats event and metrics every DUR (60s; 0 = never)\n"
+		"      --metrics-file FILE  Prometheus textfile, rewritten atomically\n"
+		"Output:\n"
+		"      --events FILE        one JSON event per flow (\"-\" = stdout)\n"
+		"  -q, --quiet              no human summary on stdout\n"
+		"Analysis:\n"
+		"      --stall-timeout DUR  silence after a ClientHello that makes a stall (3s)\n"
+		"      --vantage WHERE      where the capture sits: client, server or unknown\n"
+		"                           (unknown); decides which drop directions are provable\n"
+		"Resources:\n"
+		"      --max-flows N        flow table cap; the longest-idle flow is evicted (1000000)\n"
+		"      --idle-timeout DUR   end a flow after this much silence (120s)\n"
+		"      --close-linger DUR   keep a closed flow this long for late packets (5s)\n"
+		"      --reasm-limit BYTES  handshake bytes reassembled per direction (65536)\n"
+		"Other:\n"
+		"  -h, --help               this help\n"
+		"  -V, --version            version\n"
+		"\n"
+		"DUR is a number with an optional unit: us, ms, s (default), m, h.\n"
+		"See tamperscope(1) for verdicts, events and evidence fields.\n");
+}
+
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max || s[0] == '-')
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int is_capture_name(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
+	       (l > 7 && strcmp(n + l - 7, ".pcapng") == 0) ||
+	       (l > 4 && strcmp(n + l - 4, ".cap") == 0);
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* -r DIR: every capture file in it, in name order. */
+static int add_dir_inputs(struct options *o, const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, name_cmp);
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (is_capture_name(names[i]->d_name) && o->n_inputs < MAX_INPUTS) {
+			size_t len = strlen(dir) + strlen(names[i]->d_name) + 2;
+			char *path = malloc(len);
+			if (path) {
+				snprintf(path, len, "%s/%s", dir, names[i]->d_name);
+				o->inputs[o->n_inputs++] = path; /* lives until exit */
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tamperscope: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
+enum {
+	OPT_EVENTS = 256,
+	OPT_MAX_FLOWS,
+	OPT_IDLE,
+	OPT_LINGER,
+	OPT_REASM,
+	OPT_STALL,
+	OPT_VANTAGE,
+	OPT_REPLAY,
+	OPT_SPEED,
+	OPT_STATS_INTERVAL,
+	OPT_METRICS,
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "close-linger", required_argument, NULL, OPT_LINGER },
+		{ "reasm-limit", required_argument, NULL, OPT_REASM },
+		{ "stall-timeout", required_argument, NULL, OPT_STALL },
+		{ "vantage", required_argument, NULL, OPT_VANTAGE },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
+		{ "snapshot-length", required_argument, NULL, 's' },
+		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "relinquish-privileges", required_argument, NULL, 'Z' },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "speed", required_argument, NULL, OPT_SPEED },
+		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	engine_cfg_default(&o->cfg);
+	o->live.promisc = 1;
+	o->speed = 1.0;
+	o->stats_interval_us = 60ULL * 1000000;
+	uint32_t u;
+	while ((c = getopt_long(argc, argv, "+r:qhVi:ps:B:Z:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (o->n_inputs >= MAX_INPUTS)
+				return die_usage("too many -r files (at most %s)", "1024");
+			struct stat sb;
+			if (strcmp(optarg, "-") != 0 && stat(optarg, &sb) == 0 &&
+			    S_ISDIR(sb.st_mode)) {
+				if (add_dir_inputs(o, optarg) < 0) {
+					fprintf(stderr, "tamperscope: %s: %s\n", optarg, strerror(errno));
+					return 1;
+				}
+				break;
+			}
+			o->inputs[o->n_inputs++] = optarg;
+			break;
+		case OPT_EVENTS:
+			o->events_path = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case OPT_MAX_FLOWS:
+			if (parse_u32(optarg, 1, 100000000, &o->cfg.max_flows) < 0)
+				return die_usage("bad --max-flows '%s': want 1..100000000", optarg);
+			break;
+		case OPT_IDLE:
+			if (parse_duration_us(optarg, &o->cfg.idle_us) < 0 || o->cfg.idle_us == 0)
+				return die_usage("bad --idle-timeout '%s'", optarg);
+			break;
+		case OPT_LINGER:
+			if (parse_duration_us(optarg, &o->cfg.linger_us) < 0)
+				return die_usage("bad --close-linger '%s'", optarg);
+			break;
+		case OPT_REASM:
+			if (parse_u32(optarg, 1024, 16u << 20, &o->cfg.reasm_limit) < 0)
+				return die_usage("bad --reasm-limit '%s': want 1024..16777216", optarg);
+			break;
+		case OPT_STALL:
+			if (parse_duration_us(optarg, &o->cfg.verdict.stall_us) < 0 ||
+			    o->cfg.verdict.stall_us == 0)
+				return die_usage("bad --stall-timeout '%s'", optarg);
+			break;
+		case OPT_VANTAGE:
+			if (verdict_vantage_from_name(optarg, &o->cfg.verdict.vantage) < 0)
+				return die_usage("bad --vantage '%s': want client, server or unknown",
+						 optarg);
+			break;
+		case 'i':
+			o->live.iface = optarg;
+			break;
+		case 'p':
+			o->live.promisc = 0;
+			break;
+		case 's':
+			if (parse_u32(optarg, 0, 262144, &u) < 0)
+				return die_usage("bad -s '%s': want 0..262144", optarg);
+			o->live.snaplen = (int)u;
+			break;
+		case 'B':
+			if (parse_u32(optarg, 1, 4u << 20, &u) < 0)
+				return die_usage("bad -B '%s': want KiB, 1..4194304", optarg);
+			o->live.buffer_kib = (int)u;
+			break;
+		case 'Z':
+			o->user = optarg;
+			break;
+		case OPT_REPLAY:
+			o->replay = optarg;
+			break;
+		case OPT_SPEED: {
+			char *end;
+			if (strcmp(optarg, "max") == 0) {
+				o->speed = 0;
+				break;
+			}
+			errno = 0;
+			o->speed = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->speed > 0) || o->speed > 1e6)
+				return die_usage("bad --speed '%s': want a positive number or max", optarg);
+			break;
+		}
+		case OPT_STATS_INTERVAL:
+			if (parse_duration_us(optarg, &o->stats_interval_us) < 0)
+				return die_usage("bad --stats-interval '%s'", optarg);
+			break;
+		case OPT_METRICS:
+			o->metrics_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("tamperscope %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			return 2;
+		}
+	}
+	/* Remaining words form the BPF expression, as with tcpdump. */
+	size_t need = 1;
+	for (int i = optind; i < argc; i++)
+		need += strlen(argv[i]) + 1;
+	if (optind < argc) {
+		o->bpf = calloc(1, need);
+		if (!o->bpf)
+			return 1;
+		for (int i = optind; i < argc; i++) {
+			if (i > optind)
+				strcat(o->bpf, " ");
+			strcat(o->bpf, argv[i]);
+		}
+	}
+	int modes = (o->n_inputs > 0) + (o->live.iface != NULL) + (o->replay != NULL);
+	if (modes == 0)
+		return die_usage("%s", "no input: give -r FILE, -i IFACE or --replay FILE");
+	if (modes > 1)
+		return die_usage("%s", "-r, -i and --replay exclude each other");
+	return 0;
+}
+
+/* -Z: as tcpdump, after the interface and the output files are open. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		fprintf(stderr, "tamperscope: -Z: no such user '%s'\n", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "tamperscope: -Z %s: %s\n", user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) { /* must not be able to return */
+		fprintf(stderr, "tamperscope: -Z %s: privileges could be regained\n", user);
+		return -1;
+	}
+	return 0;
+}
+
+struct run {
+	struct engine *e;
+	struct out_stats *stats;
+	int quiet;
+};
+
+static void run_reopen(void *arg)
+{
+	struct run *r = arg;
+	char err[512];
+	if (r->e->events && out_event_reopen(r->e->events, err, sizeof(err)) < 0)
+		fprintf(stderr, "tamperscope: reopening events: %s\n", err);
+}
+
+static void run_report(void *arg)
+{
+	struct run *r = arg;
+	if (r->e->events)
+		out_event_flush(r->e->events);
+	summary_print(r->e->summary, stdout);
+	fflush(stdout);
+}
+
+static void run_stats(void *arg, uint64_t now_us, const struct capture_kstats *ks)
+{
+	struct run *r = arg;
+	if (out_stats_emit(r->stats, r->e, now_us, ks, r->e->events) < 0)
+		fprintf(stderr, "tamperscope: cannot write the metrics file: %s\n", strerror(errno));
+	if (r->e->events)
+		out_event_flush(r->e->events);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* Live capture or paced replay. */
+static int run_live(struct options *o, struct engine *e)
+{
+	char err[512];
+	struct capture cap;
+	int rc;
+	if (o->live.iface)
+		rc = capture_open_live(&cap, &o->live, o->bpf, err, sizeof(err));
+	else
+		rc = capture_open_file(&cap, o->replay, o->bpf, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		return 1;
+	}
+	struct run r = { e, out_stats_new(o->metrics_path), o->quiet };
+	if (!r.stats) {
+		fprintf(stderr, "tamperscope: out of memory\n");
+		capture_close(&cap);
+		return 1;
+	}
+	e->stats = r.stats;
+	if (o->user && drop_privileges(o->user) < 0) {
+		capture_close(&cap);
+		return 1;
+	}
+	struct live_cfg lc = {
+		.stats_interval_us = o->stats_interval_us,
+		.speed = o->speed,
+		.progress = isatty(STDERR_FILENO),
+		.on_reopen = run_reopen,
+		.on_report = run_report,
+		.on_stats = run_stats,
+		.arg = &r,
+	};
+	int status = 0;
+	if (o->live.iface)
+		rc = live_run(e, &cap, &lc, &sigs, err, sizeof(err));
+	else
+		rc = replay_run(e, &cap, &lc, &sigs, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		status = 1;
+	}
+	struct capture_kstats ks;
+	if (capture_kstats(&cap, &ks) < 0)
+		memset(&ks, 0, sizeof(ks));
+	engine_finish(e, o->live.iface || sigs.stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
+	run_stats(&r, e->now_us, &ks);
+	if (o->live.iface)
+		fprintf(stderr, "tamperscope: kernel: %llu received, %llu dropped, %llu dropped by the interface\n",
+			ks.received, ks.dropped, ks.if_dropped);
+	capture_close(&cap);
+	e->stats = NULL;
+	out_stats_free(r.stats);
+	return status;
+}
+
+/* Capture files, as fast as they can be read. */
+static int run_offline(struct options *o, struct engine *e)
+{
+	char err[512];
+	int status = 0;
+	for (int i = 0; i < o->n_inputs && !sigs.stop; i++) {
+		struct capture cap;
+		if (capture_open_file(&cap, o->inputs[i], o->bpf, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			status = 1;
+			continue;
+		}
+		engine_begin_input(e);
+		int r = capture_run(&cap, e, &sigs.stop, err, sizeof(err));
+		if (r == 1) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			status = 1;
+		}
+		capture_close(&cap);
+	}
+	engine_finish(e, sigs.stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc;
+	install_signals();
+
+	static struct engine e;
+	if (engine_init(&e, &o.cfg) < 0) {
+		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
+		return 1;
+	}
+	char err[512];
+	if (o.events_path) {
+		e.events = out_event_open(o.events_path, err, sizeof(err));
+		if (!e.events) {
+			fprintf(stderr, "tamperscope: cannot write events: %s\n", err);
+			engine_free(&e);
+			return 1;
+		}
+	}
+
+	int status = (o.live.iface || o.replay) ? run_live(&o, &e) : run_offline(&o, &e);
+
+	if (e.events)
+		out_event_flush(e.events);
+	bool events_on_stdout = o.events_path && strcmp(o.events_path, "-") == 0;
+	if (!o.quiet && !events_on_stdout)
+		summary_print(e.summary, stdout);
+	/* When no input could be read, the one-line error says it all. */
+	if (!(status != 0 && e.st.frames == 0))
+		engine_print_stats(&e, stderr);
+	out_event_close(e.events);
+	e.events = NULL;
+	engine_free(&e);
+	free(o.bpf);
+	return status;
+}

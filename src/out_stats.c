@@ -1,0 +1,241 @@
+/* out_stats.c - interval statistics events and the Prometheus textfile. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "engine.h"
+#include "json.h"
+#include "out_event.h"
+#include "out_stats.h"
+#include "util.h"
+
+struct name_count {
+	char *name;
+	uint64_t n;
+};
+
+struct out_stats {
+	char *metrics_path;
+	uint64_t interval_start_us;
+	uint64_t base_verdicts[V__COUNT];
+	uint64_t base_frames, base_bytes, base_ended;
+	struct name_count names[STATS_MAX_NAMES];
+	unsigned n_names;
+	unsigned long long names_dropped;
+	struct json j;
+};
+
+struct out_stats *out_stats_new(const char *metrics_path)
+{
+	struct out_stats *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (metrics_path && !(s->metrics_path = strdup(metrics_path))) {
+		free(s);
+		return NULL;
+	}
+	json_init(&s->j);
+	return s;
+}
+
+static void clear_names(struct out_stats *s)
+{
+	for (unsigned i = 0; i < s->n_names; i++)
+		free(s->names[i].name);
+	s->n_names = 0;
+}
+
+void out_stats_free(struct out_stats *s)
+{
+	if (!s)
+		return;
+	clear_names(s);
+	json_free(&s->j);
+	free(s->metrics_path);
+	free(s);
+}
+
+unsigned long long out_stats_names_dropped(const struct out_stats *s)
+{
+	return s->names_dropped;
+}
+
+/* Linear search: the list holds one interval's blocked names, bounded by
+ * STATS_MAX_NAMES, and is only touched for blocked flows. */
+void out_stats_note_blocked(struct out_stats *s, const char *name)
+{
+	for (unsigned i = 0; i < s->n_names; i++) {
+		if (strcmp(s->names[i].name, name) == 0) {
+			s->names[i].n++;
+			return;
+		}
+	}
+	if (s->n_names >= STATS_MAX_NAMES) {
+		s->names_dropped++;
+		return;
+	}
+	char *copy = strdup(name);
+	if (!copy) {
+		s->names_dropped++;
+		return;
+	}
+	s->names[s->n_names].name = copy;
+	s->names[s->n_names].n = 1;
+	s->n_names++;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct name_count *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void write_event(struct out_stats *s, const struct engine *e, uint64_t now_us,
+			const struct capture_kstats *ks, struct out_event *ev)
+{
+	const struct flow_table_stats *fs = flow_table_stats(e->flows);
+	struct json *j = &s->j;
+	char tbuf[40];
+	json_reset(j);
+	json_obj_open(j, NULL);
+	json_str(j, "timestamp", ts_format_time(now_us, tbuf, sizeof(tbuf)));
+	json_str(j, "event_type", "stats");
+	json_obj_open(j, "stats");
+	json_uint(j, "interval_ms", (now_us - s->interval_start_us) / 1000);
+	json_uint(j, "packets", e->st.frames - s->base_frames);
+	json_uint(j, "bytes", e->st.bytes - s->base_bytes);
+	json_uint(j, "packets_total", e->st.frames);
+	json_obj_open(j, "kernel");
+	json_uint(j, "received", ks ? ks->received : 0);
+	json_uint(j, "dropped", ks ? ks->dropped : 0);
+	json_uint(j, "if_dropped", ks ? ks->if_dropped : 0);
+	json_obj_close(j);
+	json_obj_open(j, "flows");
+	json_uint(j, "active", fs->active);
+	json_uint(j, "ended", fs->ended - s->base_ended);
+	json_uint(j, "evicted_total", fs->evicted);
+	json_uint(j, "created_total", fs->created);
+	json_obj_close(j);
+	json_obj_open(j, "verdicts");
+	for (int v = 0; v < V__COUNT; v++) {
+		uint64_t n = e->st.flows_by_verdict[v] - s->base_verdicts[v];
+		if (n)
+			json_uint(j, verdict_name((enum verdict)v), n);
+	}
+	json_obj_close(j);
+	qsort(s->names, s->n_names, sizeof(s->names[0]), by_count);
+	json_arr_open(j, "top_blocked");
+	for (unsigned i = 0; i < s->n_names && i < STATS_TOP; i++) {
+		json_obj_open(j, NULL);
+		json_str(j, "name", s->names[i].name);
+		json_uint(j, "flows", s->names[i].n);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+	json_obj_close(j);
+	out_event_line(ev, j);
+}
+
+/* Label values: escape backslash, quote and newline (Prometheus text format). */
+static void prom_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static int write_metrics(const struct out_stats *s, const struct engine *e, uint64_t now_us,
+			 const struct capture_kstats *ks)
+{
+	const struct flow_table_stats *fs = flow_table_stats(e->flows);
+	size_t len = strlen(s->metrics_path) + 16;
+	char *tmp = malloc(len);
+	if (!tmp)
+		return -1;
+	/* Write beside the target and rename: readers never see half a file. */
+	snprintf(tmp, len, "%s.tmp.%ld", s->metrics_path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		free(tmp);
+		return -1;
+	}
+	fprintf(f, "# HELP tamperscope_packets_total Packets read.\n"
+		   "# TYPE tamperscope_packets_total counter\n"
+		   "tamperscope_packets_total %llu\n",
+		(unsigned long long)e->st.frames);
+	fprintf(f, "# HELP tamperscope_bytes_total Bytes on the wire of the packets read.\n"
+		   "# TYPE tamperscope_bytes_total counter\n"
+		   "tamperscope_bytes_total %llu\n",
+		(unsigned long long)e->st.bytes);
+	fprintf(f, "# HELP tamperscope_kernel_dropped_total Packets the kernel dropped (pcap_stats).\n"
+		   "# TYPE tamperscope_kernel_dropped_total counter\n"
+		   "tamperscope_kernel_dropped_total %llu\n",
+		(unsigned long long)(ks ? ks->dropped + ks->if_dropped : 0));
+	fprintf(f, "# HELP tamperscope_flows_active Flows held now.\n"
+		   "# TYPE tamperscope_flows_active gauge\n"
+		   "tamperscope_flows_active %llu\n",
+		(unsigned long long)fs->active);
+	fprintf(f, "# HELP tamperscope_flows_evicted_total Flows ended early by the flow cap.\n"
+		   "# TYPE tamperscope_flows_evicted_total counter\n"
+		   "tamperscope_flows_evicted_total %llu\n",
+		(unsigned long long)fs->evicted);
+	fprintf(f, "# HELP tamperscope_flows_total Flows with a verdict, by verdict.\n"
+		   "# TYPE tamperscope_flows_total counter\n");
+	for (int v = 0; v < V__COUNT; v++) {
+		fputs("tamperscope_flows_total{verdict=\"", f);
+		prom_label(f, verdict_name((enum verdict)v));
+		fprintf(f, "\"} %llu\n", (unsigned long long)e->st.flows_by_verdict[v]);
+	}
+	fprintf(f, "# HELP tamperscope_decode_errors_total Frames not decoded, by reason.\n"
+		   "# TYPE tamperscope_decode_errors_total counter\n");
+	for (int r = 0; r < DEC__COUNT; r++) {
+		if (r == DEC_OK || r == DEC_FRAG_HELD)
+			continue;
+		fprintf(f, "tamperscope_decode_errors_total{reason=\"%s\"} %llu\n",
+			decode_result_name((enum decode_result)r),
+			(unsigned long long)e->st.decode[r]);
+	}
+	fprintf(f, "# HELP tamperscope_last_update_seconds Packet clock at this update.\n"
+		   "# TYPE tamperscope_last_update_seconds gauge\n"
+		   "tamperscope_last_update_seconds %llu.%06llu\n",
+		(unsigned long long)(now_us / 1000000), (unsigned long long)(now_us % 1000000));
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad || rename(tmp, s->metrics_path) != 0) {
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+int out_stats_emit(struct out_stats *s, const struct engine *e, uint64_t now_us,
+		   const struct capture_kstats *ks, struct out_event *ev)
+{
+	if (!s->interval_start_us)
+		s->interval_start_us = e->first_us;
+	if (ev)
+		write_event(s, e, now_us, ks, ev);
+	int rc = 0;
+	if (s->metrics_path)
+		rc = write_metrics(s, e, now_us, ks);
+	const struct flow_table_stats *fs = flow_table_stats(e->flows);
+	memcpy(s->base_verdicts, e->st.flows_by_verdict, sizeof(s->base_verdicts));
+	s->base_frames = e->st.frames;
+	s->base_bytes = e->st.bytes;
+	s->base_ended = fs->ended;
+	s->interval_start_us = now_us;
+	clear_names(s);
+	return rc;
+}

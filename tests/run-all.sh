@@ -1,0 +1,68 @@
+#!/bin/sh
+# run-all.sh - run every test tier and end with "N passed, N failed, N skipped".
+#
+# Each tier prints lines "PASS: what", "FAIL: what" or "SKIP: what: why";
+# cmocka unit tests are run in TAP mode and translated.  A tier that cannot
+# run (no root, no ../shared/pcaps) says so in a SKIP line: it never passes
+# silently.
+srcdir=${srcdir:-.}
+builddir=${builddir:-.}
+TAMPERSCOPE=${TAMPERSCOPE:-$builddir/src/tamperscope}
+export srcdir builddir TAMPERSCOPE
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_unit() {
+	t=$1
+	name=$(basename "$t")
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | awk -v n="$name" '
+		/^ok [0-9]+ - / { sub(/^ok [0-9]+ - /, ""); print "PASS: " n ": " $0; next }
+		/^not ok [0-9]+ - / { sub(/^not ok [0-9]+ - /, ""); print "FAIL: " n ": " $0; next }'
+	if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok'; then
+		echo "FAIL: $name: exited with status $rc"
+		printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+	fi
+	if [ $rc -ne 0 ]; then
+		printf '%s\n' "$out" | grep -v '^ok ' | tail -n 40 | sed 's/^/    /'
+	fi
+}
+
+{
+	echo "== unit tests (cmocka)"
+	for t in $UNIT_TESTS; do
+		run_unit "$builddir/$t"
+	done
+
+	echo "== command line and bad input"
+	sh "$srcdir/tests/cli/run.sh"
+
+	echo "== golden captures (pcaps/*.truth)"
+	found=0
+	for truth in "$srcdir"/pcaps/*.truth; do
+		[ -f "$truth" ] || continue
+		found=1
+		pcap=${truth%.truth}.pcap
+		[ -f "$pcap" ] || pcap=${truth%.truth}.pcapng
+		sh "$srcdir/tests/golden/check-truth.sh" "$pcap" "$truth" "$TAMPERSCOPE"
+	done
+	[ $found = 1 ] || echo "FAIL: golden: no pcaps/*.truth found"
+
+	echo "== third-party captures (../shared/pcaps)"
+	sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"
+
+	echo "== real-stack lab (root, network namespaces)"
+	bash "$srcdir/tests/lab/lab.sh" check "$builddir"
+} 2>&1 | tee "$log"
+
+pass=$(grep -c '^PASS: ' "$log")
+fail=$(grep -c '^FAIL: ' "$log")
+skip=$(grep -c '^SKIP: ' "$log")
+echo
+if [ "$fail" -ne 0 ]; then
+	echo "Failures:"
+	grep '^FAIL: ' "$log"
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
