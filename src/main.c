@@ -92,6 +92,8 @@ static void usage(FILE *out)
 		"      --stall-timeout DUR  silence after a ClientHello that makes a stall (3s)\n"
 		"      --vantage WHERE      where the capture sits: client, server or unknown\n"
 		"                           (unknown); decides which drop directions are provable\n"
+		"      --residual-window DUR  mark failures this soon after a block of the same\n"
+		"                           client, server and port as residual (180s)\n"
 		"Resources:\n"
 		"      --max-flows N        flow table cap; the longest-idle flow is evicted (1000000)\n"
 		"      --idle-timeout DUR   end a flow after this much silence (120s)\n"
@@ -167,6 +169,7 @@ enum {
 	OPT_REASM,
 	OPT_STALL,
 	OPT_VANTAGE,
+	OPT_RESIDUAL,
 	OPT_REPLAY,
 	OPT_SPEED,
 	OPT_STATS_INTERVAL,
@@ -185,6 +188,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "reasm-limit", required_argument, NULL, OPT_REASM },
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
 		{ "vantage", required_argument, NULL, OPT_VANTAGE },
+		{ "residual-window", required_argument, NULL, OPT_RESIDUAL },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
 		{ "snapshot-length", required_argument, NULL, 's' },
@@ -251,6 +255,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (verdict_vantage_from_name(optarg, &o->cfg.verdict.vantage) < 0)
 				return die_usage("bad --vantage '%s': want client, server or unknown",
 						 optarg);
+			break;
+		case OPT_RESIDUAL:
+			if (parse_duration_us(optarg, &o->cfg.verdict.residual_us) < 0)
+				return die_usage("bad --residual-window '%s'", optarg);
 			break;
 		case 'i':
 			o->live.iface = optarg;

@@ -112,12 +112,23 @@ static void sig_client(struct tcp_obs *o, const struct ts_packet *p, uint32_t t,
 {
 	if (o->flags & OBS_SIG_OVER)
 		return;
-	if (o->sig_cli_pkts >= TCPOBS_SIG_WINDOW) {
-		o->flags |= OBS_SIG_OVER;
-		return;
-	}
-	o->sig_cli_pkts++;
 	uint8_t fl = p->tcp_flags;
+	/* Retransmissions of the stage's own packet do not use up the
+	 * window: the paper counts what reached the server, and a blocked
+	 * ClientHello that the client resends eight times reached it at most
+	 * once.  Without this a stall seen from the client's side would
+	 * overflow the window and lose its PSH→∅. */
+	bool retx = (!(fl & TH_RST) && (fl & TH_SYN) && !(fl & TH_ACK) &&
+		     o->sig_stage == SIG_SYN) ||
+		    (!(fl & (TH_RST | TH_SYN)) && p->payload_len > 0 && !new_data &&
+		     o->sig_stage >= SIG_PSH);
+	if (!retx) {
+		if (o->sig_cli_pkts >= TCPOBS_SIG_WINDOW) {
+			o->flags |= OBS_SIG_OVER;
+			return;
+		}
+		o->sig_cli_pkts++;
+	}
 	if (o->sig_cli_pkts == 1 && !((fl & TH_SYN) && !(fl & TH_ACK)))
 		o->flags |= OBS_SIG_NOSYN;
 	if (fl & TH_RST) {
@@ -315,7 +326,8 @@ static void server_packet(struct tcp_obs *o, const struct ts_packet *p, uint32_t
 	o->srv_pkts = sat_inc16(o->srv_pkts);
 	o->t_srv_last = t;
 	if (fl & TH_RST) {
-		server_ack_check(o, p, t);
+		/* Its ack is not evidence of receipt: an injector acknowledges
+		 * exactly the ClientHello it is resetting. */
 		o->flags |= OBS_SRV_ANY;
 		server_rst(o, p, t);
 		return;

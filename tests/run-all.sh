@@ -38,6 +38,9 @@ run_unit() {
 	echo "== command line and bad input"
 	sh "$srcdir/tests/cli/run.sh"
 
+	echo "== live path: replay, signals, metrics, privilege drop"
+	bash "$srcdir/tests/live/run.sh"
+
 	echo "== golden captures (pcaps/*.truth)"
 	found=0
 	for truth in "$srcdir"/pcaps/*.truth; do

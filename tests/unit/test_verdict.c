@@ -575,6 +575,21 @@ static void test_sig_none_many_packets(void **state)
 	assert_int_equal(r->verdict, V_TLS_STALL); /* the verdict has no window */
 }
 
+/* Seen from the client's side a blocked ClientHello is resent many times;
+ * those resends do not fill the 10-packet window. */
+static void test_sig_stall_retransmits_keep_psh(void **state)
+{
+	(void)state;
+	struct sc s;
+	ch_flow(&s);
+	for (int i = 0; i < 12; i++)
+		cli_at(&s, 300 + (uint64_t)i * 200, TH_ACK | TH_PUSH, ch_seq(&s), CH_LEN);
+	const struct verdict_result *r = decide(&s, 130000, FLOW_END_IDLE);
+	assert_int_equal(r->verdict, V_TLS_STALL);
+	assert_int_equal(r->ch_retransmits, 12);
+	assert_string_equal(r->signature, "PSH→∅");
+}
+
 static void test_sig_none_midstream(void **state)
 {
 	(void)state;
@@ -657,6 +672,7 @@ static void test_reset_injected(void **state)
 	assert_false(r->injected_reasons & INJ_DATA_AFTER_RESET);
 	assert_int_equal(r->rst_delay_us, 10000);
 	assert_int_equal(r->rtt_us, 100000);
+	assert_false(r->server_acked_ch); /* a RST's ack proves no receipt */
 
 	/* Timing says nothing when the capture sits at the server. */
 	struct sc t;
@@ -1044,7 +1060,9 @@ static void test_hostile(void **state)
 	v = decide(&s, 6000, FLOW_END_CLOSED);
 	assert_int_equal(v->ch_retransmits, UINT16_MAX);
 	assert_int_equal(v->verdict, V_TLS_RESET);
-	assert_string_equal(v->signature, "none"); /* > 10 client packets first */
+	/* Retransmissions of the ClientHello do not use up the 10-packet
+	 * window, so the server's RSTs (changing seq) still make the signature. */
+	assert_string_equal(v->signature, "PSH→RST≠RST");
 	assert_true(strlen(v->history) < sizeof(v->history));
 }
 
@@ -1290,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_sig_data_rst_ne),
 		cmocka_unit_test(test_ok_and_none),
 		cmocka_unit_test(test_sig_none_many_packets),
+		cmocka_unit_test(test_sig_stall_retransmits_keep_psh),
 		cmocka_unit_test(test_sig_none_midstream),
 		cmocka_unit_test(test_sig_fin_gave_up),
 		cmocka_unit_test(test_reset_after_retransmit),
