@@ -1,0 +1,515 @@
+#!/bin/bash
+# lab.sh - real-stack interference lab: real TLS clients and servers in network namespaces, a router namespace that
+# censors with iptables (string-match DROP / REJECT tcp-reset, SYN drop, reply drop), tcpdump on the router's
+# client-side interface; writes a capture and its truth file.
+#
+# Usage:
+#   lab.sh generate OUTDIR   build the lab, run every scenario, write OUTDIR/lab-interference.{pcap,truth} and
+#                            OUTDIR/lab-interference-ca.pem (the run's lab CA, needed to trust the TLS 1.2 chains)
+#   lab.sh check BUILDDIR    generate into a temporary directory, then compare BUILDDIR/src/tamperscope's verdicts
+#                            with the truth (tests/golden/check-truth.sh); prints one PASS/FAIL line per flow
+#
+# Safety: every address lives in 198.18.0.0/15 (RFC 2544 benchmarking range) inside namespaces this script creates;
+# no namespace has a default route, so nothing can leave the lab. Namespaces and processes are torn down on exit.
+# Where the lab cannot run (not root, no netns, no iptables string match) it prints one "SKIP: lab: ..." line.
+
+# Callers may run this with sh (dash): start again under bash, which the rest of the script needs.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+export LC_ALL=C
+# curl must never be steered to a proxy outside the lab.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+
+LAB_HERE=$(cd "$(dirname "$0")" && pwd)
+LAB_ROOT=$(cd "$LAB_HERE/../.." && pwd)
+LAB_NAME=lab-interference
+
+# Unique per run so parallel runs never collide.
+NS_C="tslab-$$-client"
+NS_R="tslab-$$-router"
+NS_S="tslab-$$-server"
+LAB_NAMESPACES=()
+LAB_WORK=""
+LAB_TMPOUT=""
+CAP_PID=""
+
+# Client networks: one client address per network, all on the client's one link to the router.
+declare -A NET_CLIENT=([net-a]=198.18.1.10 [net-b]=198.18.2.10 [net-ctl]=198.18.3.10)
+declare -A NET_PORT0=([net-a]=41000 [net-b]=42000 [net-ctl]=43000)
+declare -A NET_NEXT=([net-a]=1 [net-b]=1 [net-ctl]=1)
+
+# Server names and their addresses (one address per name, like real sites).
+declare -A SERVER_IP=(
+	[news-site.example]=198.19.1.1
+	[humr-site.example]=198.19.1.2
+	[ipblocked.example]=198.19.1.3
+	[vpn-site.example]=198.19.1.4
+	[ipreset.example]=198.19.1.5
+	[control-site.example]=198.19.1.6
+	[tls13only.example]=198.19.1.7
+)
+# Names served by socat's forking OpenSSL listener: the censor leaves their server side half-open (the ClientHello
+# never arrives), which would wedge the single-connection openssl s_server for every later flow.
+SOCAT_NAMES="news-site.example humr-site.example ipblocked.example vpn-site.example ipreset.example"
+
+# Seconds curl waits before giving up on a censored flow: well past the analyser's 3 s stall timeout and long enough
+# for several ClientHello (or SYN) retransmissions.
+STALL_MAXTIME=6
+OK_MAXTIME=10
+
+TRUTH_LINES=()
+LAB_SKIP_REASON=""
+BATCH_PIDS=()
+FLOW_ERRORS=()
+
+lab_log() { printf 'lab: %s\n' "$*" >&2; }
+
+# True only for addresses inside 198.18.0.0/15: a guard against a typo ever sending lab traffic elsewhere.
+lab_addr_ok() {
+	case "$1" in
+	198.18.* | 198.19.*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lab_teardown() {
+	local ns pids=()
+	if [ -n "$CAP_PID" ]; then
+		kill -TERM "$CAP_PID" 2>/dev/null
+		wait "$CAP_PID" 2>/dev/null
+		CAP_PID=""
+	fi
+	for ns in "${LAB_NAMESPACES[@]}"; do
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+		[ "${#pids[@]}" -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+	done
+	sleep 0.2
+	for ns in "${LAB_NAMESPACES[@]}"; do
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+		[ "${#pids[@]}" -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	LAB_NAMESPACES=()
+	wait 2>/dev/null
+}
+
+# shellcheck disable=SC2317  # run by the EXIT trap
+lab_cleanup() {
+	lab_teardown
+	# LAB_KEEP=1 keeps the work directory (certificates, logs, raw capture) for debugging.
+	[ -n "$LAB_WORK" ] && [ "${LAB_KEEP:-0}" != 1 ] && rm -rf "$LAB_WORK"
+	[ -n "$LAB_TMPOUT" ] && rm -rf "$LAB_TMPOUT"
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Sets LAB_SKIP_REASON (and returns 1) when the lab cannot run here. Leaves the router namespace created.
+lab_preflight() {
+	local tool
+	LAB_SKIP_REASON=""
+	if [ "$(id -u)" != 0 ]; then
+		LAB_SKIP_REASON="not root (network namespaces need root)"
+		return 1
+	fi
+	for tool in ip iptables tcpdump curl openssl socat ethtool; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			LAB_SKIP_REASON="$tool not installed"
+			return 1
+		fi
+	done
+	if ! ip netns add "$NS_R" >/dev/null 2>&1; then
+		LAB_SKIP_REASON="cannot create network namespaces (ip netns add failed)"
+		return 1
+	fi
+	LAB_NAMESPACES+=("$NS_R")
+	if ! nsx "$NS_R" iptables -A FORWARD -p tcp -m string --algo bm --string tslab-probe -j DROP >/dev/null 2>&1; then
+		LAB_SKIP_REASON="iptables string match unavailable"
+		return 1
+	fi
+	if ! nsx "$NS_R" iptables -A FORWARD -p tcp -m length --length 100:65535 \
+		-j REJECT --reject-with tcp-reset >/dev/null 2>&1; then
+		LAB_SKIP_REASON="iptables REJECT tcp-reset or length match unavailable"
+		return 1
+	fi
+	nsx "$NS_R" iptables -F FORWARD >/dev/null 2>&1
+}
+
+# Frames must be MTU-sized as on a real wire: no segmentation or receive offloads, real checksums.
+lab_no_offload() {
+	local ns=$1 ifc=$2 feat
+	nsx "$ns" ethtool -K "$ifc" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1
+	for feat in tcp-segmentation-offload generic-segmentation-offload generic-receive-offload; do
+		if nsx "$ns" ethtool -k "$ifc" 2>/dev/null | grep -q "^$feat: on"; then
+			lab_log "cannot turn off $feat on $ifc"
+			return 1
+		fi
+	done
+}
+
+lab_build_net() {
+	local ns name ip
+	ip netns add "$NS_C" || return 1
+	LAB_NAMESPACES+=("$NS_C")
+	ip netns add "$NS_S" || return 1
+	LAB_NAMESPACES+=("$NS_S")
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		# No IPv6 at all: no neighbour discovery noise, no address outside 198.18.0.0/15.
+		nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+			>/dev/null 2>&1
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$NS_C" link add c0 type veth peer name r0 netns "$NS_R" || return 1
+	ip -n "$NS_R" link add r1 type veth peer name s0 netns "$NS_S" || return 1
+	lab_no_offload "$NS_C" c0 && lab_no_offload "$NS_R" r0 &&
+		lab_no_offload "$NS_R" r1 && lab_no_offload "$NS_S" s0 || return 1
+
+	# Client: one address per network; only the server range is routable (no default route anywhere).
+	for ip in "${NET_CLIENT[@]}"; do
+		ip -n "$NS_C" addr add "$ip/24" dev c0 || return 1
+	done
+	ip -n "$NS_C" link set c0 up || return 1
+	ip -n "$NS_R" addr add 198.18.1.1/24 dev r0 &&
+		ip -n "$NS_R" addr add 198.18.2.1/24 dev r0 &&
+		ip -n "$NS_R" addr add 198.18.3.1/24 dev r0 &&
+		ip -n "$NS_R" addr add 198.19.0.1/24 dev r1 &&
+		ip -n "$NS_R" link set r0 up && ip -n "$NS_R" link set r1 up || return 1
+	ip -n "$NS_S" addr add 198.19.0.2/24 dev s0 && ip -n "$NS_S" link set s0 up || return 1
+	for name in "${!SERVER_IP[@]}"; do
+		ip -n "$NS_S" addr add "${SERVER_IP[$name]}/32" dev lo || return 1
+	done
+	ip -n "$NS_C" route add 198.19.0.0/16 via 198.18.3.1 dev c0 &&
+		ip -n "$NS_R" route add 198.19.1.0/24 via 198.19.0.2 dev r1 &&
+		ip -n "$NS_S" route add 198.18.0.0/16 via 198.19.0.1 dev s0 || return 1
+	nsx "$NS_R" sysctl -qw net.ipv4.ip_forward=1 >/dev/null || return 1
+}
+
+fwd() { nsx "$NS_R" iptables -A FORWARD "$@"; }
+
+# The censor. Per client network, as on different ISPs; net-ctl is never touched.
+lab_censor() {
+	# net-a (AS9198 role): SNI-triggered stall (ClientHello silently dropped) and IP blackholing (SYN dropped).
+	fwd -s 198.18.1.0/24 -p tcp --dport 443 -m string --algo bm --string news-site.example -j DROP &&
+		fwd -s 198.18.1.0/24 -p tcp --dport 443 -m string --algo bm --string humr-site.example -j DROP &&
+		fwd -s 198.18.1.0/24 -d "${SERVER_IP[ipblocked.example]}" -p tcp --syn -j DROP || return 1
+	# net-b (AS21299 role): SNI-triggered RST injection (the router answers the ClientHello with a RST carrying
+	# the server's address but the router's own TTL), server flight dropped (the server ACKs the ClientHello,
+	# its data never reaches the client), and SYN answered by a RST.
+	fwd -s 198.18.2.0/24 -p tcp --dport 443 -m string --algo bm --string humr-site.example \
+		-j REJECT --reject-with tcp-reset &&
+		fwd -s "${SERVER_IP[vpn-site.example]}" -d 198.18.2.0/24 -p tcp --sport 443 \
+			-m length --length 100:65535 -j DROP &&
+		fwd -s 198.18.2.0/24 -d "${SERVER_IP[ipreset.example]}" -p tcp --syn \
+			-j REJECT --reject-with tcp-reset || return 1
+}
+
+lab_make_certs() {
+	local d=$LAB_WORK san="" name
+	for name in "${!SERVER_IP[@]}"; do
+		san="${san:+$san,}DNS:$name"
+	done
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/ca.key" -out "$d/labca.pem" -days 3650 \
+		-subj "/O=tamperscope lab/CN=tamperscope lab CA" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+		>/dev/null 2>&1 || return 1
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/srv.key" -out "$d/srv.csr" -subj "/O=tamperscope lab/CN=lab sites" >/dev/null 2>&1 || return 1
+	printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+		"$san" >"$d/srv.ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/labca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 3650 -extfile "$d/srv.ext" -out "$d/srv.pem" >/dev/null 2>&1 || return 1
+}
+
+lab_start_servers() {
+	local name ip only13 key="$LAB_WORK/srv.key" cert="$LAB_WORK/srv.pem"
+	echo "tamperscope lab: ok" >"$LAB_WORK/lab.txt"
+	for name in "${!SERVER_IP[@]}"; do
+		ip=${SERVER_IP[$name]}
+		lab_addr_ok "$ip" || return 1
+		if [[ " $SOCAT_NAMES " == *" $name "* ]]; then
+			ip netns exec "$NS_S" socat \
+				"OPENSSL-LISTEN:443,bind=$ip,reuseaddr,fork,cert=$cert,key=$key,verify=0" \
+				"SYSTEM:sh $LAB_HERE/http-reply.sh" </dev/null >"$LAB_WORK/srv-$name.log" 2>&1 &
+		else
+			# -WWW serves ./lab.txt from the work directory: a few bytes instead of -www's status page keeps
+			# the capture small.
+			[ "$name" = tls13only.example ] && only13=-tls1_3 || only13=""
+			(cd "$LAB_WORK" && exec ip netns exec "$NS_S" openssl s_server -accept "$ip:443" \
+				-cert "$cert" -key "$key" -WWW -quiet $only13 </dev/null >"$LAB_WORK/srv-$name.log" 2>&1) &
+		fi
+	done
+	for _ in $(seq 50); do
+		[ "$(nsx "$NS_S" ss -Hltn 'sport = :443' | wc -l)" -ge "${#SERVER_IP[@]}" ] && return 0
+		sleep 0.1
+	done
+	lab_log "servers did not start listening"
+	return 1
+}
+
+lab_start_capture() {
+	# Only TCP: ARP and anything else on the link is not part of any flow.
+	# Started directly (ip netns exec execs tcpdump) so CAP_PID is tcpdump itself.
+	ip netns exec "$NS_R" tcpdump -i r0 -U -s 0 -n -Z root -w "$LAB_WORK/cap.pcap" tcp \
+		</dev/null >/dev/null 2>"$LAB_WORK/tcpdump.log" &
+	CAP_PID=$!
+	for _ in $(seq 50); do
+		grep -q "listening on" "$LAB_WORK/tcpdump.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	lab_log "tcpdump did not start: $(head -1 "$LAB_WORK/tcpdump.log")"
+	return 1
+}
+
+# SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored. tcpdump flushes and
+# closes the file on either.
+lab_stop_capture() {
+	kill -TERM "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	CAP_PID=""
+}
+
+# The curl exit status each verdict must produce; anything else means the truth line would be a lie.
+lab_expected_rc() {
+	case "$1" in
+	ok) echo "0" ;;
+	tls_stall | syn_timeout) echo "28" ;;
+	syn_reset) echo "7" ;;
+	tls_reset) echo "35 56" ;;
+	tls_alert) echo "35" ;;
+	*) echo "none" ;;
+	esac
+}
+
+# flow NET NAME TLSVER VERDICT NOTE [bg]: one curl connection with a fixed source port; records its truth line.
+flow() {
+	local net=$1 name=$2 ver=$3 verdict=$4 note=$5 bg=${6:-}
+	local caddr=${NET_CLIENT[$net]} sip=${SERVER_IP[$name]}
+	local port=$((NET_PORT0[$net] + NET_NEXT[$net])) maxtime=$OK_MAXTIME sni=$name verflags=()
+	NET_NEXT[$net]=$((NET_NEXT[$net] + 1))
+	if ! lab_addr_ok "$caddr" || ! lab_addr_ok "$sip"; then
+		FLOW_ERRORS+=("address outside 198.18.0.0/15: $caddr $sip")
+		return
+	fi
+	case "$ver" in
+	1.2) verflags=(--tlsv1.2 --tls-max 1.2) ;;
+	1.3) verflags=(--tlsv1.3) ;;
+	esac
+	case "$verdict" in
+	ok | tls_alert | tls_reset | syn_reset) ;;
+	*) maxtime=$STALL_MAXTIME ;;
+	esac
+	# No ClientHello is ever sent when the SYN is blocked, so the truth has no SNI for those flows.
+	case "$verdict" in
+	syn_*) sni="-" note="$note (curl asked for $name)" ;;
+	esac
+	# socat's OpenSSL server prefers P-256 while curl sends an X25519 key share: a HelloRetryRequest and a
+	# second ClientHello precede the real ServerHello.
+	if [ "$verdict" = ok ] && [ "$ver" = 1.3 ] && [[ " $SOCAT_NAMES " == *" $name "* ]]; then
+		note="$note, HelloRetryRequest then second ClientHello"
+	fi
+	TRUTH_LINES+=("$caddr:$port	$sip:443	$sni	$verdict	$net	$note, TLS$ver")
+	echo "$port $net $name $verdict" >>"$LAB_WORK/flows"
+	# -q first: ignore any ~/.curlrc; --noproxy: never leave the lab through a proxy.
+	local cmd=(curl -q -sS -o /dev/null --noproxy '*' --max-time "$maxtime" --interface "$caddr"
+		--local-port "$port" --resolve "$name:443:$sip" --cacert "$LAB_WORK/labca.pem" "${verflags[@]}"
+		"https://$name/lab.txt")
+	if [ "$bg" = bg ]; then
+		(
+			nsx "$NS_C" "${cmd[@]}" 2>"$LAB_WORK/curl.$port.err"
+			echo $? >"$LAB_WORK/rc.$port"
+		) &
+		BATCH_PIDS+=($!)
+	else
+		nsx "$NS_C" "${cmd[@]}" 2>"$LAB_WORK/curl.$port.err"
+		echo $? >"$LAB_WORK/rc.$port"
+		sleep 0.2
+	fi
+}
+
+batch_begin() { BATCH_PIDS=(); }
+batch_end() {
+	local pid
+	for pid in "${BATCH_PIDS[@]}"; do
+		wait "$pid"
+	done
+	sleep 0.5
+}
+
+lab_scenarios() {
+	local v name
+	# --- censored flows, in small parallel batches (each waits STALL_MAXTIME) ---
+	batch_begin
+	flow net-a news-site.example 1.3 tls_stall "string-match DROP of ClientHello" bg
+	flow net-a news-site.example 1.2 tls_stall "string-match DROP of ClientHello" bg
+	flow net-a humr-site.example 1.3 tls_stall "string-match DROP of ClientHello" bg
+	flow net-a humr-site.example 1.2 tls_stall "string-match DROP of ClientHello" bg
+	batch_end
+	batch_begin
+	flow net-a news-site.example 1.3 tls_stall "string-match DROP of ClientHello" bg
+	flow net-a humr-site.example 1.3 tls_stall "string-match DROP of ClientHello" bg
+	flow net-a ipblocked.example 1.3 syn_timeout "SYN DROP to server address" bg
+	flow net-a ipblocked.example 1.2 syn_timeout "SYN DROP to server address" bg
+	batch_end
+	batch_begin
+	flow net-a ipblocked.example 1.3 syn_timeout "SYN DROP to server address" bg
+	flow net-b vpn-site.example 1.3 tls_stall "server flight dropped, server ACKed ClientHello" bg
+	flow net-b vpn-site.example 1.2 tls_stall "server flight dropped, server ACKed ClientHello" bg
+	flow net-b vpn-site.example 1.3 tls_stall "server flight dropped, server ACKed ClientHello" bg
+	batch_end
+
+	# --- quick censored flows, one at a time ---
+	flow net-b humr-site.example 1.3 tls_reset "string-match REJECT tcp-reset, router TTL"
+	flow net-b humr-site.example 1.2 tls_reset "string-match REJECT tcp-reset, router TTL"
+	flow net-b humr-site.example 1.3 tls_reset "string-match REJECT tcp-reset, router TTL"
+	flow net-b ipreset.example 1.3 syn_reset "SYN REJECT tcp-reset, router TTL"
+	flow net-b ipreset.example 1.2 syn_reset "SYN REJECT tcp-reset, router TTL"
+	flow net-b ipreset.example 1.3 syn_reset "SYN REJECT tcp-reset, router TTL"
+
+	# --- names each network leaves alone ---
+	for v in 1.3 1.2; do
+		flow net-a control-site.example $v ok "not censored on net-a"
+		flow net-a vpn-site.example $v ok "not censored on net-a"
+		flow net-b control-site.example $v ok "not censored on net-b"
+		flow net-b news-site.example $v ok "not censored on net-b"
+	done
+	# --- control network: every name works ---
+	for name in news-site.example humr-site.example vpn-site.example ipblocked.example ipreset.example \
+		control-site.example; do
+		for v in 1.3 1.2; do
+			flow net-ctl "$name" $v ok "control network, no censorship"
+		done
+	done
+	# --- a TLS 1.3-only server refuses a TLS 1.2-only client: genuine alert, no censor involved ---
+	flow net-ctl tls13only.example 1.3 ok "TLS1.3-only server"
+	for name in net-a net-b net-ctl; do
+		flow $name tls13only.example 1.2 tls_alert "TLS1.3-only server sends protocol_version alert"
+	done
+}
+
+# Every flow's curl outcome must match its verdict.
+lab_check_outcomes() {
+	local port net name verdict rc want
+	while read -r port net name verdict; do
+		rc=$(cat "$LAB_WORK/rc.$port" 2>/dev/null || echo missing)
+		want=$(lab_expected_rc "$verdict")
+		case " $want " in
+		*" $rc "*) ;;
+		*) FLOW_ERRORS+=("flow $port ($name on $net) expected $verdict (curl exit $want) but curl exited $rc: $(head -c 200 "$LAB_WORK/curl.$port.err")") ;;
+		esac
+	done <"$LAB_WORK/flows"
+}
+
+# The capture must hold exactly the flows of the truth: same (client, server) pairs, nothing else.
+lab_check_capture() {
+	local line
+	tcpdump -nn -r "$LAB_WORK/cap.pcap" 2>/dev/null | awk '
+		$2 == "IP" {
+			s = $3; d = $5; sub(/:$/, "", d)
+			n = split(s, a, "."); sp = a[n]; si = a[1] "." a[2] "." a[3] "." a[4]
+			n = split(d, b, "."); dp = b[n]; di = b[1] "." b[2] "." b[3] "." b[4]
+			if (dp == 443) print si ":" sp "\t" di ":" dp; else print di ":" dp "\t" si ":" sp
+		}' | sort -u >"$LAB_WORK/cap.pairs"
+	for line in "${TRUTH_LINES[@]}"; do
+		printf '%s\n' "$line" | cut -f1,2
+	done | sort -u >"$LAB_WORK/truth.pairs"
+	if ! cmp -s "$LAB_WORK/cap.pairs" "$LAB_WORK/truth.pairs"; then
+		FLOW_ERRORS+=("capture flows differ from truth: $(diff "$LAB_WORK/truth.pairs" "$LAB_WORK/cap.pairs" | grep '^[<>]' | head -5 | tr '\n' ' ')")
+	fi
+}
+
+lab_write_truth() {
+	local out=$1 line
+	{
+		echo "# $LAB_NAME: real-stack lab capture made by tests/lab/lab.sh generate (regenerate: tests/lab/lab.sh generate pcaps)"
+		echo "# capture point: router namespace, client-side interface (client side of the censor)"
+		echo "# networks: net-a 198.18.1.0/24 (AS9198 role), net-b 198.18.2.0/24 (AS21299 role), net-ctl 198.18.3.0/24 (control, uncensored)"
+		echo "# TTL at the capture point: client 64, server 63 (one router hop), RST injected by the router 64"
+		echo "# trust anchor for the TLS 1.2 chains: lab-interference-ca.pem (made at run time)"
+		echo "# args: --ca-bundle @PCAPDIR@/$LAB_NAME-ca.pem"
+		printf 'client\tserver\tsni\tverdict\tnetwork\tnote\n'
+		for line in "${TRUTH_LINES[@]}"; do
+			printf '%s\n' "$line"
+		done
+	} >"$out"
+}
+
+lab_generate() {
+	local outdir=$1 e
+	lab_preflight || return 2
+	mkdir -p "$outdir" || return 1
+	LAB_WORK=$(mktemp -d /tmp/tslab.XXXXXX) || return 1
+	: >"$LAB_WORK/flows"
+	lab_build_net || { lab_log "building the namespaces failed"; return 1; }
+	lab_censor || { lab_log "installing the censor rules failed"; return 1; }
+	lab_make_certs || { lab_log "making the lab certificates failed"; return 1; }
+	lab_start_servers || return 1
+	lab_start_capture || return 1
+	lab_scenarios
+	sleep 1
+	lab_stop_capture
+	lab_teardown
+	lab_check_outcomes
+	lab_check_capture
+	if [ "${#FLOW_ERRORS[@]}" -gt 0 ]; then
+		for e in "${FLOW_ERRORS[@]}"; do
+			lab_log "$e"
+		done
+		lab_log "not writing $outdir/$LAB_NAME.*: the lab did not behave as its truth says"
+		return 1
+	fi
+	cp "$LAB_WORK/cap.pcap" "$outdir/$LAB_NAME.pcap" &&
+		cp "$LAB_WORK/labca.pem" "$outdir/$LAB_NAME-ca.pem" &&
+		lab_write_truth "$outdir/$LAB_NAME.truth" || return 1
+	lab_log "wrote $outdir/$LAB_NAME.pcap ($(wc -c <"$outdir/$LAB_NAME.pcap") bytes, ${#TRUTH_LINES[@]} flows)"
+}
+
+main() {
+	local mode=${1:-} dir=${2:-} rc ts
+	case "$mode" in
+	generate)
+		[ -n "$dir" ] || { echo "usage: $0 generate OUTDIR" >&2; exit 2; }
+		lab_generate "$dir"
+		rc=$?
+		if [ "$rc" = 2 ]; then
+			lab_log "cannot run here: $LAB_SKIP_REASON"
+			exit 1
+		fi
+		exit "$rc"
+		;;
+	check)
+		[ -n "$dir" ] || { echo "usage: $0 check BUILDDIR" >&2; exit 2; }
+		ts="$dir/src/tamperscope"
+		if [ ! -x "$ts" ]; then
+			echo "SKIP: lab: $ts not built"
+			exit 0
+		fi
+		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab: jq not installed"; exit 0; }
+		LAB_TMPOUT=$(mktemp -d /tmp/tslab-out.XXXXXX) || exit 1
+		# Not in a subshell: the EXIT trap must see every namespace this run creates.
+		lab_generate "$LAB_TMPOUT" 2>"$LAB_TMPOUT/generate.log"
+		rc=$?
+		if [ "$rc" = 2 ]; then
+			echo "SKIP: lab: $LAB_SKIP_REASON"
+			exit 0
+		fi
+		if [ "$rc" != 0 ]; then
+			echo "FAIL: lab: generating the capture failed: $(grep -v '^lab: wrote' "$LAB_TMPOUT/generate.log" | head -3 | tr '\n' ' ')"
+			exit 1
+		fi
+		bash "$LAB_ROOT/tests/golden/check-truth.sh" "$LAB_TMPOUT/$LAB_NAME.pcap" "$LAB_TMPOUT/$LAB_NAME.truth" "$ts"
+		exit $?
+		;;
+	*)
+		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR" >&2
+		exit 2
+		;;
+	esac
+}
+
+main "$@"
