@@ -57,6 +57,7 @@ run_unit() {
 
 	echo "== real-stack lab (root, network namespaces)"
 	bash "$srcdir/tests/lab/lab.sh" check "$builddir"
+	bash "$srcdir/tests/lab/lab.sh" live "$builddir"
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS: ' "$log")

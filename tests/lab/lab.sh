@@ -8,6 +8,9 @@
 #                            OUTDIR/lab-interference-ca.pem (the run's lab CA, needed to trust the TLS 1.2 chains)
 #   lab.sh check BUILDDIR    generate into a temporary directory, then compare BUILDDIR/src/tamperscope's verdicts
 #                            with the truth (tests/golden/check-truth.sh); prints one PASS/FAIL line per flow
+#   lab.sh live BUILDDIR     run BUILDDIR/src/tamperscope -i on the router's client-side interface while real
+#                            blocked and unblocked connections happen; check its verdicts, a stall reported while
+#                            the wire is quiet, periodic stats events and the final summary after SIGTERM
 #
 # Safety: every address lives in 198.18.0.0/15 (RFC 2544 benchmarking range) inside namespaces this script creates;
 # no namespace has a default route, so nothing can leave the lab. Namespaces and processes are torn down on exit.
@@ -469,6 +472,92 @@ lab_generate() {
 	lab_log "wrote $outdir/$LAB_NAME.pcap ($(wc -c <"$outdir/$LAB_NAME.pcap") bytes, ${#TRUTH_LINES[@]} flows)"
 }
 
+# A short set of flows for the live test: each kind of censorship once or twice, and controls.
+lab_live_scenarios() {
+	batch_begin
+	flow net-a news-site.example 1.3 tls_stall "string-match DROP of ClientHello" bg
+	flow net-a ipblocked.example 1.2 syn_timeout "SYN DROP to server address" bg
+	flow net-b vpn-site.example 1.3 tls_stall "server flight dropped, server ACKed ClientHello" bg
+	batch_end
+	flow net-b humr-site.example 1.3 tls_reset "string-match REJECT tcp-reset, router TTL"
+	flow net-b ipreset.example 1.2 syn_reset "SYN REJECT tcp-reset, router TTL"
+	flow net-a control-site.example 1.3 ok "not censored on net-a"
+	flow net-ctl news-site.example 1.2 ok "control network, no censorship"
+	flow net-ctl humr-site.example 1.3 ok "control network, no censorship"
+}
+
+# One stalled flow after which the wire goes quiet: once the ClientHello is
+# out, the client's own retransmissions are dropped inside the client
+# namespace, so nothing of this flow reaches the capture point any more.
+# Prints the client port.
+lab_quiet_stall() {
+	local port=$((NET_PORT0[net-a] + NET_NEXT[net-a]))
+	flow net-a humr-site.example 1.3 tls_stall "string-match DROP of ClientHello, then a quiet wire" bg
+	sleep 0.5
+	nsx "$NS_C" iptables -A OUTPUT -p tcp --sport "$port" -j DROP
+	echo "$port"
+}
+
+lab_live() {
+	local ts=$1 W live_pid port rc n verdict want got fails=0 line client
+	lab_preflight || return 2
+	LAB_WORK=$(mktemp -d /tmp/tslab.XXXXXX) || return 1
+	W=$LAB_WORK
+	: >"$W/flows"
+	lab_build_net || { echo "FAIL: lab-live: building the namespaces failed"; return 1; }
+	lab_censor && lab_make_certs && lab_start_servers || { echo "FAIL: lab-live: lab set-up failed"; return 1; }
+	ip netns exec "$NS_R" "$ts" -i r0 --stats-interval 4s --events "$W/live.json" \
+		--metrics-file "$W/live.prom" tcp >"$W/live.out" 2>"$W/live.err" &
+	live_pid=$!
+	sleep 1.5
+	if ! kill -0 "$live_pid" 2>/dev/null; then
+		echo "FAIL: lab-live: tamperscope -i r0 did not start: $(head -2 "$W/live.err" | tr '\n' ' ')"
+		return 1
+	fi
+	lab_live_scenarios
+	sleep 1
+	# The wire is quiet from here on but for the one stalled flow's first packets.
+	port=$(lab_quiet_stall)
+	sleep 5.5 # ClientHello at ~0.3 s, stall timeout 3 s, polling 0.1 s: well within
+	if grep -q "\"src_port\":$port,.*\"verdict\":\"tls_stall\"" "$W/live.json"; then
+		echo "PASS: lab-live: stall reported while the wire was quiet (client port $port)"
+	else
+		echo "FAIL: lab-live: no tls_stall event for client port $port within 5.5 s of a quiet wire"
+		fails=1
+	fi
+	batch_end
+	sleep 4.5
+	kill -TERM "$live_pid"
+	wait "$live_pid"
+	rc=$?
+	[ "$rc" = 0 ] && echo "PASS: lab-live: exit 0 after SIGTERM" || { echo "FAIL: lab-live: exit $rc after SIGTERM"; fails=1; }
+	n=$(grep -c '"event_type":"stats"' "$W/live.json")
+	[ "$n" -ge 2 ] && echo "PASS: lab-live: $n stats events" || { echo "FAIL: lab-live: only $n stats events"; fails=1; }
+	if grep -q '^server name' "$W/live.out" && grep -q '^news-site.example' "$W/live.out"; then
+		echo "PASS: lab-live: final summary written after SIGTERM"
+	else
+		echo "FAIL: lab-live: no final summary on stdout after SIGTERM"
+		fails=1
+	fi
+	grep -q '^tamperscope_flows_total{verdict="tls_stall"} [1-9]' "$W/live.prom" &&
+		echo "PASS: lab-live: metrics file counts stalls" ||
+		{ echo "FAIL: lab-live: metrics file does not count stalls"; fails=1; }
+	# Every flow of the run has exactly one event with the truth's verdict.
+	for line in "${TRUTH_LINES[@]}"; do
+		client=$(printf '%s\n' "$line" | cut -f1)
+		want=$(printf '%s\n' "$line" | cut -f4)
+		got=$(jq -r --arg c "${client%:*}" --argjson p "${client##*:}" \
+			'select(.event_type=="flow" and .src_ip==$c and .src_port==$p) | .verdict' "$W/live.json" | tr '\n' ' ')
+		if [ "$got" = "$want " ]; then
+			echo "PASS: lab-live: $client $want"
+		else
+			echo "FAIL: lab-live: $client expected $want got ${got:-nothing}"
+			fails=1
+		fi
+	done
+	return $fails
+}
+
 main() {
 	local mode=${1:-} dir=${2:-} rc ts
 	case "$mode" in
@@ -505,8 +594,25 @@ main() {
 		bash "$LAB_ROOT/tests/golden/check-truth.sh" "$LAB_TMPOUT/$LAB_NAME.pcap" "$LAB_TMPOUT/$LAB_NAME.truth" "$ts"
 		exit $?
 		;;
+	live)
+		[ -n "$dir" ] || { echo "usage: $0 live BUILDDIR" >&2; exit 2; }
+		ts="$dir/src/tamperscope"
+		if [ ! -x "$ts" ]; then
+			echo "SKIP: lab-live: $ts not built"
+			exit 0
+		fi
+		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-live: jq not installed"; exit 0; }
+		ts=$(cd "$(dirname "$ts")" && pwd)/$(basename "$ts")
+		lab_live "$ts"
+		rc=$?
+		if [ "$rc" = 2 ]; then
+			echo "SKIP: lab-live: $LAB_SKIP_REASON"
+			exit 0
+		fi
+		exit "$rc"
+		;;
 	*)
-		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR" >&2
+		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR | $0 live BUILDDIR" >&2
 		exit 2
 		;;
 	esac
