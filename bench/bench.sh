@@ -1,0 +1,165 @@
+#!/bin/sh
+# bench.sh - time tamperscope against the libpcap read floor and ndpiReader on one large trace (not a test).
+#
+# Usage: bench/bench.sh [-r RUNS] [-w WARMUP] [TRACE]
+#   TRACE   a capture to time; without it bench/mktrace.py writes one into a
+#           temporary directory from pcaps/lab-interference.pcap, or, when
+#           that is absent, from the captures in ../shared/pcaps.
+# Environment: srcdir (default: this script's parent), builddir (default:
+# srcdir), TAMPERSCOPE (default: $builddir/src/tamperscope), MKTRACE_ARGS
+# (extra options for mktrace.py, e.g. "--packets 200000").
+#
+# Three programs read the same file, warm (page cache filled by the warm-up
+# runs), timed by hyperfine:
+#   read floor   tests/pcapread: pcap_next_ex over every packet, nothing else
+#   tamperscope  -r TRACE -q --events /dev/null (all events formatted, thrown away)
+#   ndpiReader   -i TRACE -q (nDPI 4.2's demo reader: flow table + DPI, no
+#                TCP reassembly, no certificate validation, prints nothing)
+#   ts no events tamperscope -r TRACE -q (analysis only, no event JSON), to
+#                show what the event output costs
+# and GNU time gives each one's peak RSS.  The result is a table of mean
+# times, packets per second and the ratios tamperscope/read floor and
+# tamperscope/ndpiReader.  Missing tools are installed with apt-get when
+# running as root (hyperfine, libndpi-bin, time).
+set -eu
+
+runs=10
+warmup=3
+while getopts r:w:h opt; do
+	case $opt in
+	r) runs=$OPTARG ;;
+	w) warmup=$OPTARG ;;
+	*) sed -n '2,12p' "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${srcdir:-$(dirname "$here")}
+builddir=${builddir:-$srcdir}
+TAMPERSCOPE=${TAMPERSCOPE:-$builddir/src/tamperscope}
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# need CMD PACKAGE: install PACKAGE when CMD is missing (root + apt only).
+installed=""
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		die "$1 not found; install the Debian package $2"
+	fi
+	echo "bench: installing $2 (for $1)" >&2
+	apt-get install -y "$2" >/dev/null || die "apt-get install $2 failed"
+	installed="$installed $2"
+}
+need hyperfine hyperfine
+need ndpiReader libndpi-bin
+[ -x /usr/bin/time ] || need /usr/bin/time time
+need python3 python3
+
+[ -x "$TAMPERSCOPE" ] || die "$TAMPERSCOPE not built (run make first)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# The read floor: the build's tests/pcapread, else compile it here.
+pcapread=$builddir/tests/pcapread
+if [ ! -x "$pcapread" ]; then
+	make -C "$builddir" tests/pcapread >/dev/null 2>&1 || true
+fi
+if [ ! -x "$pcapread" ]; then
+	pcapread=$tmp/pcapread
+	${CC:-cc} -O2 -o "$pcapread" "$srcdir/bench/pcapread.c" -lpcap ||
+		die "cannot build bench/pcapread.c"
+fi
+
+# A sanitizer build measures the sanitizer, not the code.
+for b in "$TAMPERSCOPE" "$pcapread"; do
+	if grep -qa -e __asan_init -e __ubsan_handle "$b"; then
+		echo "bench: WARNING: $b is built with sanitizers; configure without --enable-sanitizers for real numbers" >&2
+	fi
+done
+
+if [ $# -ge 1 ]; then
+	trace=$1
+	[ -r "$trace" ] || die "$trace: not readable"
+else
+	trace=$tmp/bench-trace.pcap
+	if [ -f "$srcdir/pcaps/lab-interference.pcap" ]; then
+		set -- "$srcdir/pcaps/lab-interference.pcap"
+	else
+		set --
+		for f in "$srcdir"/../shared/pcaps/*.pcap "$srcdir"/../shared/pcaps/*.pcapng; do
+			[ -f "$f" ] && set -- "$@" "$f"
+		done
+		[ $# -gt 0 ] || die "no input: pcaps/lab-interference.pcap and ../shared/pcaps are both missing; give a TRACE"
+	fi
+	echo "bench: generating the trace from $# capture(s): $*" >&2
+	# shellcheck disable=SC2086
+	python3 "$srcdir/bench/mktrace.py" ${MKTRACE_ARGS:-} -o "$trace" "$@" ||
+		die "mktrace.py failed"
+fi
+
+# Packets and bytes once, through the floor itself.
+line=$("$pcapread" "$trace") || die "$trace: unreadable by libpcap"
+packets=$(echo "$line" | sed 's/.*: \([0-9]*\) packets.*/\1/')
+bytes=$(echo "$line" | sed 's/.*packets, \([0-9]*\) bytes.*/\1/')
+
+# A quick sanity run: tamperscope must succeed on the trace.
+"$TAMPERSCOPE" -r "$trace" -q --events "$tmp/events.json" 2>"$tmp/ts.err" ||
+	die "tamperscope failed on $trace: $(head -n 3 "$tmp/ts.err")"
+flows=$(wc -l <"$tmp/events.json")
+rm -f "$tmp/events.json"
+
+cmd_floor="$pcapread $trace"
+cmd_ts="$TAMPERSCOPE -r $trace -q --events /dev/null"
+cmd_ndpi="ndpiReader -i $trace -q"
+cmd_noev="$TAMPERSCOPE -r $trace -q"
+
+hyperfine --warmup "$warmup" --runs "$runs" --style basic \
+	--export-json "$tmp/hf.json" \
+	-n "read floor" "$cmd_floor" \
+	-n "tamperscope" "$cmd_ts" \
+	-n "ndpiReader" "$cmd_ndpi" \
+	-n "ts no events" "$cmd_noev" >&2
+
+# Peak RSS: best of three runs each (after the warm-ups above).
+rss() {
+	best=""
+	for _ in 1 2 3; do
+		# shellcheck disable=SC2086
+		/usr/bin/time -f '%M' -o "$tmp/rss" $1 >/dev/null 2>&1 || true
+		kb=$(tail -n 1 "$tmp/rss")
+		if [ -z "$best" ] || [ "$kb" -lt "$best" ]; then best=$kb; fi
+	done
+	echo "$best"
+}
+rss_floor=$(rss "$cmd_floor")
+rss_ts=$(rss "$cmd_ts")
+rss_ndpi=$(rss "$cmd_ndpi")
+rss_noev=$(rss "$cmd_noev")
+
+python3 - "$tmp/hf.json" "$packets" "$bytes" "$flows" "$rss_floor" "$rss_ts" "$rss_ndpi" "$rss_noev" <<'EOF'
+import json, sys
+hf, packets, nbytes, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+names = ["read floor", "tamperscope", "ndpiReader", "ts no events"]
+rss = dict(zip(names, (int(x) for x in sys.argv[5:9])))
+res = {r["command"]: r for r in json.load(open(hf))["results"]}
+print("trace: %d packets, %.1f MB, %d tamperscope flow events" % (packets, nbytes / 1e6, flows))
+print("%-12s %10s %10s %12s %9s %10s" % ("program", "mean s", "stddev s", "packets/s", "MB/s", "peak RSS"))
+for name in names:
+    r = res[name]
+    print("%-12s %10.4f %10.4f %12.0f %9.1f %7.1f MB" % (name, r["mean"], r["stddev"] or 0.0,
+          packets / r["mean"], nbytes / 1e6 / r["mean"], rss[name] / 1024))
+ts = res["tamperscope"]["mean"]
+print("ratio tamperscope / read floor: %.1fx" % (ts / res["read floor"]["mean"]))
+print("ratio tamperscope / ndpiReader: %.2fx" % (ts / res["ndpiReader"]["mean"]))
+print("share of tamperscope's time spent writing events: %.0f%%"
+      % (100 * (1 - res["ts no events"]["mean"] / ts)))
+EOF
+if [ -n "$installed" ]; then
+	echo "bench: installed:$installed" >&2
+fi
