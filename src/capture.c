@@ -7,6 +7,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "engine.h"
+#include "live.h"
 
 static int capture_set_filter(struct capture *c, const char *bpf, char *err, size_t errlen);
 
@@ -63,7 +64,7 @@ static int capture_set_filter(struct capture *c, const char *bpf, char *err, siz
 }
 
 int capture_run(struct capture *c, struct engine *e, volatile sig_atomic_t *stop,
-		char *err, size_t errlen)
+		struct progress_state *ps, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -72,8 +73,12 @@ int capture_run(struct capture *c, struct engine *e, volatile sig_atomic_t *stop
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		c->frames++;
 		engine_frame(e, c->dlt, ts, data, h->caplen, h->len);
-		if (stop && *stop)
-			return 2;
+		if ((c->frames & 0xffff) == 0) {
+			if (stop && *stop)
+				return 2;
+			if (ps)
+				progress_update(e, ps);
+		}
 	}
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;

@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 
 struct engine;
+struct progress_state;
 
 struct capture {
 	pcap_t *pcap;
@@ -38,11 +39,12 @@ struct capture_kstats {
 int capture_open_file(struct capture *c, const char *path, const char *bpf,
 		      char *err, size_t errlen);
 
-/* Feed every packet to the engine.  0 at a clean end of file, 1 when the
+/* Feed every packet to the engine; ps non-NULL: update the progress line
+ * now and then.  0 at a clean end of file, 1 when the
  * file ended mid-packet or could not be read further (err says why; what
  * was read before is already in the engine), 2 when *stop was raised. */
 int capture_run(struct capture *c, struct engine *e, volatile sig_atomic_t *stop,
-		char *err, size_t errlen);
+		struct progress_state *ps, char *err, size_t errlen);
 
 /* Open an interface for live capture in immediate mode, non-blocking. */
 int capture_open_live(struct capture *c, const struct live_opts *o, const char *bpf,

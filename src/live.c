@@ -25,17 +25,16 @@ uint64_t mono_now_us(void)
  * on the wall clock, and the signal flags. */
 struct timers {
 	uint64_t next_stats_us;   /* packet clock */
-	uint64_t next_progress;   /* monotonic */
 	uint64_t last_drops;
-	int progress_shown;
+	struct progress_state ps;
 };
 
-static void progress(struct engine *e, struct timers *t, const struct live_cfg *lc)
+void progress_update(const struct engine *e, struct progress_state *ps)
 {
 	uint64_t now = mono_now_us();
-	if (!lc->progress || now < t->next_progress)
+	if (now < ps->next_mono)
 		return;
-	t->next_progress = now + 1000000;
+	ps->next_mono = now + 1000000;
 	uint64_t blocked = 0;
 	for (int v = 0; v < V__COUNT; v++)
 		if (verdict_is_interference((enum verdict)v))
@@ -45,13 +44,14 @@ static void progress(struct engine *e, struct timers *t, const struct live_cfg *
 		(unsigned long long)(el / 3600), (unsigned long long)(el / 60 % 60),
 		(unsigned long long)(el % 60), (unsigned long long)e->st.frames,
 		(unsigned long long)engine_flows_created(e), (unsigned long long)blocked);
-	t->progress_shown = 1;
+	ps->shown = 1;
 }
 
-static void progress_end(struct timers *t)
+void progress_done(struct progress_state *ps)
 {
-	if (t->progress_shown)
+	if (ps->shown)
 		fputc('\n', stderr);
+	ps->shown = 0;
 }
 
 static void service(struct engine *e, struct capture *c, struct timers *t,
@@ -77,7 +77,9 @@ static void service(struct engine *e, struct capture *c, struct timers *t,
 		if (lc->on_report)
 			lc->on_report(lc->arg);
 	}
-	if (lc->stats_interval_us && e->st.frames > 0) {
+	/* Live, a quiet wire still reports (the sensor is alive); a replay
+	 * starts its intervals at its first packet. */
+	if (lc->stats_interval_us && (e->st.frames > 0 || t->next_stats_us)) {
 		if (!t->next_stats_us)
 			t->next_stats_us = e->now_us + lc->stats_interval_us;
 		while (e->now_us >= t->next_stats_us) {
@@ -86,7 +88,8 @@ static void service(struct engine *e, struct capture *c, struct timers *t,
 			t->next_stats_us += lc->stats_interval_us;
 		}
 	}
-	progress(e, t, lc);
+	if (lc->progress)
+		progress_update(e, &t->ps);
 }
 
 int live_run(struct engine *e, struct capture *c, const struct live_cfg *lc,
@@ -97,7 +100,7 @@ int live_run(struct engine *e, struct capture *c, const struct live_cfg *lc,
 	engine_set_early_verdicts(e, true);
 	while (!sig->stop) {
 		if (capture_poll(c, e, 100, err, errlen) < 0) {
-			progress_end(&t);
+			progress_done(&t.ps);
 			return 1;
 		}
 		/* On a quiet wire the packet clock follows the wall clock; the
@@ -107,7 +110,7 @@ int live_run(struct engine *e, struct capture *c, const struct live_cfg *lc,
 			t.next_stats_us = e->now_us + lc->stats_interval_us;
 		service(e, c, &t, lc, sig);
 	}
-	progress_end(&t);
+	progress_done(&t.ps);
 	return 0;
 }
 
@@ -152,7 +155,7 @@ int replay_run(struct engine *e, struct capture *c, const struct live_cfg *lc,
 			service(e, c, &t, lc, sig);
 	}
 	service(e, c, &t, lc, sig);
-	progress_end(&t);
+	progress_done(&t.ps);
 	if (!sig->stop && rc == -1) {
 		snprintf(err, errlen, "%s: capture file cut mid-packet after %llu packets (%s)",
 			 c->name, c->frames, pcap_geterr(c->pcap));

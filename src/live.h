@@ -44,6 +44,16 @@ int live_run(struct engine *e, struct capture *c, const struct live_cfg *lc,
 int replay_run(struct engine *e, struct capture *c, const struct live_cfg *lc,
 	       struct live_signals *sig, char *err, size_t errlen);
 
+/* The progress line on stderr, at most once a second of wall time:
+ * elapsed trace time, packets, flows, flows blocked so far.  *state starts
+ * zeroed; progress_done ends the line if one was shown. */
+struct progress_state {
+	uint64_t next_mono;
+	int shown;
+};
+void progress_update(const struct engine *e, struct progress_state *ps);
+void progress_done(struct progress_state *ps);
+
 /* Wall clock in microseconds (CLOCK_REALTIME) and monotonic. */
 uint64_t wall_now_us(void);
 uint64_t mono_now_us(void);

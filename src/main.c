@@ -460,6 +460,8 @@ static int run_offline(struct options *o, struct engine *e)
 {
 	char err[512];
 	int status = 0;
+	struct progress_state ps = { 0, 0 };
+	bool tty = isatty(STDERR_FILENO);
 	for (int i = 0; i < o->n_inputs && !sigs.stop; i++) {
 		struct capture cap;
 		if (capture_open_file(&cap, o->inputs[i], o->bpf, err, sizeof(err)) < 0) {
@@ -468,13 +470,14 @@ static int run_offline(struct options *o, struct engine *e)
 			continue;
 		}
 		engine_begin_input(e);
-		int r = capture_run(&cap, e, &sigs.stop, err, sizeof(err));
+		int r = capture_run(&cap, e, &sigs.stop, tty ? &ps : NULL, err, sizeof(err));
 		if (r == 1) {
 			fprintf(stderr, "tamperscope: %s\n", err);
 			status = 1;
 		}
 		capture_close(&cap);
 	}
+	progress_done(&ps);
 	engine_finish(e, sigs.stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
 	return status;
 }

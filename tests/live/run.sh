@@ -94,6 +94,24 @@ n1=$(flows "$tmp/hup.json.1"); n2=$(flows "$tmp/hup.json")
 [ $rc = 0 ] && [ -f "$tmp/hup.json" ] && [ "$n2" -gt 0 ] && [ $((n1 + n2)) = "$created" ]
 check "SIGHUP reopens the events file ($n1 before, $n2 after, $created flows)" $?
 
+# --- memory stays flat: the flow cap holds, evictions are counted -------------
+if ! command -v python3 >/dev/null || [ ! -x /usr/bin/time ]; then
+	fail "memory test needs python3 and GNU time (declared dependencies)"
+else
+	python3 "$srcdir/bench/mktrace.py" --packets 60000 --seed 1 -o "$tmp/m1.pcap" "$LAB" 2>/dev/null
+	python3 "$srcdir/bench/mktrace.py" --packets 240000 --seed 1 -o "$tmp/m4.pcap" "$LAB" 2>/dev/null
+	/usr/bin/time -f %M -o "$tmp/rss1" "$T" -r "$tmp/m1.pcap" --max-flows 300 --events "$tmp/m1.json" -q 2>"$tmp/m1.err"
+	/usr/bin/time -f %M -o "$tmp/rss4" "$T" -r "$tmp/m4.pcap" --max-flows 300 --events "$tmp/m4.json" -q 2>"$tmp/m4.err"
+	r1=$(tail -1 "$tmp/rss1"); r4=$(tail -1 "$tmp/rss4")
+	ev4=$(sed -n 's/.* flows, \([0-9]*\) evicted.*/\1/p' "$tmp/m4.err")
+	fl4=$(sed -n 's/.*decoded), \([0-9]*\) flows.*/\1/p' "$tmp/m4.err")
+	[ "${ev4:-0}" -gt 0 ] && [ "$(flows "$tmp/m4.json")" = "$fl4" ]
+	check "flow cap evicts and counts (${ev4:-?} of ${fl4:-?} flows evicted, every one still reported)" $?
+	# four times the packets and flows, the same peak memory (within 20% + 2 MB)
+	[ -n "$r1" ] && [ -n "$r4" ] && [ "$r4" -le $((r1 * 12 / 10 + 2048)) ]
+	check "memory flat: peak RSS ${r1} KiB for 60k packets, ${r4} KiB for 240k" $?
+fi
+
 # --- -Z: privileges dropped after opening outputs ----------------------------
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: live: -Z privilege drop: needs root"
