@@ -31,7 +31,7 @@ const char *flow_end_name(enum flow_end e)
 	case FLOW_END_REUSED: return "reused";
 	case FLOW_END_EOF: return "end_of_input";
 	case FLOW_END_SHUTDOWN: return "shutdown";
-	case FLOW_END_NONE: break;
+	case FLOW_END_NONE: return "open";
 	}
 	return "none";
 }

@@ -59,6 +59,10 @@ struct flow {
 	uint8_t gap_mask;             /* bit per direction with reassembly gaps */
 	uint8_t tls_candidate;        /* client stream began like TLS */
 	uint16_t overlap_diffs;       /* overlapping segments with different bytes */
+	uint8_t reported;             /* live: its event was already written early */
+	uint8_t pending;              /* live: on the engine's deadline list */
+	uint64_t deadline_us;         /* live: when to look for a stall / SYN timeout */
+	struct flow *pprev, *pnext;   /* live: deadline list */
 	uint32_t hash;
 	uint32_t pkts[2];
 	uint64_t bytes[2];            /* IP bytes per direction */
