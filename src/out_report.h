@@ -1,0 +1,39 @@
+/* out_report.h - the report outputs: human text summary, JSON and CSV.
+ *
+ * All three read a finalised struct report (report_finalize) and never
+ * hold client addresses.  The JSON is the exchange format that `merge`
+ * reads back: it stores the raw counts, first/last times and bucket counts
+ * next to every derived value, so merged reports recompute conclusions
+ * exactly (format "tamperscope-report", format_version 1; see
+ * tamperscope(1) REPORT FORMATS).  Output is deterministic: entries are
+ * sorted and nothing depends on the wall clock.
+ */
+#ifndef TS_OUT_REPORT_H
+#define TS_OUT_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "report.h"
+
+#define REPORT_FORMAT_NAME "tamperscope-report"
+#define REPORT_FORMAT_VERSION 1
+
+/* Aligned tables: networks, blocked domains per network with method and
+ * confidence, categories when a test list was loaded. */
+void out_report_text(const struct report *r, FILE *out);
+
+/* The report as one JSON document (appended to j). */
+void out_report_json(const struct report *r, struct json *j);
+
+/* One row per network x domain, with a header row (RFC 4180). */
+void out_report_csv(const struct report *r, FILE *out);
+
+/* Write to a file ("-": stdout).  0, or -1 with err set. */
+int out_report_write_json(const struct report *r, const char *path, char *err,
+			  size_t errlen);
+int out_report_write_csv(const struct report *r, const char *path, char *err,
+			 size_t errlen);
+
+#endif

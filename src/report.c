@@ -1,0 +1,908 @@
+/* report.c - per-network, per-name statistics, timeline and blocking conclusions. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "asn.h"
+#include "flow.h"
+#include "report.h"
+#include "testlist.h"
+#include "tls.h"
+
+struct hslot {
+	uint64_t h;
+	void *p;                       /* NULL: empty */
+};
+
+/* Open addressing with the hash kept per slot, so growing never rehashes
+ * keys; at most half full. */
+struct htab {
+	struct hslot *s;
+	uint32_t cap, used;
+};
+
+struct report {
+	struct report_cfg cfg;
+	uint64_t seed[2];
+	struct htab nets, names, pairs;
+	struct report_category cats[REPORT_MAX_CATEGORIES];
+	size_t n_cats;
+	struct report_stats st;
+	/* report_finalize */
+	struct report_net **net_list;
+	struct report_name **name_list;
+	struct report_pair **pair_list;
+	size_t n_net_list, n_name_list, n_pair_list;
+};
+
+void report_cfg_default(struct report_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->min_flows = REPORT_DEFAULT_MIN_FLOWS;
+	cfg->bucket_us = REPORT_DEFAULT_BUCKET_US;
+	cfg->max_bytes = REPORT_DEFAULT_MAX_BYTES;
+}
+
+static const char *const status_names[RS__COUNT] = {
+	[RS_NO_DATA] = "no_data",
+	[RS_OK] = "ok",
+	[RS_INCONCLUSIVE] = "inconclusive",
+	[RS_BLOCKED] = "blocked",
+};
+
+const char *report_status_name(enum report_status s)
+{
+	return (unsigned)s < RS__COUNT ? status_names[s] : "unknown";
+}
+
+const char *report_cross_name(enum report_cross x)
+{
+	switch (x) {
+	case RX_WORKS_ELSEWHERE:
+		return "works_elsewhere";
+	case RX_FAILS_ELSEWHERE:
+		return "fails_elsewhere";
+	default:
+		return "only_here";
+	}
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                        \
+	do {                                                            \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                   \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                   \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+/* SipHash-2-4: server names come from the wire, and a keyed hash keeps a
+ * sender from aiming collisions at one probe chain. */
+static uint64_t siphash(const uint64_t k[2], const uint8_t *in, size_t n)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
+	uint64_t b = (uint64_t)n << 56;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = (m << 8) | in[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; i + j < n; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static bool mem_ok(struct report *r, size_t more)
+{
+	return r->st.bytes + more <= r->cfg.max_bytes;
+}
+
+static int htab_init(struct report *r, struct htab *t)
+{
+	t->cap = 256;
+	t->used = 0;
+	t->s = calloc(t->cap, sizeof(*t->s));
+	if (!t->s)
+		return -1;
+	r->st.bytes += t->cap * sizeof(*t->s);
+	return 0;
+}
+
+static int htab_grow(struct report *r, struct htab *t)
+{
+	uint32_t ncap = t->cap * 2;
+	if (ncap == 0 || !mem_ok(r, (size_t)ncap * sizeof(*t->s)))
+		return -1;
+	struct hslot *ns = calloc(ncap, sizeof(*ns));
+	if (!ns)
+		return -1;
+	for (uint32_t i = 0; i < t->cap; i++) {
+		if (!t->s[i].p)
+			continue;
+		uint32_t j = (uint32_t)t->s[i].h & (ncap - 1);
+		while (ns[j].p)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = t->s[i];
+	}
+	r->st.bytes += (uint64_t)(ncap - t->cap) * sizeof(*t->s);
+	free(t->s);
+	t->s = ns;
+	t->cap = ncap;
+	return 0;
+}
+
+/* Room for one more entry; -1 when the table cannot grow. */
+static int htab_reserve(struct report *r, struct htab *t)
+{
+	if ((t->used + 1) * 2 <= t->cap)
+		return 0;
+	return htab_grow(r, t);
+}
+
+/* The empty slot for hash h (call after htab_reserve). */
+static struct hslot *htab_free_slot(struct htab *t, uint64_t h)
+{
+	uint32_t i = (uint32_t)h & (t->cap - 1);
+	while (t->s[i].p)
+		i = (i + 1) & (t->cap - 1);
+	return &t->s[i];
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+static uint64_t net_hash(const struct report *r, uint32_t asn)
+{
+	return mix64(asn ^ r->seed[0]);
+}
+
+static struct report_net *net_find(struct report *r, uint32_t asn, uint64_t h)
+{
+	for (uint32_t i = (uint32_t)h & (r->nets.cap - 1); r->nets.s[i].p;
+	     i = (i + 1) & (r->nets.cap - 1)) {
+		struct report_net *n = r->nets.s[i].p;
+		if (r->nets.s[i].h == h && n->asn == asn)
+			return n;
+	}
+	return NULL;
+}
+
+static struct report_net *net_get(struct report *r, uint32_t asn, const char *org)
+{
+	uint64_t h = net_hash(r, asn);
+	struct report_net *n = net_find(r, asn, h);
+	if (n)
+		return n;
+	if (!org || !org[0])
+		org = ASN_UNKNOWN_ORG;
+	size_t need = sizeof(*n) + strlen(org) + 1;
+	if (!mem_ok(r, need) || htab_reserve(r, &r->nets) < 0)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->org = strdup(org);
+	if (!n->org) {
+		free(n);
+		return NULL;
+	}
+	n->asn = asn;
+	struct hslot *s = htab_free_slot(&r->nets, h);
+	s->h = h;
+	s->p = n;
+	r->nets.used++;
+	r->st.nets++;
+	r->st.bytes += need;
+	return n;
+}
+
+static uint64_t name_hash(const struct report *r, const char *name, bool is_addr)
+{
+	return siphash(r->seed, (const uint8_t *)name, strlen(name)) ^ is_addr;
+}
+
+static struct report_name *name_find(struct report *r, const char *name, bool is_addr,
+				     uint64_t h)
+{
+	for (uint32_t i = (uint32_t)h & (r->names.cap - 1); r->names.s[i].p;
+	     i = (i + 1) & (r->names.cap - 1)) {
+		struct report_name *n = r->names.s[i].p;
+		if (r->names.s[i].h == h && n->is_addr == is_addr && strcmp(n->name, name) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+static struct report_category *cat_find(struct report *r, const char *code)
+{
+	for (size_t i = 0; i < r->n_cats; i++)
+		if (strcmp(r->cats[i].code, code) == 0)
+			return &r->cats[i];
+	return NULL;
+}
+
+static struct report_category *cat_get(struct report *r, const char *code)
+{
+	struct report_category *c = cat_find(r, code);
+	if (c || r->n_cats >= REPORT_MAX_CATEGORIES)
+		return c;
+	c = &r->cats[r->n_cats++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->code, sizeof(c->code), "%s", code);
+	return c;
+}
+
+/* The category of a new name: the loaded test list decides when there is
+ * one, else the category a merged report gave. */
+static void name_category(struct report *r, struct report_name *n, const char *given)
+{
+	const char *cat = given;
+	if (r->cfg.testlist)
+		cat = n->is_addr ? NULL : testlist_category(r->cfg.testlist, n->name);
+	if (!cat || !cat[0])
+		return;
+	struct report_category *c = cat_get(r, cat);
+	if (c)
+		snprintf(n->category, sizeof(n->category), "%s", c->code);
+	else
+		r->st.categories_dropped++;
+}
+
+static struct report_name *name_get(struct report *r, const char *name, bool is_addr,
+				    const char *category)
+{
+	uint64_t h = name_hash(r, name, is_addr);
+	struct report_name *n = name_find(r, name, is_addr, h);
+	if (n)
+		return n;
+	size_t need = sizeof(*n) + strlen(name) + 1;
+	if (!mem_ok(r, need) || htab_reserve(r, &r->names) < 0)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->name = strdup(name);
+	if (!n->name) {
+		free(n);
+		return NULL;
+	}
+	n->is_addr = is_addr;
+	n->id = (uint32_t)r->st.names;
+	name_category(r, n, category);
+	struct hslot *s = htab_free_slot(&r->names, h);
+	s->h = h;
+	s->p = n;
+	r->names.used++;
+	r->st.names++;
+	r->st.bytes += need;
+	return n;
+}
+
+static uint64_t pair_hash(const struct report *r, const struct report_net *net,
+			  const struct report_name *nm)
+{
+	return mix64((((uint64_t)net->asn << 32) | nm->id) ^ r->seed[1]);
+}
+
+static struct report_pair *pair_get(struct report *r, struct report_net *net,
+				    struct report_name *nm)
+{
+	uint64_t h = pair_hash(r, net, nm);
+	for (uint32_t i = (uint32_t)h & (r->pairs.cap - 1); r->pairs.s[i].p;
+	     i = (i + 1) & (r->pairs.cap - 1)) {
+		struct report_pair *p = r->pairs.s[i].p;
+		if (r->pairs.s[i].h == h && p->net == net && p->name == nm)
+			return p;
+	}
+	if (!mem_ok(r, sizeof(struct report_pair)) || htab_reserve(r, &r->pairs) < 0)
+		return NULL;
+	struct report_pair *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->net = net;
+	p->name = nm;
+	struct hslot *s = htab_free_slot(&r->pairs, h);
+	s->h = h;
+	s->p = p;
+	r->pairs.used++;
+	r->st.pairs++;
+	r->st.bytes += sizeof(*p);
+	return p;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+struct report *report_new(const struct report_cfg *cfg)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	if (r->cfg.bucket_us == 0)
+		r->cfg.bucket_us = REPORT_DEFAULT_BUCKET_US;
+	if (r->cfg.max_bytes == 0)
+		r->cfg.max_bytes = REPORT_DEFAULT_MAX_BYTES;
+	/* The seed only orders hash probes; outputs are sorted, so runs stay
+	 * identical whatever it is. */
+	if (getrandom(r->seed, sizeof(r->seed), GRND_NONBLOCK) != (ssize_t)sizeof(r->seed)) {
+		r->seed[0] = mix64((uint64_t)time(NULL) ^ (uintptr_t)r);
+		r->seed[1] = mix64(r->seed[0]);
+	}
+	if (htab_init(r, &r->nets) < 0 || htab_init(r, &r->names) < 0 ||
+	    htab_init(r, &r->pairs) < 0) {
+		report_free(r);
+		return NULL;
+	}
+	if (cfg->testlist) {
+		unsigned n = testlist_n_categories(cfg->testlist);
+		for (unsigned i = 0; i < n && r->n_cats < REPORT_MAX_CATEGORIES; i++) {
+			const char *code, *desc;
+			uint64_t listed;
+			testlist_category_at(cfg->testlist, i, &code, &desc, &listed);
+			struct report_category *c = cat_get(r, code);
+			if (!c)
+				break;
+			snprintf(c->desc, sizeof(c->desc), "%s", desc ? desc : "");
+			c->listed = listed;
+		}
+	}
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	for (uint32_t i = 0; r->pairs.s && i < r->pairs.cap; i++) {
+		struct report_pair *p = r->pairs.s[i].p;
+		if (p) {
+			free(p->b);
+			free(p);
+		}
+	}
+	for (uint32_t i = 0; r->names.s && i < r->names.cap; i++) {
+		struct report_name *n = r->names.s[i].p;
+		if (n) {
+			free(n->name);
+			free(n);
+		}
+	}
+	for (uint32_t i = 0; r->nets.s && i < r->nets.cap; i++) {
+		struct report_net *n = r->nets.s[i].p;
+		if (n) {
+			free(n->org);
+			free(n);
+		}
+	}
+	free(r->pairs.s);
+	free(r->names.s);
+	free(r->nets.s);
+	free(r->net_list);
+	free(r->name_list);
+	free(r->pair_list);
+	free(r);
+}
+
+const struct report_cfg *report_get_cfg(const struct report *r)
+{
+	return &r->cfg;
+}
+
+const struct report_stats *report_stats(const struct report *r)
+{
+	return &r->st;
+}
+
+/* ---- adding flows ------------------------------------------------------ */
+
+size_t report_norm_name(const char *in, size_t n, char *out, bool *cut)
+{
+	*cut = false;
+	while (n && in[n - 1] == '.')
+		n--;
+	if (n > REPORT_NAME_MAX) {
+		n = REPORT_NAME_MAX;
+		*cut = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		/* a hostile SNI must not move a terminal's cursor or split a
+		 * CSV row */
+		out[i] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static struct report_bucket *bucket_get(struct report *r, struct report_pair *p,
+					uint64_t start)
+{
+	if (p->nb && p->b[p->nb - 1].start_us == start)
+		return &p->b[p->nb - 1];
+	/* binary search: flows end roughly in time order, so this is rare */
+	uint32_t lo = 0, hi = p->nb;
+	if (p->nb && start < p->b[p->nb - 1].start_us) {
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (p->b[mid].start_us < start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < p->nb && p->b[lo].start_us == start)
+			return &p->b[lo];
+	} else {
+		lo = p->nb;
+	}
+	if (p->nb >= REPORT_MAX_BUCKETS)
+		return NULL;
+	if (p->nb == p->capb) {
+		uint32_t ncap = p->capb ? p->capb * 2 : 4;
+		if (ncap > REPORT_MAX_BUCKETS)
+			ncap = REPORT_MAX_BUCKETS;
+		size_t more = (size_t)(ncap - p->capb) * sizeof(*p->b);
+		if (!mem_ok(r, more))
+			return NULL;
+		struct report_bucket *nb = realloc(p->b, (size_t)ncap * sizeof(*nb));
+		if (!nb)
+			return NULL;
+		p->b = nb;
+		p->capb = ncap;
+		r->st.bytes += more;
+	}
+	memmove(&p->b[lo + 1], &p->b[lo], (size_t)(p->nb - lo) * sizeof(*p->b));
+	memset(&p->b[lo], 0, sizeof(*p->b));
+	p->b[lo].start_us = start;
+	p->nb++;
+	r->st.buckets++;
+	return &p->b[lo];
+}
+
+static void minmax(uint64_t *first, uint64_t *last, bool had, uint64_t t0, uint64_t t1)
+{
+	if (!had || t0 < *first)
+		*first = t0;
+	if (!had || t1 > *last)
+		*last = t1;
+}
+
+static void pair_add(struct report *r, struct report_pair *p, enum verdict v, uint64_t ts)
+{
+	bool ok = v == V_OK, blocked = verdict_is_interference(v);
+	if (ok)
+		minmax(&p->first_ok_us, &p->last_ok_us, p->c.n[V_OK] > 0, ts, ts);
+	if (blocked) {
+		struct report_share s;
+		report_counts_share(&p->c, &s);
+		minmax(&p->first_blocked_us, &p->last_blocked_us, s.anomalies > 0, ts, ts);
+	}
+	p->c.flows++;
+	p->c.n[v]++;
+	struct report_bucket *b = bucket_get(r, p, ts - ts % r->cfg.bucket_us);
+	if (!b) {
+		r->st.refused_bucket++;
+		return;
+	}
+	b->flows++;
+	b->ok += ok;
+	b->blocked += blocked;
+}
+
+/* The key of a flow: its normalised SNI, or its server address for a
+ * measured flow without one.  false: no name entry for this flow. */
+static bool flow_key(struct report *r, const struct report_flow *rf, char *key,
+		     size_t keylen, bool *is_addr)
+{
+	if (rf->sni && rf->sni_len) {
+		bool cut;
+		report_norm_name(rf->sni, rf->sni_len, key, &cut);
+		r->st.names_cut += cut;
+		*is_addr = false;
+		if (key[0])
+			return true;
+	}
+	if (!rf->server || (rf->verdict != V_OK && !verdict_is_failure(rf->verdict)))
+		return false;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char a[INET6_ADDRSTRLEN];
+	bool v4 = rf->server->v4 || memcmp(rf->server->a, mapped, 12) == 0;
+	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? rf->server->a + 12 : rf->server->a,
+		       a, sizeof(a)))
+		return false;
+	snprintf(key, keylen, v4 ? "%s:%u" : "[%s]:%u", a, rf->server_port);
+	*is_addr = true;
+	return true;
+}
+
+void report_add(struct report *r, const struct report_flow *rf)
+{
+	if ((unsigned)rf->verdict >= V__COUNT)
+		return;
+	r->st.flows++;
+	struct report_net *net = net_get(r, rf->client_asn, rf->client_org);
+	if (!net) {
+		r->st.refused_net++;
+		return;
+	}
+	net->c.flows++;
+	net->c.n[rf->verdict]++;
+
+	char key[REPORT_NAME_MAX + 1 + INET6_ADDRSTRLEN + 8];
+	bool is_addr;
+	if (!flow_key(r, rf, key, sizeof(key), &is_addr))
+		return;
+	struct report_name *nm = name_get(r, key, is_addr, NULL);
+	if (!nm) {
+		r->st.refused_name++;
+		return;
+	}
+	nm->c.flows++;
+	nm->c.n[rf->verdict]++;
+	struct report_pair *p = pair_get(r, net, nm);
+	if (!p) {
+		r->st.refused_pair++;
+		return;
+	}
+	pair_add(r, p, rf->verdict, rf->ts_us);
+}
+
+void report_add_flow(struct report *r, const struct flow *f, enum verdict v,
+		     const struct asn_info *client)
+{
+	struct report_flow rf = {
+		.ts_us = f->first_us,
+		.verdict = v,
+		.client_asn = client ? client->asn : 0,
+		.client_org = client ? client->org : NULL,
+		.server = &f->srv,
+		.server_port = f->sport,
+	};
+	if (f->tls && f->tls->sni_present && f->tls->sni_len) {
+		rf.sni = f->tls->sni;
+		rf.sni_len = f->tls->sni_len;
+	}
+	report_add(r, &rf);
+}
+
+/* ---- merging ------------------------------------------------------------ */
+
+static void counts_add(struct report_counts *dst, const struct report_counts *src)
+{
+	dst->flows += src->flows;
+	for (int v = 0; v < V__COUNT; v++)
+		dst->n[v] += src->n[v];
+}
+
+/* Merged counts stay far below 2^64, so sums never wrap (a hostile report
+ * could otherwise make totals that no longer add up). */
+static bool counts_fit(const struct report_counts *dst, const struct report_counts *src)
+{
+	return src->flows <= REPORT_MAX_COUNT && dst->flows <= REPORT_MAX_COUNT - src->flows;
+}
+
+int report_merge_net(struct report *r, uint32_t asn, const char *org,
+		     const struct report_counts *c)
+{
+	if (!counts_fit(&(struct report_counts){ .flows = r->st.flows }, c))
+		return -2;
+	struct report_net *n = net_get(r, asn, org);
+	if (n && !counts_fit(&n->c, c))
+		return -2;
+	r->st.flows += c->flows;
+	if (!n) {
+		r->st.refused_net += c->flows;
+		return -1;
+	}
+	counts_add(&n->c, c);
+	return 0;
+}
+
+int report_merge_name(struct report *r, const char *name, bool is_addr,
+		      const char *category, const struct report_counts *c)
+{
+	struct report_name *n = name_get(r, name, is_addr, category);
+	if (n && !counts_fit(&n->c, c))
+		return -2;
+	if (!n) {
+		r->st.refused_name += c->flows;
+		return -1;
+	}
+	counts_add(&n->c, c);
+	return 0;
+}
+
+int report_merge_pair(struct report *r, uint32_t asn, const char *org, const char *name,
+		      bool is_addr, const char *category, const struct report_pair_raw *raw)
+{
+	struct report_net *net = net_get(r, asn, org);
+	struct report_name *nm = net ? name_get(r, name, is_addr, category) : NULL;
+	struct report_pair *p = nm ? pair_get(r, net, nm) : NULL;
+	if (!p) {
+		r->st.refused_pair += raw->c.flows;
+		return -1;
+	}
+	if (!counts_fit(&p->c, &raw->c))
+		return -2;
+	struct report_share had, add;
+	report_counts_share(&p->c, &had);
+	report_counts_share(&raw->c, &add);
+	if (raw->c.n[V_OK])
+		minmax(&p->first_ok_us, &p->last_ok_us, p->c.n[V_OK] > 0, raw->first_ok_us,
+		       raw->last_ok_us);
+	if (add.anomalies)
+		minmax(&p->first_blocked_us, &p->last_blocked_us, had.anomalies > 0,
+		       raw->first_blocked_us, raw->last_blocked_us);
+	counts_add(&p->c, &raw->c);
+	for (uint32_t i = 0; i < raw->nb; i++) {
+		struct report_bucket *b = bucket_get(r, p, raw->b[i].start_us);
+		if (!b) {
+			r->st.refused_bucket++;
+			continue;
+		}
+		b->flows += raw->b[i].flows;
+		b->ok += raw->b[i].ok;
+		b->blocked += raw->b[i].blocked;
+	}
+	return 0;
+}
+
+int report_merge_refused(struct report *r, uint64_t net, uint64_t name, uint64_t pair,
+			 uint64_t bucket)
+{
+	const struct report_stats *st = &r->st;
+	if (net > REPORT_MAX_COUNT || name > REPORT_MAX_COUNT || pair > REPORT_MAX_COUNT ||
+	    bucket > REPORT_MAX_COUNT || st->flows > REPORT_MAX_COUNT - net ||
+	    st->refused_name > REPORT_MAX_COUNT - name ||
+	    st->refused_pair > REPORT_MAX_COUNT - pair ||
+	    st->refused_bucket > REPORT_MAX_COUNT - bucket)
+		return -2;
+	r->st.flows += net;
+	r->st.refused_net += net;
+	r->st.refused_name += name;
+	r->st.refused_pair += pair;
+	r->st.refused_bucket += bucket;
+	return 0;
+}
+
+int report_merge_category(struct report *r, const char *code, const char *desc,
+			  uint64_t listed)
+{
+	if (r->cfg.testlist)
+		return 0; /* the loaded list decides the categories */
+	struct report_category *c = cat_get(r, code);
+	if (!c) {
+		r->st.categories_dropped++;
+		return -1;
+	}
+	if (!c->desc[0] && desc)
+		snprintf(c->desc, sizeof(c->desc), "%s", desc);
+	if (listed > c->listed)
+		c->listed = listed;
+	return 0;
+}
+
+/* ---- conclusions ------------------------------------------------------------ */
+
+void report_counts_share(const struct report_counts *c, struct report_share *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->dominant = V__COUNT;
+	uint64_t best = 0;
+	for (int v = 0; v < V__COUNT; v++) {
+		if (verdict_is_failure((enum verdict)v)) {
+			s->failures += c->n[v];
+			if (c->n[v] > best) {
+				best = c->n[v];
+				s->dominant = (enum verdict)v;
+			}
+		}
+		if (verdict_is_interference((enum verdict)v))
+			s->anomalies += c->n[v];
+	}
+	s->measured = c->n[V_OK] + s->failures;
+	if (s->measured)
+		s->anomaly_share = (double)s->anomalies / (double)s->measured;
+	if (s->failures)
+		s->dominant_share = (double)best / (double)s->failures;
+}
+
+static void conclude(const struct report *r, struct report_pair *p)
+{
+	struct report_conclusion *k = &p->concl;
+	struct report_share s;
+	report_counts_share(&p->c, &s);
+	memset(k, 0, sizeof(*k));
+	k->method = V__COUNT;
+	uint64_t best = 0;
+	for (int v = 0; v < V__COUNT; v++)
+		if (verdict_is_interference((enum verdict)v) && p->c.n[v] > best) {
+			best = p->c.n[v];
+			k->method = (enum verdict)v;
+		}
+	uint64_t m = s.measured, a = s.anomalies;
+	k->anomaly_share = s.anomaly_share;
+	k->consistency = a ? (double)best / (double)a : 0.0;
+	k->sample = (double)m / ((double)m + REPORT_SAMPLE_K);
+
+	/* the same name on other networks: the name's totals minus this pair */
+	struct report_share ns;
+	report_counts_share(&p->name->c, &ns);
+	uint64_t ok_elsewhere = p->name->c.n[V_OK] - p->c.n[V_OK];
+	uint64_t measured_elsewhere = ns.measured - m;
+	if (ok_elsewhere > 0) {
+		k->cross_kind = RX_WORKS_ELSEWHERE;
+		k->cross = REPORT_X_WORKS_ELSEWHERE;
+	} else if (measured_elsewhere > 0) {
+		k->cross_kind = RX_FAILS_ELSEWHERE;
+		k->cross = REPORT_X_FAILS_ELSEWHERE;
+	} else {
+		k->cross_kind = RX_ONLY_HERE;
+		k->cross = REPORT_X_ONLY_HERE;
+	}
+	k->confidence = k->anomaly_share * k->consistency * k->sample * k->cross;
+
+	if (m == 0)
+		k->status = RS_NO_DATA;
+	else if (a * REPORT_OK_MAX_DEN <= m * REPORT_OK_MAX_NUM)
+		k->status = RS_OK;
+	else if (m >= r->cfg.min_flows &&
+		 a * REPORT_ANOMALY_MIN_DEN >= m * REPORT_ANOMALY_MIN_NUM &&
+		 best * REPORT_CONSISTENCY_MIN_DEN >= a * REPORT_CONSISTENCY_MIN_NUM)
+		k->status = RS_BLOCKED;
+	else
+		k->status = RS_INCONCLUSIVE;
+}
+
+static int cmp_net(const void *x, const void *y)
+{
+	const struct report_net *a = *(const struct report_net *const *)x;
+	const struct report_net *b = *(const struct report_net *const *)y;
+	return a->asn < b->asn ? -1 : a->asn > b->asn;
+}
+
+static int cmp_name(const void *x, const void *y)
+{
+	const struct report_name *a = *(const struct report_name *const *)x;
+	const struct report_name *b = *(const struct report_name *const *)y;
+	if (a->is_addr != b->is_addr)
+		return a->is_addr ? 1 : -1; /* names first, addresses after */
+	return strcmp(a->name, b->name);
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+	const struct report_pair *a = *(const struct report_pair *const *)x;
+	const struct report_pair *b = *(const struct report_pair *const *)y;
+	if (a->net->asn != b->net->asn)
+		return a->net->asn < b->net->asn ? -1 : 1;
+	return cmp_name(&a->name, &b->name);
+}
+
+/* The entries of a table, sorted, as an array of their pointers (one
+ * function per type: no casts between pointer-to-pointer types). */
+#define TABLE_LIST(fn, type, cmp)                                            \
+	static int fn(const struct htab *t, type ***list, size_t *n)         \
+	{                                                                    \
+		free(*list);                                                 \
+		*n = 0;                                                      \
+		*list = malloc(((size_t)t->used + 1) * sizeof(**list));      \
+		if (!*list)                                                  \
+			return -1;                                           \
+		for (uint32_t i = 0; i < t->cap; i++)                        \
+			if (t->s[i].p)                                       \
+				(*list)[(*n)++] = t->s[i].p;                 \
+		qsort(*list, *n, sizeof(**list), cmp);                       \
+		return 0;                                                    \
+	}
+TABLE_LIST(list_nets, struct report_net, cmp_net)
+TABLE_LIST(list_names, struct report_name, cmp_name)
+TABLE_LIST(list_pairs, struct report_pair, cmp_pair)
+
+static void category_totals(struct report *r)
+{
+	for (size_t i = 0; i < r->n_cats; i++) {
+		struct report_category *c = &r->cats[i];
+		c->domains_seen = c->domains_blocked = c->pairs_blocked = 0;
+		c->flows = c->anomalies = 0;
+	}
+	for (size_t i = 0; i < r->n_name_list; i++) {
+		const struct report_name *n = r->name_list[i];
+		struct report_category *c = n->category[0] ? cat_find(r, n->category) : NULL;
+		if (!c)
+			continue;
+		struct report_share s;
+		report_counts_share(&n->c, &s);
+		c->domains_seen++;
+		c->domains_blocked += n->blocked_networks > 0;
+		c->pairs_blocked += n->blocked_networks;
+		c->flows += n->c.flows;
+		c->anomalies += s.anomalies;
+	}
+}
+
+int report_finalize(struct report *r)
+{
+	if (list_nets(&r->nets, &r->net_list, &r->n_net_list) < 0 ||
+	    list_names(&r->names, &r->name_list, &r->n_name_list) < 0 ||
+	    list_pairs(&r->pairs, &r->pair_list, &r->n_pair_list) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_net_list; i++)
+		r->net_list[i]->names = r->net_list[i]->blocked_names = 0;
+	for (size_t i = 0; i < r->n_name_list; i++)
+		r->name_list[i]->networks = r->name_list[i]->blocked_networks = 0;
+	for (size_t i = 0; i < r->n_pair_list; i++) {
+		struct report_pair *p = r->pair_list[i];
+		conclude(r, p);
+		bool blocked = p->concl.status == RS_BLOCKED;
+		p->net->names++;
+		p->net->blocked_names += blocked;
+		p->name->networks++;
+		p->name->blocked_networks += blocked;
+	}
+	category_totals(r);
+	return 0;
+}
+
+struct report_net *const *report_nets(const struct report *r, size_t *n)
+{
+	*n = r->n_net_list;
+	return r->net_list;
+}
+
+struct report_pair *const *report_pairs(const struct report *r, size_t *n)
+{
+	*n = r->n_pair_list;
+	return r->pair_list;
+}
+
+struct report_name *const *report_names(const struct report *r, size_t *n)
+{
+	*n = r->n_name_list;
+	return r->name_list;
+}
+
+const struct report_category *report_categories(const struct report *r, size_t *n)
+{
+	*n = r->n_cats;
+	return r->cats;
+}
+
+bool report_pair_onset(const struct report_pair *p, uint64_t *us)
+{
+	struct report_share s;
+	report_counts_share(&p->c, &s);
+	if (!s.anomalies || !p->c.n[V_OK] || p->first_ok_us >= p->first_blocked_us)
+		return false;
+	*us = p->first_blocked_us;
+	return true;
+}

@@ -1,0 +1,261 @@
+/* report.h - per-network statistics and blocking conclusions (the report).
+ *
+ * Flow verdicts are counted, on packet time, per network (the client's
+ * ASN), per network x server name and per server name.  A flow without an
+ * SNI is attributed to its server address ("198.51.100.7:443",
+ * "[2001:db8::1]:443"), and only when its verdict is ok or a failure (a
+ * no-SNI incomplete / not_tls / client_abort flow would only add noise:
+ * it still counts for its network).  Server names are lower-cased, a
+ * trailing dot dropped, bytes outside printable ASCII shown as '?'.
+ *
+ * Every flow costs three hash lookups and a bucket increment (amortised
+ * O(1)); memory is capped (report_cfg.max_bytes) and every refusal is
+ * counted.  Only raw counts, first/last times and bucket counts are
+ * stored, so reports of several sensors merge exactly (report_merge.c) and
+ * conclusions are recomputed from the sum.
+ *
+ * ==== Blocking conclusion, per network N x name D (report_finalize) ====
+ *
+ *   m  measured flows: ok + failures (incomplete, not_tls, client_abort
+ *      say nothing about blocking and are left out)
+ *   k  anomalies: interference verdicts (tls_stall, tls_reset, syn_timeout,
+ *      syn_reset, tls_mitm)
+ *   a  anomaly share k / m
+ *   method  the interference verdict with most flows (ties: the first in
+ *      verdict order); c = its flows / k, the consistency
+ *   S  sample factor m / (m + 2): 3 flows 0.6, 10 flows 0.83, 30 flows 0.94
+ *   X  cross-network factor: 1.0 when D had ok flows on another network
+ *      (the name works elsewhere: the failure is local to N); 0.5 when D
+ *      was measured on other networks and never ok there (the server may
+ *      just be down); 0.75 when D was seen on N only
+ *
+ *   confidence = a * c * S * X                       (in [0, 1])
+ *
+ *   status  no_data       m = 0
+ *           ok            a <= 1/10
+ *           blocked       m >= min_flows (--min-flows, 3), a >= 3/5, c >= 3/5
+ *           inconclusive  otherwise (too few flows, mixed failures, or a
+ *                         middling anomaly share)
+ *   The threshold tests use integer arithmetic (5k >= 3m, ...), so a
+ *   share exactly at a threshold passes it.
+ *
+ * ==== Timeline, per network x name ====
+ *
+ *   first_ok, last_ok, first_blocked, last_blocked: start times of the
+ *   earliest / latest ok and blocked (interference) flows.  onset: the
+ *   first blocked flow when an ok flow came before it (the name worked,
+ *   then blocking began); none when the name was blocked from the start of
+ *   observation.  These are minima and maxima, so they merge exactly and do
+ *   not depend on the order flows end in.  Buckets: flows, ok and blocked
+ *   per time bucket (--time-bucket, 1 h) aligned to the Unix epoch (UTC).
+ */
+#ifndef TS_REPORT_H
+#define TS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "verdict.h"
+
+struct flow;
+struct asn_info;
+struct testlist;
+
+#define REPORT_NAME_MAX 255            /* longer names are cut */
+#define REPORT_CAT_MAX 32              /* category code length */
+#define REPORT_MAX_CATEGORIES 256
+#define REPORT_MAX_BUCKETS 100000      /* per network x name */
+#define REPORT_DEFAULT_MAX_BYTES (512ull << 20)
+#define REPORT_DEFAULT_MIN_FLOWS 3
+#define REPORT_DEFAULT_BUCKET_US 3600000000ull
+
+/* Conclusion thresholds as fractions (see the formula above). */
+#define REPORT_ANOMALY_MIN_NUM 3       /* a >= 3/5 */
+#define REPORT_ANOMALY_MIN_DEN 5
+#define REPORT_CONSISTENCY_MIN_NUM 3   /* c >= 3/5 */
+#define REPORT_CONSISTENCY_MIN_DEN 5
+#define REPORT_OK_MAX_NUM 1            /* a <= 1/10 */
+#define REPORT_OK_MAX_DEN 10
+#define REPORT_SAMPLE_K 2.0
+#define REPORT_X_WORKS_ELSEWHERE 1.0
+#define REPORT_X_ONLY_HERE 0.75
+#define REPORT_X_FAILS_ELSEWHERE 0.5
+
+struct report_cfg {
+	uint32_t min_flows;            /* --min-flows */
+	uint64_t bucket_us;            /* --time-bucket, > 0 */
+	uint64_t max_bytes;            /* memory cap of the tables */
+	const struct testlist *testlist; /* --test-list, NULL: none */
+};
+void report_cfg_default(struct report_cfg *cfg);
+
+enum report_status {
+	RS_NO_DATA = 0,
+	RS_OK,
+	RS_INCONCLUSIVE,
+	RS_BLOCKED,
+	RS__COUNT
+};
+const char *report_status_name(enum report_status s);
+
+struct report_counts {
+	uint64_t flows;
+	uint64_t n[V__COUNT];
+};
+
+/* Derived from counts. */
+struct report_share {
+	uint64_t measured;             /* ok + failures */
+	uint64_t failures;             /* verdict_is_failure */
+	uint64_t anomalies;            /* verdict_is_interference */
+	double anomaly_share;          /* anomalies / measured (0 if none) */
+	enum verdict dominant;         /* most frequent failure, V__COUNT if none */
+	double dominant_share;         /* its flows / failures */
+};
+void report_counts_share(const struct report_counts *c, struct report_share *s);
+
+struct report_bucket {
+	uint64_t start_us;
+	uint64_t flows, ok, blocked;
+};
+
+enum report_cross { RX_ONLY_HERE = 0, RX_WORKS_ELSEWHERE, RX_FAILS_ELSEWHERE };
+const char *report_cross_name(enum report_cross x);
+
+struct report_conclusion {
+	enum report_status status;
+	enum verdict method;           /* V__COUNT when no anomaly */
+	double anomaly_share;          /* a */
+	double consistency;            /* c */
+	double sample;                 /* S */
+	double cross;                  /* X */
+	enum report_cross cross_kind;
+	double confidence;
+};
+
+struct report_net {
+	uint32_t asn;
+	char *org;
+	struct report_counts c;
+	uint32_t names, blocked_names; /* report_finalize */
+};
+
+struct report_name {
+	char *name;
+	uint32_t id;                   /* creation order, for the pair hash */
+	bool is_addr;                  /* a server address, not an SNI */
+	char category[REPORT_CAT_MAX + 1]; /* "" when not listed */
+	struct report_counts c;
+	uint32_t networks, blocked_networks; /* report_finalize */
+};
+
+struct report_pair {
+	struct report_net *net;
+	struct report_name *name;
+	struct report_counts c;
+	uint64_t first_ok_us, last_ok_us;           /* valid when c.n[V_OK] */
+	uint64_t first_blocked_us, last_blocked_us; /* valid when anomalies */
+	struct report_bucket *b;       /* sorted by start_us */
+	uint32_t nb, capb;
+	struct report_conclusion concl; /* report_finalize */
+};
+
+/* The raw state of one network x name, as stored in a report (merge). */
+struct report_pair_raw {
+	struct report_counts c;
+	uint64_t first_ok_us, last_ok_us, first_blocked_us, last_blocked_us;
+	const struct report_bucket *b;
+	uint32_t nb;
+};
+
+struct report_category {
+	char code[REPORT_CAT_MAX + 1];
+	char desc[65];
+	uint64_t listed;               /* domains in the test list */
+	/* report_finalize: */
+	uint64_t domains_seen, domains_blocked, pairs_blocked, flows, anomalies;
+};
+
+struct report_stats {
+	uint64_t flows;                /* flows added */
+	uint64_t bytes;                /* memory held by the tables */
+	uint64_t nets, names, pairs, buckets;
+	uint64_t refused_net;          /* flows whose network could not be stored */
+	uint64_t refused_name;         /* ... whose name could not be stored */
+	uint64_t refused_pair;
+	uint64_t refused_bucket;       /* bucket not stored (cap or memory) */
+	uint64_t names_cut;            /* names longer than REPORT_NAME_MAX */
+	uint64_t categories_dropped;   /* REPORT_MAX_CATEGORIES reached */
+};
+
+struct report;
+
+struct report *report_new(const struct report_cfg *cfg);
+void report_free(struct report *r);
+const struct report_cfg *report_get_cfg(const struct report *r);
+const struct report_stats *report_stats(const struct report *r);
+
+/* One finished flow. */
+struct report_flow {
+	uint64_t ts_us;                /* flow start, packet time */
+	enum verdict verdict;
+	uint32_t client_asn;
+	const char *client_org;        /* NULL: "unknown" */
+	const char *sni;               /* raw SNI bytes, NULL when none */
+	size_t sni_len;
+	const struct ts_addr *server;  /* for flows without SNI */
+	uint16_t server_port;
+};
+void report_add(struct report *r, const struct report_flow *rf);
+
+/* The same from a finished flow (start time, SNI or server address) and
+ * its client's ASN, looked up before any anonymisation. */
+void report_add_flow(struct report *r, const struct flow *f, enum verdict v,
+		     const struct asn_info *client);
+
+/* ---- merging raw state (report_merge.c) ------------------------------- */
+
+/* Merged totals stay at or below 2^62, so adding one more never wraps. */
+#define REPORT_MAX_COUNT (1ull << 62)
+
+/* Each returns 0, -1 when the memory cap refused the entry (counted), or
+ * -2 when the counts would pass REPORT_MAX_COUNT (nothing changed). */
+int report_merge_net(struct report *r, uint32_t asn, const char *org,
+		     const struct report_counts *c);
+int report_merge_name(struct report *r, const char *name, bool is_addr,
+		      const char *category, const struct report_counts *c);
+int report_merge_pair(struct report *r, uint32_t asn, const char *org, const char *name,
+		      bool is_addr, const char *category, const struct report_pair_raw *raw);
+/* Flows another report could not attribute (its memory cap): kept so
+ * the totals still add up. */
+int report_merge_refused(struct report *r, uint64_t net, uint64_t name, uint64_t pair,
+			 uint64_t bucket);
+/* A category and its listed-domain count (max of the inputs). */
+int report_merge_category(struct report *r, const char *code, const char *desc,
+			  uint64_t listed);
+
+/* ---- results -------------------------------------------------------- */
+
+/* Compute conclusions, per-network and per-name totals and the sorted
+ * lists below.  Call after the last flow and before any output; calling
+ * again after more flows recomputes everything.  -1 when out of memory. */
+int report_finalize(struct report *r);
+
+/* Sorted views, valid until the next report_add / report_finalize:
+ * networks by ASN, pairs by ASN then name, names by name, categories in
+ * test-list order. */
+struct report_net *const *report_nets(const struct report *r, size_t *n);
+struct report_pair *const *report_pairs(const struct report *r, size_t *n);
+struct report_name *const *report_names(const struct report *r, size_t *n);
+const struct report_category *report_categories(const struct report *r, size_t *n);
+
+/* Timeline helpers: false when there is no such time. */
+bool report_pair_onset(const struct report_pair *p, uint64_t *us);
+
+/* Normalise a server name as the report keys it (see the top); out holds
+ * REPORT_NAME_MAX + 1 bytes.  Returns the length; *cut set if shortened. */
+size_t report_norm_name(const char *in, size_t n, char *out, bool *cut);
+
+#endif
