@@ -9,12 +9,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "asn.h"
 #include "classify.h"
 #include "defrag.h"
 #include "engine.h"
 #include "out_event.h"
 #include "out_evidence.h"
 #include "out_stats.h"
+#include "report.h"
 #include "reasm.h"
 #include "summary.h"
 #include "tls.h"
@@ -399,6 +401,19 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 {
 	struct verdict_result vr = *vr_in;
 	residual_apply(e->residual, &e->cfg.verdict, f, &vr);
+
+	/* Networks are looked up before any anonymisation touches the
+	 * client address; the report keeps no addresses of clients. */
+	struct asn_info cli_as = { 0, ASN_UNKNOWN_ORG }, srv_as = { 0, ASN_UNKNOWN_ORG };
+	if (e->asn) {
+		asn_lookup(e->asn, &f->cli, &cli_as);
+		asn_lookup(e->asn, &f->srv, &srv_as);
+	}
+	if (e->report)
+		report_add_flow(e->report, f, vr.verdict, &cli_as);
+	if (e->anonymize_clients)
+		anonymize_addr(&f->cli);
+
 	e->st.flows_by_verdict[vr.verdict]++;
 	summary_add(e->summary, f, &vr);
 	if (e->stats && verdict_is_interference(vr.verdict)) {
@@ -406,7 +421,7 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		out_stats_note_blocked(e->stats, summary_key(f, key, sizeof(key)));
 	}
 	if (e->events)
-		out_event_flow(e->events, e, f, why, &vr);
+		out_event_flow(e->events, e, f, why, &vr, &cli_as, &srv_as);
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why)

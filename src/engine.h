@@ -20,6 +20,8 @@ struct defrag;
 struct out_event;
 struct summary;
 struct out_stats;
+struct asn_db;
+struct report;
 
 struct engine_cfg {
 	uint32_t max_flows;        /* --max-flows */
@@ -56,6 +58,9 @@ struct engine {
 	struct out_event *events;    /* NULL: no event output */
 	struct summary *summary;     /* per-SNI verdict counts for the text summary */
 	struct out_stats *stats;     /* live: interval statistics, NULL offline */
+	struct asn_db *asn;          /* NULL: no ASN lookups */
+	struct report *report;       /* per-network statistics, NULL: none */
+	bool anonymize_clients;      /* --anonymize-clients */
 	uint64_t now_us;             /* packet clock: latest packet time seen */
 	uint64_t first_us;           /* first packet time */
 	bool kernel_loss;            /* live: the kernel dropped packets recently */

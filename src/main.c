@@ -14,11 +14,16 @@
 
 #include "config.h"
 
+#include "asn.h"
 #include "capture.h"
 #include "engine.h"
 #include "live.h"
 #include "out_event.h"
+#include "out_report.h"
 #include "out_stats.h"
+#include "report.h"
+#include "report_merge.h"
+#include "testlist.h"
 #include "summary.h"
 #include "util.h"
 
@@ -38,6 +43,11 @@ struct options {
 	double speed;              /* --speed: 1 real time, 0 as fast as possible */
 	uint64_t stats_interval_us;
 	const char *metrics_path;
+	/* networks and reports */
+	struct asn_cfg asn;
+	struct report_cfg report;
+	const char *report_json, *report_csv, *test_list;
+	int anonymize;
 };
 
 /* The one piece of state signal handlers may touch. */
@@ -88,6 +98,19 @@ static void usage(FILE *out)
 		"Output:\n"
 		"      --events FILE        one JSON event per flow (\"-\" = stdout)\n"
 		"  -q, --quiet              no human summary on stdout\n"
+		"Networks and reports:\n"
+		"      --asn-db FILE        MaxMind DB with GeoLite2-ASN fields (default: search,\n"
+		"                           then the embedded database)\n"
+		"      --no-asn-db          no ASN lookups\n"
+		"      --report-json FILE   per network / domain report as JSON (\"-\" = stdout)\n"
+		"      --report-csv FILE    the same as CSV\n"
+		"      --min-flows N        flows needed before a name is called blocked (3)\n"
+		"      --time-bucket DUR    timeline bucket of the report (1h)\n"
+		"      --test-list FILE     Citizen Lab test list CSV: categories per domain\n"
+		"      --anonymize-clients  cut client addresses to /24 (IPv6 /48) in all output\n"
+		"Subcommands:\n"
+		"  tamperscope merge A.json B.json ... [--report-json F] [--min-flows N]\n"
+		"  tamperscope asn [--asn-db FILE] ADDRESS ...\n"
 		"Analysis:\n"
 		"      --stall-timeout DUR  silence after a ClientHello that makes a stall (3s)\n"
 		"      --vantage WHERE      where the capture sits: client, server or unknown\n"
@@ -170,6 +193,14 @@ enum {
 	OPT_STALL,
 	OPT_VANTAGE,
 	OPT_RESIDUAL,
+	OPT_ASN_DB,
+	OPT_NO_ASN_DB,
+	OPT_REPORT_JSON,
+	OPT_REPORT_CSV,
+	OPT_MIN_FLOWS,
+	OPT_TIME_BUCKET,
+	OPT_TEST_LIST,
+	OPT_ANONYMIZE,
 	OPT_REPLAY,
 	OPT_SPEED,
 	OPT_STATS_INTERVAL,
@@ -189,6 +220,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
 		{ "vantage", required_argument, NULL, OPT_VANTAGE },
 		{ "residual-window", required_argument, NULL, OPT_RESIDUAL },
+		{ "asn-db", required_argument, NULL, OPT_ASN_DB },
+		{ "no-asn-db", no_argument, NULL, OPT_NO_ASN_DB },
+		{ "report-json", required_argument, NULL, OPT_REPORT_JSON },
+		{ "report-csv", required_argument, NULL, OPT_REPORT_CSV },
+		{ "min-flows", required_argument, NULL, OPT_MIN_FLOWS },
+		{ "time-bucket", required_argument, NULL, OPT_TIME_BUCKET },
+		{ "test-list", required_argument, NULL, OPT_TEST_LIST },
+		{ "anonymize-clients", no_argument, NULL, OPT_ANONYMIZE },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
 		{ "snapshot-length", required_argument, NULL, 's' },
@@ -204,6 +243,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 	engine_cfg_default(&o->cfg);
+	report_cfg_default(&o->report);
 	o->live.promisc = 1;
 	o->speed = 1.0;
 	o->stats_interval_us = 60ULL * 1000000;
@@ -259,6 +299,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_RESIDUAL:
 			if (parse_duration_us(optarg, &o->cfg.verdict.residual_us) < 0)
 				return die_usage("bad --residual-window '%s'", optarg);
+			break;
+		case OPT_ASN_DB:
+			o->asn.path = optarg;
+			break;
+		case OPT_NO_ASN_DB:
+			o->asn.disabled = true;
+			break;
+		case OPT_REPORT_JSON:
+			o->report_json = optarg;
+			break;
+		case OPT_REPORT_CSV:
+			o->report_csv = optarg;
+			break;
+		case OPT_MIN_FLOWS:
+			if (parse_u32(optarg, 1, 1000000, &o->report.min_flows) < 0)
+				return die_usage("bad --min-flows '%s': want 1..1000000", optarg);
+			break;
+		case OPT_TIME_BUCKET:
+			if (parse_duration_us(optarg, &o->report.bucket_us) < 0 ||
+			    o->report.bucket_us < 1000000)
+				return die_usage("bad --time-bucket '%s': want at least 1s", optarg);
+			break;
+		case OPT_TEST_LIST:
+			o->test_list = optarg;
+			break;
+		case OPT_ANONYMIZE:
+			o->anonymize = 1;
 			break;
 		case 'i':
 			o->live.iface = optarg;
@@ -357,6 +424,7 @@ struct run {
 	struct engine *e;
 	struct out_stats *stats;
 	int quiet;
+	struct options *o;
 };
 
 static void run_reopen(void *arg)
@@ -367,12 +435,14 @@ static void run_reopen(void *arg)
 		fprintf(stderr, "tamperscope: reopening events: %s\n", err);
 }
 
+static int write_reports(struct options *o, struct engine *e, bool to_stdout);
+
 static void run_report(void *arg)
 {
 	struct run *r = arg;
 	if (r->e->events)
 		out_event_flush(r->e->events);
-	summary_print(r->e->summary, stdout);
+	write_reports(r->o, r->e, !r->quiet);
 	fflush(stdout);
 }
 
@@ -412,7 +482,7 @@ static int run_live(struct options *o, struct engine *e)
 		fprintf(stderr, "tamperscope: %s\n", err);
 		return 1;
 	}
-	struct run r = { e, out_stats_new(o->metrics_path), o->quiet };
+	struct run r = { e, out_stats_new(o->metrics_path), o->quiet, o };
 	if (!r.stats) {
 		fprintf(stderr, "tamperscope: out of memory\n");
 		capture_close(&cap);
@@ -482,9 +552,46 @@ static int run_offline(struct options *o, struct engine *e)
 	return status;
 }
 
+static void on_bad_testlist_line(void *arg, unsigned long line, const char *why)
+{
+	fprintf(stderr, "tamperscope: %s:%lu: %s (line skipped)\n", (const char *)arg, line, why);
+}
+
+/* The report (if any) and the summary: text on stdout unless it is taken,
+ * JSON/CSV where asked.  Called at the end and on SIGUSR1. */
+static int write_reports(struct options *o, struct engine *e, bool to_stdout)
+{
+	char err[512];
+	int rc = 0;
+	if (e->report && report_finalize(e->report) < 0)
+		fprintf(stderr, "tamperscope: report: out of memory while concluding\n");
+	if (to_stdout) {
+		if (e->report)
+			out_report_text(e->report, stdout);
+		summary_print(e->summary, stdout);
+	}
+	if (e->report && o->report_json &&
+	    out_report_write_json(e->report, o->report_json, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		rc = 1;
+	}
+	if (e->report && o->report_csv &&
+	    out_report_write_csv(e->report, o->report_csv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		rc = 1;
+	}
+	return rc;
+}
+
+static bool is_stdout(const char *p) { return p && strcmp(p, "-") == 0; }
+
 int main(int argc, char **argv)
 {
 	static struct options o;
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return report_merge_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "asn") == 0)
+		return asn_main(argc - 1, argv + 1);
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc;
@@ -495,7 +602,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
 		return 1;
 	}
-	char err[512];
+	char err[512], warn[512] = "";
+	struct testlist *tl = NULL;
+	if (o.test_list) {
+		tl = testlist_new();
+		if (!tl || testlist_load_file(tl, o.test_list, on_bad_testlist_line,
+					      (void *)o.test_list, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", tl ? err : "out of memory");
+			testlist_free(tl);
+			engine_free(&e);
+			return 1;
+		}
+		o.report.testlist = tl;
+	}
+	asn_cfg_from_env(&o.asn);
+	e.asn = asn_open(&o.asn, err, sizeof(err), warn, sizeof(warn));
+	if (!e.asn) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		testlist_free(tl);
+		engine_free(&e);
+		return 1;
+	}
+	if (warn[0])
+		fprintf(stderr, "tamperscope: warning: %s\n", warn);
+	e.report = report_new(&o.report);
+	e.anonymize_clients = o.anonymize;
 	if (o.events_path) {
 		e.events = out_event_open(o.events_path, err, sizeof(err));
 		if (!e.events) {
@@ -509,14 +640,18 @@ int main(int argc, char **argv)
 
 	if (e.events)
 		out_event_flush(e.events);
-	bool events_on_stdout = o.events_path && strcmp(o.events_path, "-") == 0;
-	if (!o.quiet && !events_on_stdout)
-		summary_print(e.summary, stdout);
+	bool stdout_taken = is_stdout(o.events_path) || is_stdout(o.report_json) ||
+			    is_stdout(o.report_csv);
+	if (write_reports(&o, &e, !o.quiet && !stdout_taken))
+		status = 1;
 	/* When no input could be read, the one-line error says it all. */
 	if (!(status != 0 && e.st.frames == 0))
 		engine_print_stats(&e, stderr);
 	out_event_close(e.events);
 	e.events = NULL;
+	report_free(e.report);
+	asn_close(e.asn);
+	testlist_free(tl);
 	engine_free(&e);
 	free(o.bpf);
 	return status;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asn.h"
 #include "classify.h"
 #include "engine.h"
 #include "json.h"
@@ -138,7 +139,8 @@ static void write_tls(struct json *j, const struct tls_info *t)
 }
 
 void out_event_flow(struct out_event *o, const struct engine *e, const struct flow *f,
-		    enum flow_end why, const struct verdict_result *vr)
+		    enum flow_end why, const struct verdict_result *vr,
+		    const struct asn_info *cli_as, const struct asn_info *srv_as)
 {
 	struct json *j = &o->j;
 	char tbuf[40], pbuf[64];
@@ -159,6 +161,10 @@ void out_event_flow(struct out_event *o, const struct engine *e, const struct fl
 	else
 		json_null(j, "sni");
 	out_verdict_json(j, vr);
+	json_uint(j, "client_asn", cli_as->asn);
+	json_str(j, "client_as_org", cli_as->org);
+	json_uint(j, "server_asn", srv_as->asn);
+	json_str(j, "server_as_org", srv_as->org);
 	json_obj_open(j, "flow");
 	json_uint(j, "pkts_toserver", f->pkts[DIR_C2S]);
 	json_uint(j, "pkts_toclient", f->pkts[DIR_S2C]);

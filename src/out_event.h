@@ -25,7 +25,9 @@ struct json;
 /* Write one finished JSON object as a line (stats events). */
 void out_event_line(struct out_event *o, const struct json *j);
 
+struct asn_info;
 void out_event_flow(struct out_event *o, const struct engine *e, const struct flow *f,
-		    enum flow_end why, const struct verdict_result *vr);
+		    enum flow_end why, const struct verdict_result *vr,
+		    const struct asn_info *cli_as, const struct asn_info *srv_as);
 
 #endif

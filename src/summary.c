@@ -172,6 +172,7 @@ void summary_print(const struct summary *s, FILE *out)
 		width = 60;
 	qsort(list, n, sizeof(*list), row_cmp);
 
+	fprintf(out, "\nVerdicts per server name (flows without a name: server address)\n");
 	fprintf(out, "%-*s %7s", (int)width, "server name", "flows");
 	for (int v = 0; v < V__COUNT; v++)
 		if (s->totals[v])

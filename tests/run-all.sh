@@ -41,6 +41,9 @@ run_unit() {
 	echo "== live path: replay, signals, metrics, privilege drop"
 	bash "$srcdir/tests/live/run.sh"
 
+	echo "== networks and reports (ASN databases, conclusions, merge)"
+	sh "$srcdir/tests/asn/run.sh"
+
 	echo "== golden captures (pcaps/*.truth)"
 	found=0
 	for truth in "$srcdir"/pcaps/*.truth; do
@@ -51,6 +54,8 @@ run_unit() {
 		sh "$srcdir/tests/golden/check-truth.sh" "$pcap" "$truth" "$TAMPERSCOPE"
 	done
 	[ $found = 1 ] || echo "FAIL: golden: no pcaps/*.truth found"
+
+	sh "$srcdir/tests/golden/report-lab.sh"
 
 	echo "== third-party captures (../shared/pcaps)"
 	sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"
