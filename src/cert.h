@@ -1,0 +1,206 @@
+/* cert.h - certificate chains of TLS <= 1.2 handshakes: X.509 parsing, fingerprints, validation at packet time,
+ * interception-CA attribution and forgery hints.
+ *
+ * Follows RFC 5280 sections 4.1 (certificate fields), 4.2.1.1 (authorityKeyIdentifier), 4.2.1.3 (keyUsage),
+ * 4.2.1.6 (subjectAltName) and 6 (path validation, as OpenSSL's X509_verify_cert implements it), RFC 6125
+ * section 6 (server name check against the SNI), RFC 4514 (one-line names, RFC 2253 order) and RFC 7469
+ * section 2.4 (SPKI fingerprints).  All DER goes through libcrypto's d2i_X509; nothing here reads wire bytes
+ * itself.
+ *
+ * One struct cert_ctx per run (main.c owns it through the engine): the trust store, loaded once, and a small
+ * bounded memory of the leaf certificates seen per server name, for the "same subject, other key" hints.
+ * cert_analyze() runs once per flow at flow end and fills a struct cert_analysis that the outputs read.
+ */
+#ifndef TS_CERT_H
+#define TS_CERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tls.h"
+
+struct intercept_db;
+struct verdict_result;
+
+#define CERT_DEFAULT_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+#define CERT_MAX_CHAIN TLS_MAX_CERTS /* chain entries analysed (the TLS parser keeps no more) */
+#define CERT_NAME_LEN 256            /* one-line subject/issuer kept; longer ones are cut (counted) */
+#define CERT_MAX_SAN 16              /* DNS names kept per certificate (all are counted) */
+#define CERT_SAN_BUF 512             /* bytes for them */
+#define CERT_SERIAL_BYTES 32         /* RFC 5280 allows 20 octets; longer serials are cut (counted) */
+#define CERT_MAX_ERRORS 8            /* distinct verification errors kept per chain */
+#define CERT_DEFAULT_MEMORY 4096     /* server names remembered for the forgery hints */
+#define CERT_MEM_VARIANTS 4          /* distinct leaf certificates remembered per name */
+
+/* Forgery-hint window: the reference case's interception intermediates were valid for 75 days. */
+#define CERT_HINT_75D_MIN (73LL * 86400)
+#define CERT_HINT_75D_MAX (77LL * 86400)
+#define CERT_HINT_SHIFT_MAX_HOURS 24
+#define CERT_HINT_FRESH_S (48LL * 3600) /* whole-hours hint: notBefore this close to the packet time */
+
+enum cert_trust {
+	CERT_TRUST_NOT_VISIBLE = 0, /* TLS 1.3 or no Certificate message in clear: never guessed */
+	CERT_TRUST_TRUSTED,
+	CERT_TRUST_UNTRUSTED,
+};
+
+enum cert_match {
+	CERT_MATCH_NONE = 0,
+	CERT_MATCH_FINGERPRINT,     /* a chain certificate's SHA-1/SHA-256/SPKI-SHA-256 is a known interception CA */
+	CERT_MATCH_NAME,            /* only a subject/issuer name matched a known interception CA */
+	CERT_MATCH_INCONSISTENT,    /* cross-network conclusion at the end of the run (certstats), never per flow */
+};
+
+enum cert_name_check {
+	CERT_NAME_NOT_CHECKED = 0,  /* certificate not visible, or leaf unparseable */
+	CERT_NAME_MATCH,
+	CERT_NAME_MISMATCH,
+	CERT_NAME_NO_SNI,           /* the ClientHello named no server: the name check was skipped */
+};
+
+/* Forgery hints: evidence only, never a verdict by themselves (see cert_hint_name for the JSON names). */
+enum cert_hint {
+	CERT_HINT_LEAF_VALIDITY_75D = 0,   /* leaf valid for 73..77 days */
+	CERT_HINT_CA_VALIDITY_75D,         /* a CA certificate of the chain valid for 73..77 days */
+	CERT_HINT_RSA_EXPONENT_3,          /* a chain certificate's RSA key has public exponent 3 */
+	CERT_HINT_EXTENSIONS_STRIPPED,     /* leaf lacks subjectAltName, keyUsage or authorityKeyIdentifier */
+	CERT_HINT_VALIDITY_WHOLE_HOURS,    /* leaf notBefore/notAfter on exact hours, not midnight, notBefore
+					      within 48 h of the packet (forged on the fly) */
+	CERT_HINT_VALIDITY_SHIFTED_HOURS,  /* another leaf for the name starts exactly k hours apart (1 <= |k| <= 24) */
+	CERT_HINT_SAME_SUBJECT_OTHER_KEY,  /* another leaf for the name: same subject, different public key */
+	CERT_HINT_SAME_SUBJECT_OTHER_ISSUER, /* another leaf for the name: same subject, different issuer */
+	CERT_HINT_OTHER_ISSUER_TRUSTED,    /* this chain fails, the name validated earlier with another issuer */
+	CERT_HINT__COUNT
+};
+const char *cert_hint_name(enum cert_hint h);
+
+/* What one chain certificate says.  Strings are NUL-terminated and may hold any bytes but NUL (names are
+ * UTF-8 from the certificate, not validated: the JSON writer escapes). */
+struct cert_info {
+	uint8_t parsed;             /* d2i_X509 accepted the DER, with no trailing bytes */
+	uint8_t version;            /* 1..3 */
+	uint8_t times_ok;           /* not_before/not_after could be converted */
+	uint8_t is_ca;              /* basicConstraints CA:TRUE (or a v1 self-signed root) */
+	uint8_t has_san, has_key_usage, has_aki;
+	uint8_t name_cut;           /* subject or issuer longer than CERT_NAME_LEN - 1 */
+	uint8_t serial_cut;
+	uint8_t n_san;              /* DNS names kept in san_buf */
+	uint16_t san_total;         /* DNS names in the extension */
+	uint16_t san_off[CERT_MAX_SAN], san_len[CERT_MAX_SAN];
+	int32_t key_bits;           /* 0 when the key could not be decoded */
+	uint64_t rsa_exponent;      /* 0 when not RSA or wider than 64 bits */
+	int64_t not_before, not_after; /* seconds since the epoch, UTC */
+	uint32_t der_len;
+	char key_type[12];          /* "RSA", "EC", "ED25519", "DSA", "RSA-PSS", ... or "unknown" */
+	char serial[2 * CERT_SERIAL_BYTES + 2]; /* lowercase hex, "-" prefix when negative */
+	char sha1[41], sha256[65];  /* of the DER as sent, also for entries that do not parse */
+	char spki_sha256[65];       /* of the DER SubjectPublicKeyInfo; "" when not parsed */
+	char subject[CERT_NAME_LEN], issuer[CERT_NAME_LEN]; /* RFC 2253 order, UTF-8 */
+	char san_buf[CERT_SAN_BUF];
+};
+
+/* tamperscope's own reasons, beside OpenSSL's X509_V_ERR_* codes (all >= 0). */
+enum {
+	CERT_ERR_LEAF_UNPARSED = -1, /* the first certificate is not valid DER */
+	CERT_ERR_EMPTY_CHAIN = -2,   /* the Certificate message listed no certificate */
+	CERT_ERR_VERIFY_FAILED = -3, /* X509_verify_cert could not run (out of memory) */
+	CERT_ERR_BAD_SNI = -4,       /* the SNI cannot be a host name (NUL byte): no certificate can match it */
+};
+
+struct cert_error {
+	int code;                   /* X509_V_ERR_*, or CERT_ERR_* */
+	int depth;                  /* chain position the error is about */
+};
+
+/* Per flow, filled by cert_analyze.  About 22 KB: keep one in the engine context, not on a deep stack. */
+struct cert_analysis {
+	uint8_t trust;              /* enum cert_trust */
+	uint8_t name_check;         /* enum cert_name_check */
+	uint8_t match;              /* enum cert_match (never INCONSISTENT here) */
+	uint8_t match_cert;         /* chain index of the certificate that matched */
+	uint8_t match_prefix;       /* the matching entry knew only a fingerprint prefix */
+	uint8_t n_chain;            /* entries in chain[], in the order the server sent them */
+	uint8_t n_unparsed;
+	uint8_t chain_truncated;    /* the server sent more than CERT_MAX_CHAIN, or the message was cut */
+	uint8_t n_errors;
+	uint8_t errors_dropped;
+	int trust_code;             /* first error's code (X509_V_ERR_* or CERT_ERR_*); 0 when trusted */
+	const char *trust_reason;   /* static string: OpenSSL's reason, tamperscope's own, or why not visible */
+	const char *interception_ca;/* label from the interception-CA list (lives as long as the list), or NULL */
+	const char *match_field;    /* "sha1", "sha256", "spki_sha256", "subject" or "issuer" */
+	double match_confidence;
+	uint32_t hints;             /* 1 << enum cert_hint */
+	uint64_t validated_at_us;   /* packet time the chain was validated at */
+	struct cert_error errors[CERT_MAX_ERRORS];
+	struct cert_info chain[CERT_MAX_CHAIN];
+};
+
+struct cert_stats {
+	uint64_t chains;            /* flows analysed with a visible chain */
+	uint64_t not_visible;
+	uint64_t trusted, untrusted;
+	uint64_t certs_parsed, certs_unparsed;
+	uint64_t chains_truncated;
+	uint64_t names_cut, serials_cut, san_dropped;
+	uint64_t errors_dropped;    /* verification errors beyond CERT_MAX_ERRORS */
+	uint64_t verify_failed;     /* X509_verify_cert could not run (memory): chain counted untrusted */
+	uint64_t match_fingerprint, match_name;
+	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY) */
+	uint64_t mem_variants_dropped; /* a leaf not remembered: CERT_MEM_VARIANTS reached for its name */
+};
+
+struct cert_cfg {
+	const char *ca_bundle;      /* PEM bundle of trust anchors; NULL = CERT_DEFAULT_BUNDLE */
+	uint32_t memory_names;      /* 0 = CERT_DEFAULT_MEMORY */
+	uint64_t seed;              /* hash seed of the name memory (performance only; results never depend on it) */
+	const struct intercept_db *icpt; /* known interception CAs; NULL = none.  Borrowed, must outlive the ctx */
+};
+
+struct cert_ctx;
+
+/* Load the trust store once.  NULL with a message in err when the bundle cannot be read or holds no
+ * certificate. */
+struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen);
+void cert_ctx_free(struct cert_ctx *cc);
+/* Add one more trust anchor from DER (tests and fuzzing use a tiny store without files).  0 or -1. */
+int cert_ctx_add_anchor_der(struct cert_ctx *cc, const uint8_t *der, size_t len);
+const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc);
+
+/* Parse one DER certificate into ci (fingerprints are filled even when it does not parse).  Returns
+ * ci->parsed. */
+bool cert_parse(const uint8_t *der, size_t len, struct cert_info *ci, struct cert_stats *st);
+
+/* The whole per-flow analysis: visibility, parse every chain certificate, validate at ts_us (packet time,
+ * microseconds) against the store with the SNI as host name, match the interception-CA list, forgery hints
+ * (which also updates the per-name memory). */
+void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca);
+
+/* Human text of a verification error code (OpenSSL's string; tamperscope's own for CERT_ERR_*). */
+const char *cert_error_string(int code);
+
+/* ---- verdict mapping ----------------------------------------------------------------------------------------- */
+
+/* Only flows whose certificate was visible can change (so the ServerHello was seen), and only from verdicts the
+ * certificate can explain:
+ *   interception-CA match (fingerprint or name)       -> V_TLS_MITM, from ok, tls_alert, incomplete, client_abort
+ *   chain fails validation, no interception evidence  -> V_TLS_UNTRUSTED_CERT, from ok and client_abort
+ *   trusted                                           -> unchanged
+ * A forged certificate is the interference, whatever the handshake did next; an untrusted one only replaces a
+ * verdict that says nothing went wrong.  Sets the OONI failure class through verdict_set_cert(). */
+void cert_apply_verdict(const struct cert_analysis *ca, struct verdict_result *vr);
+/* The class verdict_set_cert() takes (enum verdict_cert_fail), same rules as cert_ooni_failure(). */
+int cert_fail_class(const struct cert_analysis *ca);
+
+/* The failure string OONI would have recorded for this chain, in the order Go's crypto/x509 checks (leaf
+ * validity period, then host name, then the path): "ssl_invalid_certificate" (leaf expired / not yet valid,
+ * unparseable, other), "ssl_invalid_hostname", "ssl_unknown_authority" (unknown issuer, self-signed,
+ * untrusted root).  NULL when trusted or not visible. */
+const char *cert_ooni_failure(const struct cert_analysis *ca);
+
+const char *cert_trust_name(enum cert_trust t);
+const char *cert_match_name(enum cert_match m);       /* NULL for CERT_MATCH_NONE */
+const char *cert_name_check_name(enum cert_name_check n);
+
+#endif
