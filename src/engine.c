@@ -10,10 +10,14 @@
 #include <time.h>
 
 #include "asn.h"
+#include "cert.h"
+#include "certstats.h"
 #include "classify.h"
 #include "defrag.h"
 #include "engine.h"
 #include "out_event.h"
+#include "json.h"
+#include "out_cert.h"
 #include "out_evidence.h"
 #include "out_stats.h"
 #include "report.h"
@@ -400,7 +404,6 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		 const struct verdict_result *vr_in)
 {
 	struct verdict_result vr = *vr_in;
-	residual_apply(e->residual, &e->cfg.verdict, f, &vr);
 
 	/* Networks are looked up before any anonymisation touches the
 	 * client address; the report keeps no addresses of clients. */
@@ -409,6 +412,19 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		asn_lookup(e->asn, &f->cli, &cli_as);
 		asn_lookup(e->asn, &f->srv, &srv_as);
 	}
+	/* The chain, validated at the time of the ServerHello, may turn an
+	 * ok handshake into tls_mitm or tls_untrusted_cert. */
+	const struct cert_analysis *ca = NULL;
+	if (f->tls && e->certs) {
+		uint64_t at = tcpobs_has(&f->obs, OBS_SH) ? tcpobs_abs(&f->obs, f->obs.t_sh)
+							   : f->first_us;
+		cert_analyze(e->certs, f->tls, at, e->ca);
+		cert_apply_verdict(e->ca, &vr);
+		if (e->cstats)
+			certstats_add(e->cstats, f->tls, e->ca, cli_as.asn, f->id, vr.verdict);
+		ca = e->ca;
+	}
+	residual_apply(e->residual, &e->cfg.verdict, f, &vr);
 	if (e->report)
 		report_add_flow(e->report, f, vr.verdict, &cli_as);
 	if (e->anonymize_clients)
@@ -421,7 +437,7 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		out_stats_note_blocked(e->stats, summary_key(f, key, sizeof(key)));
 	}
 	if (e->events)
-		out_event_flow(e->events, e, f, why, &vr, &cli_as, &srv_as);
+		out_event_flow(e->events, e, f, why, &vr, &cli_as, &srv_as, ca);
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
@@ -441,6 +457,37 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 		free(f->tls);
 		f->tls = NULL;
 	}
+}
+
+struct consistency_ctx {
+	struct engine *e;
+	struct json j;
+};
+
+static void on_finding(void *arg, const struct certstats_finding *fd)
+{
+	struct consistency_ctx *cc = arg;
+	if (!fd->inconsistent)
+		return;
+	if (cc->e->events) {
+		json_reset(&cc->j);
+		out_cert_consistency_event(&cc->j, fd, cc->e->now_us);
+		out_event_line(cc->e->events, &cc->j);
+	}
+	if (cc->e->report && fd->flows_relabel)
+		report_relabel(cc->e->report, fd->asn, fd->sni, fd->sni_len, V_TLS_UNTRUSTED_CERT,
+			       V_TLS_MITM, fd->flows_relabel);
+}
+
+void engine_cert_consistency(struct engine *e)
+{
+	if (!e->cstats)
+		return;
+	struct consistency_ctx cc = { e, { 0 } };
+	json_init(&cc.j);
+	certstats_finalize(e->cstats);
+	certstats_foreach(e->cstats, true, on_finding, &cc);
+	json_free(&cc.j);
 }
 
 void engine_print_stats(const struct engine *e, FILE *out)
@@ -468,6 +515,9 @@ void engine_print_stats(const struct engine *e, FILE *out)
 		fprintf(out, "tamperscope:   %-20s %llu\n", decode_result_name((enum decode_result)r),
 			(unsigned long long)e->st.decode[r]);
 	}
+	if (e->certs)
+		out_cert_print_stats(out, cert_ctx_stats(e->certs),
+				     e->cstats ? certstats_get_stats(e->cstats) : NULL);
 	if (e->st.reasm_overlap_diffs)
 		fprintf(out, "tamperscope:   overlapping segments with different bytes: %llu\n",
 			(unsigned long long)e->st.reasm_overlap_diffs);

@@ -22,6 +22,9 @@ struct summary;
 struct out_stats;
 struct asn_db;
 struct report;
+struct cert_ctx;
+struct cert_analysis;
+struct certstats;
 
 struct engine_cfg {
 	uint32_t max_flows;        /* --max-flows */
@@ -61,6 +64,9 @@ struct engine {
 	struct asn_db *asn;          /* NULL: no ASN lookups */
 	struct report *report;       /* per-network statistics, NULL: none */
 	bool anonymize_clients;      /* --anonymize-clients */
+	struct cert_ctx *certs;      /* chain validation; NULL: not analysed */
+	struct certstats *cstats;    /* per (name, network) certificate memory */
+	struct cert_analysis *ca;    /* scratch for the flow being finished */
 	uint64_t now_us;             /* packet clock: latest packet time seen */
 	uint64_t first_us;           /* first packet time */
 	bool kernel_loss;            /* live: the kernel dropped packets recently */
@@ -102,6 +108,12 @@ uint64_t engine_flows_created(const struct engine *e);
 
 /* End every flow still open (end of input or shutdown). */
 void engine_finish(struct engine *e, enum flow_end why);
+
+/* End of run, after engine_finish: conclude the certificate consistency
+ * across networks, write one tls_consistency event per (network, name)
+ * found intercepted that way, and move those flows to tls_mitm in the
+ * report. */
+void engine_cert_consistency(struct engine *e);
 
 /* Counters to stderr at the end, one block. */
 void engine_print_stats(const struct engine *e, FILE *out);

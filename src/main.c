@@ -16,6 +16,10 @@
 
 #include "asn.h"
 #include "capture.h"
+#include "cert.h"
+#include "certstats.h"
+#include "intercept.h"
+#include "out_cert.h"
 #include "engine.h"
 #include "live.h"
 #include "out_event.h"
@@ -48,6 +52,10 @@ struct options {
 	struct report_cfg report;
 	const char *report_json, *report_csv, *test_list;
 	int anonymize;
+	/* certificates */
+	const char *ca_bundle;
+	const char *icpt_files[64];
+	int n_icpt;
 };
 
 /* The one piece of state signal handlers may touch. */
@@ -108,6 +116,10 @@ static void usage(FILE *out)
 		"      --time-bucket DUR    timeline bucket of the report (1h)\n"
 		"      --test-list FILE     Citizen Lab test list CSV: categories per domain\n"
 		"      --anonymize-clients  cut client addresses to /24 (IPv6 /48) in all output\n"
+		"Certificates:\n"
+		"      --ca-bundle FILE     trust anchors (PEM) replacing the system bundle\n"
+		"                           /etc/ssl/certs/ca-certificates.crt\n"
+		"      --interception-cas FILE  more known interception CAs (TSV; repeatable)\n"
 		"Subcommands:\n"
 		"  tamperscope merge A.json B.json ... [--report-json F] [--min-flows N]\n"
 		"  tamperscope asn [--asn-db FILE] ADDRESS ...\n"
@@ -201,6 +213,8 @@ enum {
 	OPT_TIME_BUCKET,
 	OPT_TEST_LIST,
 	OPT_ANONYMIZE,
+	OPT_CA_BUNDLE,
+	OPT_ICPT,
 	OPT_REPLAY,
 	OPT_SPEED,
 	OPT_STATS_INTERVAL,
@@ -228,6 +242,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "time-bucket", required_argument, NULL, OPT_TIME_BUCKET },
 		{ "test-list", required_argument, NULL, OPT_TEST_LIST },
 		{ "anonymize-clients", no_argument, NULL, OPT_ANONYMIZE },
+		{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
+		{ "interception-cas", required_argument, NULL, OPT_ICPT },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
 		{ "snapshot-length", required_argument, NULL, 's' },
@@ -326,6 +342,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ANONYMIZE:
 			o->anonymize = 1;
+			break;
+		case OPT_CA_BUNDLE:
+			o->ca_bundle = optarg;
+			break;
+		case OPT_ICPT:
+			if (o->n_icpt >= 64)
+				return die_usage("too many --interception-cas files (at most %s)", "64");
+			o->icpt_files[o->n_icpt++] = optarg;
 			break;
 		case 'i':
 			o->live.iface = optarg;
@@ -583,6 +607,62 @@ static int write_reports(struct options *o, struct engine *e, bool to_stdout)
 	return rc;
 }
 
+static void report_cert_json(void *arg, struct json *j)
+{
+	const struct engine *e = arg;
+	if (e->cstats)
+		out_cert_consistency_array(j, "cert_consistency", e->cstats);
+}
+
+/* Known interception CAs (the package's list, then --interception-cas
+ * files) and the trust store.  -1 after a one-line error. */
+static int setup_certs(struct options *o, struct engine *e, struct intercept_db **icpt_out)
+{
+	char err[512], path[PATH_MAX];
+	struct intercept_db *icpt = intercept_db_new();
+	if (!icpt) {
+		fprintf(stderr, "tamperscope: out of memory\n");
+		return -1;
+	}
+	*icpt_out = icpt;
+	if (data_file_path("interception-cas.tsv", path, sizeof(path)) == 0) {
+		if (intercept_db_load(icpt, path, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			return -1;
+		}
+	} else {
+		fprintf(stderr, "tamperscope: warning: the interception-CA list interception-cas.tsv "
+			"was not found; only --interception-cas files are used\n");
+	}
+	for (int i = 0; i < o->n_icpt; i++) {
+		if (intercept_db_load(icpt, o->icpt_files[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			return -1;
+		}
+	}
+	if (icpt->refused)
+		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
+			(unsigned long long)icpt->refused);
+	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = icpt, .seed = o->cfg.hash_seed };
+	e->certs = cert_ctx_new(&cc, err, sizeof(err));
+	if (!e->certs) {
+		if (o->ca_bundle) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			return -1;
+		}
+		/* No system bundle: say so once and report trust as unknown. */
+		fprintf(stderr, "tamperscope: warning: %s; certificate chains are not validated\n", err);
+		return 0;
+	}
+	e->cstats = certstats_new(0, o->cfg.hash_seed ? o->cfg.hash_seed : 0x7a3f);
+	e->ca = calloc(1, sizeof(*e->ca));
+	if (!e->cstats || !e->ca) {
+		fprintf(stderr, "tamperscope: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 static bool is_stdout(const char *p) { return p && strcmp(p, "-") == 0; }
 
 int main(int argc, char **argv)
@@ -623,8 +703,20 @@ int main(int argc, char **argv)
 		engine_free(&e);
 		return 1;
 	}
-	if (warn[0])
+	/* Live, a missing database matters now; offline the warning goes with
+	 * the closing counters, so a bad input still gets one line alone. */
+	bool live = o.live.iface || o.replay;
+	if (warn[0] && live)
 		fprintf(stderr, "tamperscope: warning: %s\n", warn);
+	struct intercept_db *icpt = NULL;
+	if (setup_certs(&o, &e, &icpt) < 0) {
+		asn_close(e.asn);
+		testlist_free(tl);
+		engine_free(&e);
+		return 2;
+	}
+	o.report.extra_json = report_cert_json;
+	o.report.extra_arg = &e;
 	e.report = report_new(&o.report);
 	e.anonymize_clients = o.anonymize;
 	if (o.events_path) {
@@ -638,18 +730,27 @@ int main(int argc, char **argv)
 
 	int status = (o.live.iface || o.replay) ? run_live(&o, &e) : run_offline(&o, &e);
 
+	engine_cert_consistency(&e);
 	if (e.events)
 		out_event_flush(e.events);
 	bool stdout_taken = is_stdout(o.events_path) || is_stdout(o.report_json) ||
 			    is_stdout(o.report_csv);
-	if (write_reports(&o, &e, !o.quiet && !stdout_taken))
+	bool nothing_read = status != 0 && e.st.frames == 0;
+	if (!nothing_read && write_reports(&o, &e, !o.quiet && !stdout_taken))
 		status = 1;
 	/* When no input could be read, the one-line error says it all. */
-	if (!(status != 0 && e.st.frames == 0))
+	if (!(status != 0 && e.st.frames == 0)) {
+		if (warn[0] && !live)
+			fprintf(stderr, "tamperscope: warning: %s\n", warn);
 		engine_print_stats(&e, stderr);
+	}
 	out_event_close(e.events);
 	e.events = NULL;
 	report_free(e.report);
+	cert_ctx_free(e.certs);
+	certstats_free(e.cstats);
+	free(e.ca);
+	intercept_db_free(icpt);
 	asn_close(e.asn);
 	testlist_free(tl);
 	engine_free(&e);

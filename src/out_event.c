@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "json.h"
 #include "out_event.h"
+#include "out_cert.h"
 #include "out_evidence.h"
 #include "tls.h"
 #include "util.h"
@@ -84,7 +85,7 @@ static void write_addr(struct json *j, const char *key, const struct ts_addr *a)
 	json_str(j, key, ts_addr_str(a, buf, sizeof(buf)));
 }
 
-static void write_tls(struct json *j, const struct tls_info *t)
+static void write_tls(struct json *j, const struct tls_info *t, const struct cert_analysis *ca)
 {
 	char vbuf[16];
 	json_obj_open(j, "tls");
@@ -127,6 +128,8 @@ static void write_tls(struct json *j, const struct tls_info *t)
 			json_bool(j, "hello_retry", true);
 	}
 	json_uint(j, "certificates", t->n_certs);
+	if (ca)
+		out_cert_tls_members(j, ca);
 	for (int d = 0; d < 2; d++) {
 		if (!t->alert_seen[d])
 			continue;
@@ -140,7 +143,8 @@ static void write_tls(struct json *j, const struct tls_info *t)
 
 void out_event_flow(struct out_event *o, const struct engine *e, const struct flow *f,
 		    enum flow_end why, const struct verdict_result *vr,
-		    const struct asn_info *cli_as, const struct asn_info *srv_as)
+		    const struct asn_info *cli_as, const struct asn_info *srv_as,
+		    const struct cert_analysis *ca)
 {
 	struct json *j = &o->j;
 	char tbuf[40], pbuf[64];
@@ -178,7 +182,7 @@ void out_event_flow(struct out_event *o, const struct engine *e, const struct fl
 				 f->role_src == ROLE_SYNACK ? "synack" : "port");
 	json_obj_close(j);
 	if (f->tls)
-		write_tls(j, f->tls);
+		write_tls(j, f->tls, ca);
 	out_evidence_json(j, vr);
 	json_obj_close(j);
 	out_event_line(o, j);

@@ -26,8 +26,11 @@ struct json;
 void out_event_line(struct out_event *o, const struct json *j);
 
 struct asn_info;
+struct cert_analysis;
+/* ca: the flow's certificate analysis, NULL when none was made. */
 void out_event_flow(struct out_event *o, const struct engine *e, const struct flow *f,
 		    enum flow_end why, const struct verdict_result *vr,
-		    const struct asn_info *cli_as, const struct asn_info *srv_as);
+		    const struct asn_info *cli_as, const struct asn_info *srv_as,
+		    const struct cert_analysis *ca);
 
 #endif

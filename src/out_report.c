@@ -86,7 +86,7 @@ static void text_networks(const struct report *r, FILE *out)
 	cell(out, "network", 10, false);
 	fputc(' ', out);
 	cell(out, "organisation", ow, false);
-	fputs("    flows       ok anomalies  share  dominant failure         domains  blocked\n",
+	fputs("    flows       ok anomalies  share  dominant failure            domains  blocked\n",
 	      out);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_net *net = nets[i];
@@ -109,7 +109,7 @@ static void text_networks(const struct report *r, FILE *out)
 				 100.0 * s.dominant_share);
 		else
 			snprintf(dom, sizeof(dom), "-");
-		cell(out, dom, 24, false);
+		cell(out, dom, 27, false);
 		fputc(' ', out);
 		cell_u64(out, net->names, 7);
 		fputc(' ', out);
@@ -482,6 +482,8 @@ void out_report_json(const struct report *r, struct json *j)
 	json_pairs(r, j);
 	json_names(r, j);
 	json_categories(r, j);
+	if (cfg->extra_json)
+		cfg->extra_json(cfg->extra_arg, j);
 	json_obj_close(j);
 }
 

@@ -499,6 +499,11 @@ static void minmax(uint64_t *first, uint64_t *last, bool had, uint64_t t0, uint6
 static void pair_add(struct report *r, struct report_pair *p, enum verdict v, uint64_t ts)
 {
 	bool ok = v == V_OK, blocked = verdict_is_interference(v);
+	if (verdict_is_failure(v)) {
+		struct report_share s;
+		report_counts_share(&p->c, &s);
+		minmax(&p->first_fail_us, &p->last_fail_us, s.failures > 0, ts, ts);
+	}
 	if (ok)
 		minmax(&p->first_ok_us, &p->last_ok_us, p->c.n[V_OK] > 0, ts, ts);
 	if (blocked) {
@@ -592,6 +597,56 @@ void report_add_flow(struct report *r, const struct flow *f, enum verdict v,
 		rf.sni_len = f->tls->sni_len;
 	}
 	report_add(r, &rf);
+}
+
+static void counts_move(struct report_counts *c, enum verdict from, enum verdict to, uint64_t n)
+{
+	c->n[from] -= n;
+	c->n[to] += n;
+}
+
+uint64_t report_relabel(struct report *r, uint32_t asn, const char *sni, size_t sni_len,
+			enum verdict from, enum verdict to, uint64_t n)
+{
+	if ((unsigned)from >= V__COUNT || (unsigned)to >= V__COUNT || !sni || !sni_len)
+		return 0;
+	char key[REPORT_NAME_MAX + 1];
+	bool cut;
+	report_norm_name(sni, sni_len, key, &cut);
+	if (!key[0])
+		return 0;
+	struct report_net *net = net_find(r, asn, net_hash(r, asn));
+	struct report_name *nm = name_find(r, key, false, name_hash(r, key, false));
+	if (!net || !nm)
+		return 0;
+	uint64_t h = pair_hash(r, net, nm);
+	struct report_pair *p = NULL;
+	for (uint32_t i = (uint32_t)h & (r->pairs.cap - 1); r->pairs.s[i].p;
+	     i = (i + 1) & (r->pairs.cap - 1)) {
+		struct report_pair *q = r->pairs.s[i].p;
+		if (r->pairs.s[i].h == h && q->net == net && q->name == nm) {
+			p = q;
+			break;
+		}
+	}
+	if (!p)
+		return 0;
+	if (n > p->c.n[from])
+		n = p->c.n[from];
+	if (n == 0)
+		return 0;
+	/* The moved flows' own times are not kept; the pair's failures span
+	 * them, so blocked times widen to that span. */
+	if (verdict_is_interference(to) && !verdict_is_interference(from)) {
+		struct report_share sh;
+		report_counts_share(&p->c, &sh);
+		minmax(&p->first_blocked_us, &p->last_blocked_us, sh.anomalies > 0,
+		       p->first_fail_us, p->last_fail_us);
+	}
+	counts_move(&p->c, from, to, n);
+	counts_move(&net->c, from, to, n < net->c.n[from] ? n : net->c.n[from]);
+	counts_move(&nm->c, from, to, n < nm->c.n[from] ? n : nm->c.n[from]);
+	return n;
 }
 
 /* ---- merging ------------------------------------------------------------ */

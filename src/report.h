@@ -83,11 +83,18 @@ struct testlist;
 #define REPORT_X_ONLY_HERE 0.75
 #define REPORT_X_FAILS_ELSEWHERE 0.5
 
+struct json;
+
 struct report_cfg {
 	uint32_t min_flows;            /* --min-flows */
 	uint64_t bucket_us;            /* --time-bucket, > 0 */
 	uint64_t max_bytes;            /* memory cap of the tables */
 	const struct testlist *testlist; /* --test-list, NULL: none */
+	/* Extra top-level members of the JSON report written by another stage
+	 * (the certificate consistency table); NULL: none.  Not read back by
+	 * merge. */
+	void (*extra_json)(void *arg, struct json *j);
+	void *extra_arg;
 };
 void report_cfg_default(struct report_cfg *cfg);
 
@@ -157,6 +164,8 @@ struct report_pair {
 	struct report_counts c;
 	uint64_t first_ok_us, last_ok_us;           /* valid when c.n[V_OK] */
 	uint64_t first_blocked_us, last_blocked_us; /* valid when anomalies */
+	uint64_t first_fail_us, last_fail_us;       /* any failure verdict; only
+						       for report_relabel */
 	struct report_bucket *b;       /* sorted by start_us */
 	uint32_t nb, capb;
 	struct report_conclusion concl; /* report_finalize */
@@ -214,6 +223,14 @@ void report_add(struct report *r, const struct report_flow *rf);
  * its client's ASN, looked up before any anonymisation. */
 void report_add_flow(struct report *r, const struct flow *f, enum verdict v,
 		     const struct asn_info *client);
+
+/* Certificate cross-network consistency, known only at the end of a run,
+ * turns n flows of (network, name) from one verdict into another (e.g.
+ * tls_untrusted_cert into tls_mitm).  Counts of the pair, the network and
+ * the name move; the timeline buckets keep the verdicts flows had when they
+ * ended.  Returns the number of flows moved. */
+uint64_t report_relabel(struct report *r, uint32_t asn, const char *sni, size_t sni_len,
+			enum verdict from, enum verdict to, uint64_t n);
 
 /* ---- merging raw state (report_merge.c) ------------------------------- */
 

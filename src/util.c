@@ -1,5 +1,7 @@
 /* util.c - time and hex formatting shared by outputs and options. */
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,4 +56,34 @@ int parse_duration_us(const char *s, uint64_t *out)
 		return -1;
 	*out = (uint64_t)us;
 	return 0;
+}
+
+int data_file_path(const char *name, char *out, size_t len)
+{
+	const char *env = getenv("TAMPERSCOPE_DATADIR");
+	char exe[PATH_MAX];
+	if (env && *env) {
+		snprintf(out, len, "%s/%s", env, name);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	if (realpath("/proc/self/exe", exe)) {
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			size_t dl = strlen(exe);
+			if (dl >= 4 && strcmp(exe + dl - 4, "/src") == 0) {
+				exe[dl - 4] = '\0';
+				snprintf(out, len, "%s/data/%s", exe, name);
+				if (access(out, R_OK) == 0)
+					return 0;
+			}
+		}
+	}
+#ifdef TS_PKGDATADIR
+	snprintf(out, len, "%s/%s", TS_PKGDATADIR, name);
+	if (access(out, R_OK) == 0)
+		return 0;
+#endif
+	return -1;
 }

@@ -16,4 +16,9 @@ void hex_encode(const uint8_t *in, size_t n, char *out);
  * returns -1 on error. */
 int parse_duration_us(const char *s, uint64_t *out);
 
+/* Find one of the package's data files: $TAMPERSCOPE_DATADIR/NAME, then
+ * data/NAME beside the build tree's src/ (running before `make install`),
+ * then the installed package data directory.  0 with the path in out. */
+int data_file_path(const char *name, char *out, size_t len);
+
 #endif

@@ -8,7 +8,10 @@
 srcdir=${srcdir:-.}
 builddir=${builddir:-.}
 TAMPERSCOPE=${TAMPERSCOPE:-$builddir/src/tamperscope}
-export srcdir builddir TAMPERSCOPE
+# The package's data files (interception-CA list) from the source tree, so
+# VPATH builds and distcheck find them before installation.
+TAMPERSCOPE_DATADIR=${TAMPERSCOPE_DATADIR:-$srcdir/data}
+export srcdir builddir TAMPERSCOPE TAMPERSCOPE_DATADIR
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -44,6 +47,9 @@ run_unit() {
 	echo "== networks and reports (ASN databases, conclusions, merge)"
 	sh "$srcdir/tests/asn/run.sh"
 
+	echo "== certificates (real interception roots in ../shared/certs, data file)"
+	CERTMATCH="$builddir/tests/certs/certmatch" sh "$srcdir/tests/certs/run.sh"
+
 	echo "== golden captures (pcaps/*.truth)"
 	found=0
 	for truth in "$srcdir"/pcaps/*.truth; do
@@ -63,6 +69,7 @@ run_unit() {
 	echo "== real-stack lab (root, network namespaces)"
 	bash "$srcdir/tests/lab/lab.sh" check "$builddir"
 	bash "$srcdir/tests/lab/lab.sh" live "$builddir"
+	bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS: ' "$log")

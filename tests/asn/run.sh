@@ -233,11 +233,15 @@ else
 		[ $n -gt 3 ] && break
 		b=$(basename "$pcap")
 		# the same capture twice: the second copy starts before the clock,
-		# so it is analysed as a separate capture, exactly as a second run
+		# so it is analysed as a separate capture, exactly as a second run.
+		# The certificate consistency table needs the chains themselves,
+		# which a report does not keep: merge leaves it out (documented).
 		"$T" -q -r "$pcap" --no-asn-db --report-json "$tmp/a.json" 2>/dev/null &&
 			"$T" -q -r "$pcap" -r "$pcap" --no-asn-db --report-json "$tmp/ab.json" 2>/dev/null &&
 			"$T" merge "$tmp/a.json" "$tmp/a.json" --report-json "$tmp/m.json" -q &&
-			cmp -s "$tmp/m.json" "$tmp/ab.json"
+			jq -S 'del(.cert_consistency)' "$tmp/ab.json" >"$tmp/ab.cmp" &&
+			jq -S 'del(.cert_consistency)' "$tmp/m.json" >"$tmp/m.cmp" &&
+			cmp -s "$tmp/m.cmp" "$tmp/ab.cmp"
 		check "$b: merge(A, A) equals one run over A + A" $?
 	done
 	[ $n -gt 0 ] || skip "merge equals a single run" "no captures in pcaps/"

@@ -507,6 +507,7 @@ lab_live() {
 	lab_build_net || { echo "FAIL: lab-live: building the namespaces failed"; return 1; }
 	lab_censor && lab_make_certs && lab_start_servers || { echo "FAIL: lab-live: lab set-up failed"; return 1; }
 	ip netns exec "$NS_R" "$ts" -i r0 --stats-interval 4s --events "$W/live.json" \
+		--ca-bundle "$W/labca.pem" \
 		--metrics-file "$W/live.prom" tcp >"$W/live.out" 2>"$W/live.err" &
 	live_pid=$!
 	sleep 1.5
