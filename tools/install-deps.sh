@@ -6,8 +6,8 @@
 set -e
 here=$(dirname "$0")
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+apt-get -o DPkg::Lock::Timeout=600 update -qq
 # shellcheck disable=SC2046
-apt-get install -y -qq --no-install-recommends $(cat "$here/../.ci/packages") >/dev/null
-command -v npm >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends npm >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $(cat "$here/../.ci/packages") >/dev/null
+command -v npm >/dev/null 2>&1 || apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends npm >/dev/null
 echo "install-deps: done"
