@@ -131,6 +131,31 @@ bool decode_linktype_supported(int dlt)
 	}
 }
 
+/* Dotted quad as inet_ntop(AF_INET) writes it, NULL when it does not fit.
+ * By hand because every flow event writes two addresses and inet_ntop
+ * goes through sprintf. */
+static const char *ipv4_str(const uint8_t b[4], char *buf, size_t len)
+{
+	char tmp[16];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (i > 0)
+			tmp[n++] = '.';
+		if (v >= 100)
+			tmp[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			tmp[n++] = (char)('0' + v / 10 % 10);
+		tmp[n++] = (char)('0' + v % 10);
+	}
+	if (n >= len)
+		return NULL;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 const char *ts_addr_str(const struct ts_addr *a, char *buf, size_t len)
 {
 	const char *s;
@@ -138,7 +163,7 @@ const char *ts_addr_str(const struct ts_addr *a, char *buf, size_t len)
 	if (buf == NULL || len == 0)
 		return "";
 	if (a->v4)
-		s = inet_ntop(AF_INET, a->a + 12, buf, (socklen_t)len);
+		s = ipv4_str(a->a + 12, buf, len);
 	else
 		s = inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
 	if (s == NULL)
@@ -386,7 +411,10 @@ static enum decode_result decode_tcp(struct cursor seg, uint32_t claimed,
 		return DEC_BAD_TCP_HLEN;
 	if (!cur_sub(&seg, hlen - 20, &opts))
 		return DEC_TRUNC_TCP;
-	tcp_options(opts, pkt);
+	/* Window scale counts only in a SYN (RFC 7323 section 2.2); walking
+	 * the options of every data segment (timestamps) is wasted work. */
+	if (pkt->tcp_flags & TH_SYN)
+		tcp_options(opts, pkt);
 	set_payload(pkt, &seg, claimed - hlen);
 	return DEC_OK;
 }

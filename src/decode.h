@@ -65,7 +65,8 @@ struct ts_packet {
 	uint16_t sport, dport;
 	uint32_t seq, ack;    /* TCP only */
 	uint16_t window;      /* TCP only, unscaled */
-	uint8_t tcp_opt_wscale; /* window scale option value, 0xff if absent */
+	uint8_t tcp_opt_wscale; /* window scale option of a SYN segment (RFC 7323
+				   section 2.2: it counts only there), 0xff if absent */
 	const uint8_t *payload;
 	uint32_t payload_len; /* bytes of payload present in the capture */
 	uint32_t payload_wire_len; /* payload length claimed by the headers */

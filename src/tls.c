@@ -11,7 +11,6 @@
  * boundaries) into one buffer capped at max_msg + 4 bytes.  Every loop
  * consumes input or stops the parser, so work is linear in the input.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,18 +87,34 @@ const char *tls_error_name(enum tls_error e)
 	return tls_error_names[e];
 }
 
+/* Copy s into buf as snprintf(buf, len, "%s", s) would: cut to len - 1
+ * bytes and always terminated. */
+static void copy_cut(char *buf, size_t len, const char *s, size_t n)
+{
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 const char *tls_version_name(uint16_t v, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3",
 	};
+	static const char hex[] = "0123456789abcdef";
 
 	if (buf == NULL || len == 0)
 		return "";
-	if ((v >> 8) == 3 && (v & 0xff) <= 4)
-		snprintf(buf, len, "%s", names[v & 0xff]);
-	else
-		snprintf(buf, len, "0x%04x", v);
+	if ((v >> 8) == 3 && (v & 0xff) <= 4) {
+		const char *name = names[v & 0xff];
+		copy_cut(buf, len, name, strlen(name));
+	} else {
+		/* "0x%04x" */
+		char tmp[6] = { '0', 'x', hex[v >> 12], hex[(v >> 8) & 15],
+				hex[(v >> 4) & 15], hex[v & 15] };
+		copy_cut(buf, len, tmp, sizeof(tmp));
+	}
 	return buf;
 }
 
@@ -157,15 +172,21 @@ static void ja3w_char(struct ja3w *w, char ch)
 	ja3w_put(w, &ch, 1);
 }
 
-/* One decimal value, preceded by '-' unless it opens its field. */
+/* One decimal value, preceded by '-' unless it opens its field.  Written
+ * by hand: snprintf here was most of the cost of a ClientHello. */
 static void ja3w_num(struct ja3w *w, unsigned v, bool *first)
 {
 	char tmp[16];
-	int k = snprintf(tmp, sizeof(tmp), "%s%u", *first ? "" : "-", v);
+	char *end = tmp + sizeof(tmp), *p = end;
 
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (!*first)
+		*--p = '-';
 	*first = false;
-	if (k > 0 && (size_t)k < sizeof(tmp))
-		ja3w_put(w, tmp, (size_t)k);
+	ja3w_put(w, p, (size_t)(end - p));
 }
 
 static void ja3w_list16(struct ja3w *w, struct cursor c)
