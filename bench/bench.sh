@@ -1,15 +1,22 @@
 #!/bin/sh
-# bench.sh - time tamperscope against the libpcap read floor and ndpiReader on one large trace (not a test).
+# bench.sh - time tamperscope against the libpcap read floor and ndpiReader on large traces (not a test).
 #
-# Usage: bench/bench.sh [-r RUNS] [-w WARMUP] [TRACE]
-#   TRACE   a capture to time; without it bench/mktrace.py writes one into a
-#           temporary directory from pcaps/lab-interference.pcap, or, when
-#           that is absent, from the captures in ../shared/pcaps.
+# Usage: bench/bench.sh [-r RUNS] [-w WARMUP] [-t handshake|bulk|both] [TRACE]
+#   TRACE   a capture to time; without it bench/mktrace.py writes the traces
+#           into a temporary directory from pcaps/lab-interference.pcap, or,
+#           when that is absent, from the captures in ../shared/pcaps:
+#             handshake  every flow replayed as captured: almost every packet
+#                        belongs to a handshake (the worst case)
+#             bulk       completed handshakes followed by 2000 MTU-sized
+#                        server segments each (mktrace.py --bulk): mostly
+#                        data after the verdict, as on a mirror port
+#           -t picks one of them (default: both).
 # Environment: srcdir (default: this script's parent), builddir (default:
 # srcdir), TAMPERSCOPE (default: $builddir/src/tamperscope), MKTRACE_ARGS
-# (extra options for mktrace.py, e.g. "--packets 200000").
+# (extra options for mktrace.py, both traces, e.g. "--packets 200000"),
+# BULK_ARGS (options of the bulk trace; default "--bulk 2000 --max-mb 1000").
 #
-# Three programs read the same file, warm (page cache filled by the warm-up
+# Four programs read the same file, warm (page cache filled by the warm-up
 # runs), timed by hyperfine:
 #   read floor   tests/pcapread: pcap_next_ex over every packet, nothing else
 #   tamperscope  -r TRACE -q --events /dev/null (all events formatted, thrown away)
@@ -17,21 +24,27 @@
 #                TCP reassembly, no certificate validation, prints nothing)
 #   ts no events tamperscope -r TRACE -q (analysis only, no event JSON), to
 #                show what the event output costs
-# and GNU time gives each one's peak RSS.  The result is a table of mean
-# times, packets per second and the ratios tamperscope/read floor and
-# tamperscope/ndpiReader.  Missing tools are installed with apt-get when
+# and GNU time gives each one's peak RSS.  The result is a table per trace
+# of median and mean times, packets per second and the ratios
+# tamperscope/read floor and tamperscope/ndpiReader (of the medians).  Missing tools are installed with apt-get when
 # running as root (hyperfine, libndpi-bin, time).
 set -eu
 
 runs=10
 warmup=3
-while getopts r:w:h opt; do
+kind=both
+while getopts r:w:t:h opt; do
 	case $opt in
 	r) runs=$OPTARG ;;
 	w) warmup=$OPTARG ;;
-	*) sed -n '2,12p' "$0"; exit 2 ;;
+	t) kind=$OPTARG ;;
+	*) sed -n '2,17p' "$0"; exit 2 ;;
 	esac
 done
+case $kind in
+handshake | bulk | both) ;;
+*) echo "bench: -t takes handshake, bulk or both" >&2; exit 2 ;;
+esac
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,50 +96,7 @@ for b in "$TAMPERSCOPE" "$pcapread"; do
 	fi
 done
 
-if [ $# -ge 1 ]; then
-	trace=$1
-	[ -r "$trace" ] || die "$trace: not readable"
-else
-	trace=$tmp/bench-trace.pcap
-	if [ -f "$srcdir/pcaps/lab-interference.pcap" ]; then
-		set -- "$srcdir/pcaps/lab-interference.pcap"
-	else
-		set --
-		for f in "$srcdir"/../shared/pcaps/*.pcap "$srcdir"/../shared/pcaps/*.pcapng; do
-			[ -f "$f" ] && set -- "$@" "$f"
-		done
-		[ $# -gt 0 ] || die "no input: pcaps/lab-interference.pcap and ../shared/pcaps are both missing; give a TRACE"
-	fi
-	echo "bench: generating the trace from $# capture(s): $*" >&2
-	# shellcheck disable=SC2086
-	python3 "$srcdir/bench/mktrace.py" ${MKTRACE_ARGS:-} -o "$trace" "$@" ||
-		die "mktrace.py failed"
-fi
-
-# Packets and bytes once, through the floor itself.
-line=$("$pcapread" "$trace") || die "$trace: unreadable by libpcap"
-packets=$(echo "$line" | sed 's/.*: \([0-9]*\) packets.*/\1/')
-bytes=$(echo "$line" | sed 's/.*packets, \([0-9]*\) bytes.*/\1/')
-
-# A quick sanity run: tamperscope must succeed on the trace.
-"$TAMPERSCOPE" -r "$trace" -q --events "$tmp/events.json" 2>"$tmp/ts.err" ||
-	die "tamperscope failed on $trace: $(head -n 3 "$tmp/ts.err")"
-flows=$(wc -l <"$tmp/events.json")
-rm -f "$tmp/events.json"
-
-cmd_floor="$pcapread $trace"
-cmd_ts="$TAMPERSCOPE -r $trace -q --events /dev/null"
-cmd_ndpi="ndpiReader -i $trace -q"
-cmd_noev="$TAMPERSCOPE -r $trace -q"
-
-hyperfine --warmup "$warmup" --runs "$runs" --style basic \
-	--export-json "$tmp/hf.json" \
-	-n "read floor" "$cmd_floor" \
-	-n "tamperscope" "$cmd_ts" \
-	-n "ndpiReader" "$cmd_ndpi" \
-	-n "ts no events" "$cmd_noev" >&2
-
-# Peak RSS: best of three runs each (after the warm-ups above).
+# Peak RSS: best of three runs each (after the warm-ups).
 rss() {
 	best=""
 	for _ in 1 2 3; do
@@ -137,29 +107,93 @@ rss() {
 	done
 	echo "$best"
 }
-rss_floor=$(rss "$cmd_floor")
-rss_ts=$(rss "$cmd_ts")
-rss_ndpi=$(rss "$cmd_ndpi")
-rss_noev=$(rss "$cmd_noev")
 
-python3 - "$tmp/hf.json" "$packets" "$bytes" "$flows" "$rss_floor" "$rss_ts" "$rss_ndpi" "$rss_noev" <<'EOF'
+# bench_trace NAME TRACE: time the four programs on TRACE, print a table.
+bench_trace() {
+	name=$1
+	trace=$2
+	# Packets and bytes once, through the floor itself.
+	line=$("$pcapread" "$trace") || die "$trace: unreadable by libpcap"
+	packets=$(echo "$line" | sed 's/.*: \([0-9]*\) packets.*/\1/')
+	bytes=$(echo "$line" | sed 's/.*packets, \([0-9]*\) bytes.*/\1/')
+
+	# A quick sanity run: tamperscope must succeed on the trace.
+	"$TAMPERSCOPE" -r "$trace" -q --events "$tmp/events.json" 2>"$tmp/ts.err" ||
+		die "tamperscope failed on $trace: $(head -n 3 "$tmp/ts.err")"
+	flows=$(wc -l <"$tmp/events.json")
+	rm -f "$tmp/events.json"
+
+	cmd_floor="$pcapread $trace"
+	cmd_ts="$TAMPERSCOPE -r $trace -q --events /dev/null"
+	cmd_ndpi="ndpiReader -i $trace -q"
+	cmd_noev="$TAMPERSCOPE -r $trace -q"
+
+	echo "bench: timing the $name trace" >&2
+	hyperfine --warmup "$warmup" --runs "$runs" --style basic \
+		--export-json "$tmp/hf.json" \
+		-n "read floor" "$cmd_floor" \
+		-n "tamperscope" "$cmd_ts" \
+		-n "ndpiReader" "$cmd_ndpi" \
+		-n "ts no events" "$cmd_noev" >&2
+
+	rss_floor=$(rss "$cmd_floor")
+	rss_ts=$(rss "$cmd_ts")
+	rss_ndpi=$(rss "$cmd_ndpi")
+	rss_noev=$(rss "$cmd_noev")
+
+	python3 - "$name" "$tmp/hf.json" "$packets" "$bytes" "$flows" \
+		"$rss_floor" "$rss_ts" "$rss_ndpi" "$rss_noev" <<'EOF'
 import json, sys
-hf, packets, nbytes, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+name, hf = sys.argv[1], sys.argv[2]
+packets, nbytes, flows = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 names = ["read floor", "tamperscope", "ndpiReader", "ts no events"]
-rss = dict(zip(names, (int(x) for x in sys.argv[5:9])))
+rss = dict(zip(names, (int(x) for x in sys.argv[6:10])))
 res = {r["command"]: r for r in json.load(open(hf))["results"]}
-print("trace: %d packets, %.1f MB, %d tamperscope flow events" % (packets, nbytes / 1e6, flows))
-print("%-12s %10s %10s %12s %9s %10s" % ("program", "mean s", "stddev s", "packets/s", "MB/s", "peak RSS"))
-for name in names:
-    r = res[name]
-    print("%-12s %10.4f %10.4f %12.0f %9.1f %7.1f MB" % (name, r["mean"], r["stddev"] or 0.0,
-          packets / r["mean"], nbytes / 1e6 / r["mean"], rss[name] / 1024))
-ts = res["tamperscope"]["mean"]
-print("ratio tamperscope / read floor: %.1fx" % (ts / res["read floor"]["mean"]))
-print("ratio tamperscope / ndpiReader: %.2fx" % (ts / res["ndpiReader"]["mean"]))
+print("%s trace: %d packets, %.1f MB, %d tamperscope flow events"
+      % (name, packets, nbytes / 1e6, flows))
+# Rates and ratios use the median: on a shared machine one disturbed run
+# moves the mean, not the median.
+print("%-12s %9s %9s %9s %11s %8s %9s" % ("program", "median s", "mean s", "stddev s",
+                                          "packets/s", "MB/s", "peak RSS"))
+for n in names:
+    r = res[n]
+    print("%-12s %9.4f %9.4f %9.4f %11.0f %8.1f %6.1f MB" % (n, r["median"], r["mean"],
+          r["stddev"] or 0.0, packets / r["median"], nbytes / 1e6 / r["median"], rss[n] / 1024))
+ts = res["tamperscope"]["median"]
+print("ratio tamperscope / read floor: %.1fx" % (ts / res["read floor"]["median"]))
+print("ratio tamperscope / ndpiReader: %.2fx" % (ts / res["ndpiReader"]["median"]))
 print("share of tamperscope's time spent writing events: %.0f%%"
-      % (100 * (1 - res["ts no events"]["mean"] / ts)))
+      % (100 * (1 - res["ts no events"]["median"] / ts)))
+print()
 EOF
+}
+
+if [ $# -ge 1 ]; then
+	[ -r "$1" ] || die "$1: not readable"
+	bench_trace given "$1"
+else
+	if [ -f "$srcdir/pcaps/lab-interference.pcap" ]; then
+		set -- "$srcdir/pcaps/lab-interference.pcap"
+	else
+		set --
+		for f in "$srcdir"/../shared/pcaps/*.pcap "$srcdir"/../shared/pcaps/*.pcapng; do
+			[ -f "$f" ] && set -- "$@" "$f"
+		done
+		[ $# -gt 0 ] || die "no input: pcaps/lab-interference.pcap and ../shared/pcaps are both missing; give a TRACE"
+	fi
+	for name in handshake bulk; do
+		[ "$kind" = both ] || [ "$kind" = "$name" ] || continue
+		trace=$tmp/bench-$name.pcap
+		extra=""
+		[ "$name" = bulk ] && extra=${BULK_ARGS:---bulk 2000 --max-mb 1000}
+		echo "bench: generating the $name trace from $# capture(s): $*" >&2
+		# shellcheck disable=SC2086
+		python3 "$srcdir/bench/mktrace.py" ${MKTRACE_ARGS:-} $extra -o "$trace" "$@" ||
+			die "mktrace.py failed"
+		bench_trace "$name" "$trace"
+		rm -f "$trace"
+	done
+fi
 if [ -n "$installed" ]; then
 	echo "bench: installed:$installed" >&2
 fi

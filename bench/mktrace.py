@@ -15,11 +15,26 @@ Linux cooked v1/v2, raw IP, BSD loopback) is replayed many times:
   - the IPv4 header checksum and the TCP checksum are updated incrementally
     (RFC 1624) so they stay as valid as they were in the input.
 
+With --bulk N the trace is the typical case of a mirror port instead of the
+worst case: every flow whose handshake completed (SYN, SYN-ACK, server
+payload, no RST) is made a long transfer by appending N MTU-sized server
+segments of TLS application data (a stream of 15 923-byte records, 11
+segments each) at --bulk-mbps, with a client ACK every second segment,
+right before the flow's first FIN (or at its end); the closing packets
+after it keep their timing relative to the data and get their sequence and
+acknowledgment numbers shifted by the inserted bytes (SACK blocks are not
+rewritten).  The synthetic segments copy the IP and TCP headers (options
+included, so TCP timestamps stay frozen) of the flow's last packet in the
+same direction, with consecutive IPv4 IDs and valid checksums.  Flows
+blocked during the handshake are replayed unchanged, so handshakes are a
+small share of the packets.
+
 The output is a microsecond pcap with Ethernet framing (non-Ethernet input
 gets a synthetic Ethernet header).  The same inputs, options and --seed give a
 byte-identical file.
 
-Usage: mktrace.py [-o OUT] [--packets N] [--max-mb M] [--rounds K] [--rate R] [--seed S] [INPUT...]
+Usage: mktrace.py [-o OUT] [--packets N] [--max-mb M] [--rounds K] [--rate R] [--seed S]
+                  [--bulk N [--bulk-mbps M]] [INPUT...]
 Without INPUT, pcaps/lab-interference.pcap next to this script's parent is used.
 """
 
@@ -319,6 +334,160 @@ def replay(pkts, start_ns, caddr, cport):
         yield start_ns + (p.ts_ns - base), p, caddr, cport
 
 
+# ---------------------------------------------------------------- bulk flows
+
+TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+BULK_SEG = 1448                     # MSS of a 1500-byte MTU with TCP timestamps
+BULK_REC_SEGS = 11                  # one TLS record every 11 segments
+BULK_REC_LEN = BULK_SEG * BULK_REC_SEGS - 5   # 15 923 <= 2^14 + 256 (RFC 8446 5.2)
+
+
+def tcp_fields(ip):
+    """(tcp offset, header length, seq, ack, flags, payload length) of an IP packet from load_flows."""
+    if ip[0] >> 4 == 4:
+        toff = (ip[0] & 0x0F) * 4
+        end = min(len(ip), struct.unpack(">H", ip[2:4])[0])
+    else:
+        toff = 40
+        end = min(len(ip), 40 + struct.unpack(">H", ip[4:6])[0])
+    seq, ack = struct.unpack(">II", ip[toff + 4:toff + 12])
+    thl = (ip[toff + 12] >> 4) * 4
+    return toff, thl, seq, ack, ip[toff + 13], max(0, end - toff - thl)
+
+
+def ones_sum(data):
+    """One's complement sum (not complemented) of data as 16-bit big-endian words."""
+    if len(data) & 1:
+        data = data + b"\0"
+    s = sum(struct.unpack(">%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def fold_add(*sums):
+    s = sum(sums)
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def bulk_payloads(rng):
+    """The BULK_REC_SEGS segment payloads of one TLS application-data record, with their sums."""
+    body = bytes(rng.getrandbits(8) for _ in range(BULK_REC_LEN))
+    rec = bytes([23, 3, 3]) + struct.pack(">H", BULK_REC_LEN) + body
+    segs = [rec[i:i + BULK_SEG] for i in range(0, len(rec), BULK_SEG)]
+    return [(seg, ones_sum(seg)) for seg in segs]
+
+
+def synth_segment(tmpl, seq, ack, flags, payload, psum, ipid):
+    """A copy of template packet tmpl (a Packet) carrying payload, with valid checksums."""
+    ip = tmpl.ip
+    toff, thl, _, _, _, _ = tcp_fields(ip)
+    hdr = bytearray(ip[:toff + thl])
+    tlen = thl + len(payload)
+    if ip[0] >> 4 == 4:
+        struct.pack_into(">HH", hdr, 2, toff + tlen, ipid & 0xFFFF)
+        hdr[10:12] = b"\0\0"
+        struct.pack_into(">H", hdr, 10, (~ones_sum(bytes(hdr[:toff]))) & 0xFFFF)
+        pseudo = ones_sum(bytes(hdr[12:20]) + struct.pack(">HH", 6, tlen))
+    else:
+        struct.pack_into(">H", hdr, 4, tlen)
+        pseudo = ones_sum(bytes(hdr[8:40]) + struct.pack(">IxxxB", tlen, 6))
+    struct.pack_into(">IIB", hdr, toff + 4, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, (thl // 4) << 4)
+    hdr[toff + 13] = flags
+    hdr[toff + 16:toff + 18] = b"\0\0"
+    csum = (~fold_add(pseudo, ones_sum(bytes(hdr[toff:])), psum)) & 0xFFFF
+    struct.pack_into(">H", hdr, toff + 16, csum)
+    out = Packet(0, tmpl.link, bytes(hdr) + payload, len(tmpl.link) + toff + tlen)
+    out.from_client = tmpl.from_client
+    return out
+
+
+def shift_seq_ack(pkt, dseq, dack, dt_ns):
+    """Copy of pkt later by dt_ns with seq += dseq and ack += dack (checksums kept valid)."""
+    toff, _, seq, ack, flags, _ = tcp_fields(pkt.ip)
+    ip = bytearray(pkt.ip)
+    if not flags & TH_ACK:
+        dack = 0
+    old = bytes(ip[toff + 4:toff + 12])
+    new = struct.pack(">II", (seq + dseq) & 0xFFFFFFFF, (ack + dack) & 0xFFFFFFFF)
+    ip[toff + 4:toff + 12] = new
+    if len(ip) >= toff + 18:
+        tc = struct.unpack(">H", ip[toff + 16:toff + 18])[0]
+        struct.pack_into(">H", ip, toff + 16, csum_update(tc, old, new))
+    out = Packet(pkt.ts_ns + dt_ns, pkt.link, bytes(ip), pkt.wire_len)
+    out.from_client = pkt.from_client
+    return out
+
+
+def bulkify(pkts, nseg, mbps, payloads):
+    """pkts with nseg server data segments inserted before the first FIN; None if not eligible."""
+    fields = [tcp_fields(p.ip) for p in pkts]
+    syn = [f for p, f in zip(pkts, fields) if p.from_client and f[4] & (TH_SYN | TH_ACK) == TH_SYN]
+    synack = [f for p, f in zip(pkts, fields) if not p.from_client and
+              f[4] & (TH_SYN | TH_ACK) == (TH_SYN | TH_ACK)]
+    if not syn or not synack or any(f[4] & TH_RST for f in fields):
+        return None
+    if not any(not p.from_client and f[5] > 0 for p, f in zip(pkts, fields)):
+        return None
+    cut = next((i for i, f in enumerate(fields) if f[4] & TH_FIN), len(pkts))
+    isn = {True: syn[0][2], False: synack[0][2]}
+    nxt = {True: 1, False: 1}          # next sequence number, relative to the ISN
+    tmpl = {}
+    for p, f in zip(pkts[:cut], fields[:cut]):
+        rel = (f[2] - isn[p.from_client]) & 0xFFFFFFFF
+        if rel < 1 << 31:
+            nxt[p.from_client] = max(nxt[p.from_client], rel + f[5] + (1 if f[4] & TH_SYN else 0))
+        if f[4] & TH_ACK and not f[4] & TH_SYN:
+            tmpl[p.from_client] = p
+    if True not in tmpl or False not in tmpl:
+        return None
+    srv_seq = isn[False] + nxt[False]
+    cli_seq = isn[True] + nxt[True]
+    gap_ns = max(1, int(BULK_SEG * 8 * 1000 / mbps))  # one segment at mbps Mbit/s
+    t = pkts[cut - 1].ts_ns
+    ipid = {True: 0, False: 0}
+    for side in (True, False):
+        if tmpl[side].ip[0] >> 4 == 4:
+            ipid[side] = struct.unpack(">H", tmpl[side].ip[4:6])[0]
+    out = list(pkts[:cut])
+    for i in range(nseg):
+        payload, psum = payloads[i % len(payloads)]
+        flags = TH_ACK | (TH_PSH if i % len(payloads) == len(payloads) - 1 else 0)
+        t += gap_ns
+        ipid[False] += 1
+        seg = synth_segment(tmpl[False], srv_seq, cli_seq, flags, payload, psum, ipid[False])
+        seg.ts_ns = t
+        out.append(seg)
+        srv_seq += len(payload)
+        if i % 2 == 1 or i == nseg - 1:   # delayed ACK: every second segment
+            ipid[True] += 1
+            a = synth_segment(tmpl[True], cli_seq, srv_seq, TH_ACK, b"", 0, ipid[True])
+            a.ts_ns = t + 20_000
+            out.append(a)
+    added = srv_seq - (isn[False] + nxt[False])
+    dt = t + 40_000 - pkts[cut - 1].ts_ns
+    for p in pkts[cut:]:
+        out.append(shift_seq_ack(p, 0 if p.from_client else added, added if p.from_client else 0, dt))
+    out.sort(key=lambda p: p.ts_ns)
+    return out
+
+
+def make_bulk(flows, args):
+    """Bulk versions of the eligible flows, the others unchanged."""
+    payloads = bulk_payloads(random.Random(args.seed))
+    out, n = [], 0
+    for pkts in flows:
+        b = bulkify(pkts, args.bulk, args.bulk_mbps, payloads)
+        if b is not None:
+            n += 1
+        out.append(b if b is not None else pkts)
+    if n == 0:
+        raise ValueError("--bulk: no input flow completed a handshake (SYN, SYN-ACK, server data, no RST)")
+    return out, n
+
+
 def generate(flows, args, out):
     rng = random.Random(args.seed)
     pool = ClientPool(rng, args.hosts)
@@ -327,16 +496,17 @@ def generate(flows, args, out):
     npk = nbytes = 0
     limit_bytes = args.max_mb * 1_000_000
     rounds = 0
+    sizes = [sum(16 + len(p.link) + len(p.ip) for p in pkts) for pkts in flows]
     # Plan all replays first: a flow is replayed whole or not at all.
     while (rounds < args.rounds if args.rounds else npk < args.packets and nbytes < limit_bytes):
         rounds += 1
-        for pkts in flows:
+        for pkts, size in zip(flows, sizes):
             t += int(rng.expovariate(args.rate) * 1_000_000_000)
             ver = pkts[0].ip[0] >> 4
             caddr, cport = pool.take(ver)
             streams.append(replay(pkts, t, caddr, cport))
             npk += len(pkts)
-            nbytes += sum(16 + len(p.link) + len(p.ip) for p in pkts)
+            nbytes += size
             if not args.rounds and (npk >= args.packets or nbytes >= limit_bytes):
                 break
     out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, LINKTYPE_ETHERNET))
@@ -361,11 +531,21 @@ def main():
     ap.add_argument("--max-mb", type=float, default=120, help="stop before about this many MB")
     ap.add_argument("--rounds", type=int, default=0,
                     help="replay every flow exactly this many times (overrides --packets, --max-mb)")
-    ap.add_argument("--rate", type=float, default=500.0, help="new flows per second")
+    ap.add_argument("--rate", type=float, default=None,
+                    help="new flows per second (default 500, with --bulk 20)")
+    ap.add_argument("--bulk", type=int, default=0, metavar="N",
+                    help="typical instead of worst case: append N MTU-sized server segments "
+                         "to every flow whose handshake completed")
+    ap.add_argument("--bulk-mbps", type=float, default=50.0,
+                    help="rate of the appended data per flow, Mbit/s (default 50)")
     ap.add_argument("--hosts", type=int, default=4000, help="distinct client hosts")
     ap.add_argument("--start", type=int, default=1715729838, help="first timestamp (unix seconds)")
     ap.add_argument("--seed", type=int, default=20240514)
     args = ap.parse_args()
+    if args.rate is None:
+        args.rate = 20.0 if args.bulk else 500.0
+    if args.bulk < 0 or args.bulk_mbps <= 0 or args.rate <= 0:
+        ap.error("--bulk, --bulk-mbps and --rate must be positive")
     inputs = args.inputs
     if not inputs:
         if not os.path.exists(default_in):
@@ -374,12 +554,19 @@ def main():
     flows = load_flows(inputs)
     if not flows:
         ap.error("no TCP flows in the input captures")
+    nbulk = 0
+    if args.bulk:
+        try:
+            flows, nbulk = make_bulk(flows, args)
+        except ValueError as e:
+            ap.error(str(e))
     if args.output == "-":
         written, nflows = generate(flows, args, sys.stdout.buffer)
     else:
         with open(args.output, "wb") as out:
             written, nflows = generate(flows, args, out)
-    print("mktrace: %d input flows, %d replayed flows, %d packets" % (len(flows), nflows, written),
+    print("mktrace: %d input flows%s, %d replayed flows, %d packets"
+          % (len(flows), " (%d made bulk)" % nbulk if args.bulk else "", nflows, written),
           file=sys.stderr)
 
 
