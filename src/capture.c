@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -18,8 +19,20 @@ int capture_open_file(struct capture *c, const char *path, const char *bpf,
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->name = path;
-	c->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	c->iobuf = malloc(CAPTURE_IOBUF);
+	if (c->iobuf)
+		setvbuf(fp, c->iobuf, _IOFBF, CAPTURE_IOBUF);
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (!c->pcap) {
+		if (fp != stdin)
+			fclose(fp);
+		free(c->iobuf);
+		c->iobuf = NULL;
 		/* libpcap says "unknown file format" for a non-capture file and
 		 * passes strerror through for a missing one. */
 		if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file format"))
@@ -192,6 +205,8 @@ int capture_kstats(struct capture *c, struct capture_kstats *ks)
 void capture_close(struct capture *c)
 {
 	if (c->pcap)
-		pcap_close(c->pcap);
+		pcap_close(c->pcap); /* closes the file too */
 	c->pcap = NULL;
+	free(c->iobuf);
+	c->iobuf = NULL;
 }

@@ -18,7 +18,12 @@ struct capture {
 	int fd;                    /* selectable descriptor (live), -1 if none */
 	const char *name;          /* file or interface name, for messages */
 	unsigned long long frames;
+	char *iobuf;               /* stdio buffer of a capture file */
 };
+
+/* Capture files are read through a large stdio buffer: libpcap's default
+ * reads 4 KiB at a time, a system call every few packets. */
+#define CAPTURE_IOBUF (1u << 20)
 
 struct live_opts {
 	const char *iface;         /* "any" works on Linux */

@@ -346,7 +346,9 @@ void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *fram
 		f->lost_kernel = 1;
 	flow_touch(e->flows, f, p.ts_us);
 
-	if (!f->app_final)
+	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's
+	 * first packet, which its give-up guess by port needs. */
+	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created))
 		classify_packet(e->cls, f, &p);
 	if (p.proto == 6) {
 		e->st.tcp_packets++;

@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "live.h"
+#include "out_event.h"
 
 uint64_t wall_now_us(void)
 {
@@ -90,6 +91,10 @@ static void service(struct engine *e, struct capture *c, struct timers *t,
 	}
 	if (lc->progress)
 		progress_update(e, &t->ps);
+	/* Live readers tail the events file: what was decided is written out
+	 * within one service tick. */
+	if (e->events)
+		out_event_flush(e->events);
 }
 
 int live_run(struct engine *e, struct capture *c, const struct live_cfg *lc,

@@ -13,6 +13,8 @@
 #include "tls.h"
 #include "util.h"
 
+#define OUT_EVENT_BUF (256u << 10)
+
 struct out_event {
 	FILE *fp;
 	char *path;
@@ -41,6 +43,10 @@ struct out_event *out_event_open(const char *path, char *err, size_t errlen)
 		out_event_close(o);
 		return NULL;
 	}
+	/* A file gets a large buffer (flushed at every live stats interval and
+	 * service tick); standard output keeps its own, line-friendly one. */
+	if (!o->is_stdout)
+		setvbuf(o->fp, NULL, _IOFBF, OUT_EVENT_BUF);
 	return o;
 }
 
@@ -55,6 +61,7 @@ int out_event_reopen(struct out_event *o, char *err, size_t errlen)
 	}
 	fclose(o->fp);
 	o->fp = nf;
+	setvbuf(o->fp, NULL, _IOFBF, OUT_EVENT_BUF);
 	return 0;
 }
 

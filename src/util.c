@@ -9,15 +9,64 @@
 
 #include "util.h"
 
+/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm,
+ * proleptic Gregorian), exact for every day an uint64_t of microseconds
+ * reaches before year 10000. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void put_digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* Written by hand: every event carries two or three of these, and
+ * gmtime_r + strftime + snprintf cost more than the rest of a line. */
 const char *ts_format_time(uint64_t ts_us, char *buf, size_t len)
 {
-	time_t secs = (time_t)(ts_us / 1000000u);
-	struct tm tm;
-	char base[24];
-	if (!gmtime_r(&secs, &tm) ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(base, sizeof(base), "1970-01-01T00:00:00");
-	snprintf(buf, len, "%s.%06u+0000", base, (unsigned)(ts_us % 1000000u));
+	uint64_t secs = ts_us / 1000000u;
+	int64_t y;
+	unsigned mo, d;
+	civil_from_days((int64_t)(secs / 86400), &y, &mo, &d);
+	unsigned sod = (unsigned)(secs % 86400);
+	if (y > 9999 || len < 32) {
+		/* beyond the fixed width: the general (slow) path */
+		time_t t = (time_t)secs;
+		struct tm tm;
+		char base[40];
+		if (!gmtime_r(&t, &tm) || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			snprintf(base, sizeof(base), "1970-01-01T00:00:00");
+		snprintf(buf, len, "%s.%06u+0000", base, (unsigned)(ts_us % 1000000u));
+		return buf;
+	}
+	/* "YYYY-MM-DDTHH:MM:SS.uuuuuu+0000" */
+	put_digits(buf, (unsigned)y, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, mo, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, d, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, sod / 3600, 2);
+	buf[13] = ':';
+	put_digits(buf + 14, sod / 60 % 60, 2);
+	buf[16] = ':';
+	put_digits(buf + 17, sod % 60, 2);
+	buf[19] = '.';
+	put_digits(buf + 20, (unsigned)(ts_us % 1000000u), 6);
+	memcpy(buf + 26, "+0000", 6);
 	return buf;
 }
 
