@@ -114,6 +114,21 @@ else
 	check "memory flat: peak RSS ${r1} KiB for 60k packets, ${r4} KiB for 240k" $?
 fi
 
+# --- -i any: live capture on every interface, stats on a quiet wire ----------
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: live: -i any: capturing needs root"
+else
+	"$T" -i any --stats-interval 1s --events "$tmp/any.json" -q tcp port 9 2>"$tmp/any.err" &
+	bg=$!
+	sleep 3.5
+	kill -TERM $bg
+	wait $bg; rc=$?
+	bg=
+	n=$(grep -c '"event_type":"stats"' "$tmp/any.json" 2>/dev/null || echo 0)
+	[ $rc = 0 ] && [ "$n" -ge 3 ] && grep -q 'kernel: .* received' "$tmp/any.err"
+	check "-i any captures, reports stats every second on a quiet wire ($n) and kernel counters at exit" $?
+fi
+
 # --- -Z: privileges dropped after opening outputs ----------------------------
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: live: -Z privilege drop: needs root"
