@@ -24,6 +24,8 @@ export LC_ALL=C
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 LAB_HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/netns.sh
+. "$LAB_HERE/netns.sh"
 LAB_ROOT=$(cd "$LAB_HERE/../.." && pwd)
 LAB_NAME=lab-interference
 
@@ -31,7 +33,7 @@ LAB_NAME=lab-interference
 NS_C="tslab-$$-client"
 NS_R="tslab-$$-router"
 NS_S="tslab-$$-server"
-LAB_NAMESPACES=()
+NAMESPACES=()
 LAB_WORK=""
 LAB_TMPOUT=""
 CAP_PID=""
@@ -67,41 +69,6 @@ FLOW_ERRORS=()
 
 lab_log() { printf 'lab: %s\n' "$*" >&2; }
 
-# True only for addresses inside 198.18.0.0/15: a guard against a typo ever sending lab traffic elsewhere.
-lab_addr_ok() {
-	case "$1" in
-	198.18.* | 198.19.*) return 0 ;;
-	*) return 1 ;;
-	esac
-}
-
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-lab_teardown() {
-	local ns pids=()
-	if [ -n "$CAP_PID" ]; then
-		kill -TERM "$CAP_PID" 2>/dev/null
-		wait "$CAP_PID" 2>/dev/null
-		CAP_PID=""
-	fi
-	for ns in "${LAB_NAMESPACES[@]}"; do
-		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
-		[ "${#pids[@]}" -gt 0 ] && kill "${pids[@]}" 2>/dev/null
-	done
-	sleep 0.2
-	for ns in "${LAB_NAMESPACES[@]}"; do
-		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
-		[ "${#pids[@]}" -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	LAB_NAMESPACES=()
-	wait 2>/dev/null
-}
-
 # shellcheck disable=SC2317  # run by the EXIT trap
 lab_cleanup() {
 	lab_teardown
@@ -130,7 +97,7 @@ lab_preflight() {
 		LAB_SKIP_REASON="cannot create network namespaces (ip netns add failed)"
 		return 1
 	fi
-	LAB_NAMESPACES+=("$NS_R")
+	NAMESPACES+=("$NS_R")
 	if ! nsx "$NS_R" iptables -A FORWARD -p tcp -m string --algo bm --string tslab-probe -j DROP >/dev/null 2>&1; then
 		LAB_SKIP_REASON="iptables string match unavailable"
 		return 1
@@ -143,24 +110,12 @@ lab_preflight() {
 	nsx "$NS_R" iptables -F FORWARD >/dev/null 2>&1
 }
 
-# Frames must be MTU-sized as on a real wire: no segmentation or receive offloads, real checksums.
-lab_no_offload() {
-	local ns=$1 ifc=$2 feat
-	nsx "$ns" ethtool -K "$ifc" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1
-	for feat in tcp-segmentation-offload generic-segmentation-offload generic-receive-offload; do
-		if nsx "$ns" ethtool -k "$ifc" 2>/dev/null | grep -q "^$feat: on"; then
-			lab_log "cannot turn off $feat on $ifc"
-			return 1
-		fi
-	done
-}
-
 lab_build_net() {
 	local ns name ip
 	ip netns add "$NS_C" || return 1
-	LAB_NAMESPACES+=("$NS_C")
+	NAMESPACES+=("$NS_C")
 	ip netns add "$NS_S" || return 1
-	LAB_NAMESPACES+=("$NS_S")
+	NAMESPACES+=("$NS_S")
 	for ns in "$NS_C" "$NS_R" "$NS_S"; do
 		# No IPv6 at all: no neighbour discovery noise, no address outside 198.18.0.0/15.
 		nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \

@@ -37,6 +37,8 @@ export LC_ALL=C
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/netns.sh
+. "$HERE/netns.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 NAME=lab-mitm
 
@@ -63,42 +65,8 @@ declare -A FORGER_PORT=([isca-a]=8410 [isca-b]=8420 [corp]=8430)
 
 log() { printf 'lab-mitm: %s\n' "$*" >&2; }
 
-addr_ok() {
-	case "$1" in
-	198.18.* | 198.19.*) return 0 ;;
-	*) return 1 ;;
-	esac
-}
-
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-teardown() {
-	local ns pids
-	if [ -n "$CAP_PID" ]; then
-		kill -INT "$CAP_PID" 2>/dev/null
-		wait "$CAP_PID" 2>/dev/null
-		CAP_PID=""
-	fi
-	for ns in "${NAMESPACES[@]}"; do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$pids" ] && kill $pids 2>/dev/null
-	done
-	sleep 0.2
-	for ns in "${NAMESPACES[@]}"; do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	NAMESPACES=()
-	wait 2>/dev/null
-}
-
 cleanup() {
-	teardown
+	lab_teardown
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	[ -n "$TMPOUT" ] && rm -rf "$TMPOUT"
 }
@@ -111,7 +79,7 @@ preflight() {
 		SKIP_REASON="not root (network namespaces need root)"
 		return 1
 	fi
-	for tool in ip iptables tcpdump curl openssl socat perl; do
+	for tool in ip iptables tcpdump curl openssl socat perl ethtool; do
 		command -v "$tool" >/dev/null 2>&1 || { SKIP_REASON="$tool not installed"; return 1; }
 	done
 	if ! perl -MMaxMind::DB::Writer::Tree -e 1 >/dev/null 2>&1; then
@@ -134,12 +102,6 @@ preflight() {
 	nsx "$NS_R" iptables -t nat -F PREROUTING >/dev/null 2>&1
 }
 
-no_offload() {
-	command -v ethtool >/dev/null 2>&1 || return 0
-	nsx "$1" ethtool -K "$2" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1
-	return 0
-}
-
 build_net() {
 	local ns name net i=20
 	ip netns add "$NS_C" || return 1
@@ -152,12 +114,10 @@ build_net() {
 	done
 	ip -n "$NS_C" link add c0 type veth peer name r0 netns "$NS_R" || return 1
 	ip -n "$NS_R" link add r1 type veth peer name s0 netns "$NS_S" || return 1
-	no_offload "$NS_C" c0
-	no_offload "$NS_R" r0
-	no_offload "$NS_R" r1
-	no_offload "$NS_S" s0
+	lab_no_offload "$NS_C" c0 && lab_no_offload "$NS_R" r0 &&
+		lab_no_offload "$NS_R" r1 && lab_no_offload "$NS_S" s0 || return 1
 	for net in "${!NET_IP[@]}"; do
-		addr_ok "${NET_IP[$net]}" || return 1
+		lab_addr_ok "${NET_IP[$net]}" || return 1
 		ip -n "$NS_C" addr add "${NET_IP[$net]}/24" dev c0 || return 1
 		ip -n "$NS_R" addr add "${NET_IP[$net]%.10}.1/24" dev r0 || return 1
 	done
@@ -379,7 +339,7 @@ start_servers() {
 	local name ip d=$WORK/pki
 	for name in "${!SERVER_IP[@]}"; do
 		ip=${SERVER_IP[$name]}
-		addr_ok "$ip" || return 1
+		lab_addr_ok "$ip" || return 1
 		nsx "$NS_S" socat "OPENSSL-LISTEN:443,bind=$ip,reuseaddr,fork,cert=$d/$name.chain,key=$d/$name.key,verify=0" \
 			"SYSTEM:sh $WORK/reply.sh" </dev/null >"$WORK/srv-$name.log" 2>&1 &
 	done
@@ -436,7 +396,7 @@ flow() {
 	local net=$1 name=$2 ver=$3 trust=$4 verdict=$5 ca=$6 match=$7 note=$8
 	local caddr=${NET_IP[$net]} sip=${SERVER_IP[$name]} port=$((NET_PORT[$net] + 1)) want=0 flags=()
 	NET_PORT[$net]=$port
-	addr_ok "$caddr" && addr_ok "$sip" || { ERRORS+=("address outside 198.18.0.0/15: $caddr $sip"); return; }
+	lab_addr_ok "$caddr" && lab_addr_ok "$sip" || { ERRORS+=("address outside 198.18.0.0/15: $caddr $sip"); return; }
 	case "$ver" in
 	1.2) flags+=(--tlsv1.2 --tls-max 1.2) ;;
 	1.3) flags+=(--tlsv1.3) ;;
@@ -542,7 +502,7 @@ generate() {
 	scenarios
 	sleep 1
 	stop_capture
-	teardown
+	lab_teardown
 	check_capture
 	if [ "${#ERRORS[@]}" -gt 0 ]; then
 		for e in "${ERRORS[@]}"; do
