@@ -1,7 +1,9 @@
 /* cert.c - X.509 chains of TLS <= 1.2 handshakes (RFC 5280 sections 4.1, 4.2.1 and 6; RFC 6125 section 6):
  * parse with libcrypto, fingerprint, validate at packet time, attribute to known interception CAs, and collect
  * forgery hints.  See cert.h for the contract. */
+#include <dirent.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -34,14 +37,56 @@ struct mem_entry {
 	struct mem_variant v[CERT_MEM_VARIANTS];
 };
 
+/* A bounded map from 32-byte keys (SHA-256 digests) to slots 0..cap-1: chained buckets, CLOCK replacement.  Several
+ * slots may hold one key (verification results for other packet times). */
+struct slot_map {
+	uint8_t (*key)[32];
+	int32_t *head, *next;       /* bucket heads and chains; -1 ends a chain */
+	uint8_t *ref;               /* CLOCK: set by a hit, cleared as the hand passes */
+	uint32_t mask, cap, used, hand;
+	uint64_t seed;              /* the DER is the sender's: bucket choice must not be predictable */
+};
+
+/* A parsed certificate: what parse_one filled in, and the one counter it moved that cert_info does not show. */
+struct pc_entry {
+	X509 *x;                    /* one reference held; NULL when the DER does not parse */
+	uint32_t san_dropped;
+	struct cert_info ci;
+};
+
+/* A verification result: what validate() left in the analysis, the same for every packet second in [lo, hi). */
+struct vc_entry {
+	int64_t lo, hi;
+	uint8_t name_check, n_errors, errors_dropped;
+	struct cert_error errors[CERT_MAX_ERRORS];
+};
+
+struct digests {
+	const EVP_MD *sha1, *sha256;
+};
+
 struct cert_ctx {
 	X509_STORE *store;
+	char *trust_source;
 	const struct intercept_db *icpt;
 	struct mem_entry *mem;      /* open addressing, mem_slots a power of two >= 2 * mem_max */
 	uint32_t mem_slots, mem_max, mem_used;
 	uint64_t seed;
+	EVP_MD *fetched[2];         /* fetched once: OpenSSL 3 fetches again for every EVP_sha256() digest */
+	struct digests md;
+	struct slot_map pmap, vmap; /* parsed certificates, verification results */
+	struct pc_entry *pc;
+	struct vc_entry *vc;
+	int64_t *bounds;            /* validity bounds of the store's certificates, sorted (see store_bounds) */
+	uint32_t n_bounds;
+	int bounds_objs;            /* store objects when bounds was made; -1: not made */
 	struct cert_stats st;
 };
+
+/* Latest packet second a verification result is cached for: up to the end of year 9999 OpenSSL converts the packet
+ * time and compares certificate times with it exactly (X509_cmp_time); beyond, the conversion itself fails. */
+#define VC_TIME_MAX 253402300799LL
+#define PEM_MAX_CERTS 4096          /* a system store larger than this is loaded from the bundle */
 
 static const char *const hint_names[CERT_HINT__COUNT] = {
 	[CERT_HINT_LEAF_VALIDITY_75D] = "leaf_validity_75d",
@@ -114,9 +159,26 @@ static uint64_t fnv1a(const void *p, size_t n, uint64_t seed)
 	return h;
 }
 
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
 static uint64_t str_hash(const char *s)
 {
 	return fnv1a(s, strlen(s), 0);
+}
+
+static bool sha256_raw(const EVP_MD *md, const uint8_t *p, size_t n, uint8_t out[32])
+{
+	unsigned int dl = 0;
+	if (EVP_Digest(p, n, out, &dl, md, NULL) && dl == 32)
+		return true;
+	ERR_clear_error();
+	return false;
 }
 
 static void digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
@@ -309,16 +371,21 @@ static void fill_info(X509 *x, struct cert_info *ci, struct cert_stats *st)
 	ERR_clear_error();
 }
 
-/* Fingerprints first: they are facts about the bytes even when the bytes are not a certificate. */
-static X509 *parse_one(const uint8_t *der, size_t len, struct cert_info *ci, struct cert_stats *st)
+/* Fingerprints first: they are facts about the bytes even when the bytes are not a certificate.  dg: the SHA-256
+ * of the DER when the caller has it already, else NULL. */
+static X509 *parse_one(const struct digests *md, const uint8_t *der, size_t len, const uint8_t *dg,
+		       struct cert_info *ci, struct cert_stats *st)
 {
 	X509 *x;
 	memset(ci, 0, sizeof(*ci));
 	ci->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	snprintf(ci->key_type, sizeof(ci->key_type), "unknown");
 	if (der && len > 0) {
-		digest_hex(EVP_sha1(), der, len, ci->sha1);
-		digest_hex(EVP_sha256(), der, len, ci->sha256);
+		digest_hex(md->sha1, der, len, ci->sha1);
+		if (dg)
+			hex_encode(dg, 32, ci->sha256);
+		else
+			digest_hex(md->sha256, der, len, ci->sha256);
 	}
 	x = der_to_x509(der, len);
 	if (!x) {
@@ -333,57 +400,384 @@ static X509 *parse_one(const uint8_t *der, size_t len, struct cert_info *ci, str
 bool cert_parse(const uint8_t *der, size_t len, struct cert_info *ci, struct cert_stats *st)
 {
 	struct cert_stats scratch;
+	struct digests md = { EVP_sha1(), EVP_sha256() };
 	X509 *x;
 	if (!st) {
 		memset(&scratch, 0, sizeof(scratch));
 		st = &scratch;
 	}
-	x = parse_one(der, len, ci, st);
+	x = parse_one(&md, der, len, NULL, ci, st);
 	X509_free(x);
 	return x != NULL;
 }
 
-/* ---- context: trust store and name memory -------------------------------------------------------------------- */
+/* ---- bounded caches ------------------------------------------------------------------------------------------ */
 
-static uint32_t pow2_at_least(uint32_t n)
+static uint32_t map_bucket(const struct slot_map *m, const uint8_t *key)
 {
-	uint32_t p = 16;
-	while (p < n && p < (1u << 30))
-		p <<= 1;
-	return p;
+	return (uint32_t)fnv1a(key, 32, m->seed) & m->mask;
+}
+
+static int map_init(struct slot_map *m, uint32_t cap, uint64_t seed)
+{
+	uint32_t buckets = pow2_at_least(cap);
+	m->cap = cap;
+	m->mask = buckets - 1;
+	m->seed = seed;
+	m->key = calloc(cap, sizeof(*m->key));
+	m->next = calloc(cap, sizeof(*m->next));
+	m->ref = calloc(cap, sizeof(*m->ref));
+	m->head = malloc(buckets * sizeof(*m->head));
+	if (!m->key || !m->next || !m->ref || !m->head)
+		return -1;
+	memset(m->head, 0xff, buckets * sizeof(*m->head));
+	return 0;
+}
+
+static void map_free(struct slot_map *m)
+{
+	free(m->key);
+	free(m->next);
+	free(m->ref);
+	free(m->head);
+}
+
+static void map_clear(struct slot_map *m)
+{
+	memset(m->head, 0xff, (m->mask + 1) * sizeof(*m->head));
+	m->used = m->hand = 0;
+}
+
+/* The next slot holding key after slot prev (-1: the first). */
+static int32_t map_find(const struct slot_map *m, const uint8_t *key, int32_t prev)
+{
+	int32_t i = prev < 0 ? m->head[map_bucket(m, key)] : m->next[prev];
+	for (; i >= 0; i = m->next[i])
+		if (memcmp(m->key[i], key, 32) == 0)
+			return i;
+	return -1;
+}
+
+static void map_unlink(struct slot_map *m, int32_t s)
+{
+	int32_t *p = &m->head[map_bucket(m, m->key[s])];
+	while (*p >= 0 && *p != s)
+		p = &m->next[*p];
+	if (*p == s)
+		*p = m->next[s];
+}
+
+/* A slot for a new entry under key: a never used one while there are, else the first the CLOCK hand finds not hit
+ * since its last pass (at most two turns).  *evicted: the slot held an entry the caller must release first. */
+static int32_t map_take(struct slot_map *m, const uint8_t *key, bool *evicted)
+{
+	uint32_t b = map_bucket(m, key);
+	int32_t s;
+	*evicted = m->used >= m->cap;
+	if (!*evicted) {
+		s = (int32_t)m->used++;
+	} else {
+		while (m->ref[m->hand]) {
+			m->ref[m->hand] = 0;
+			m->hand = (m->hand + 1) % m->cap;
+		}
+		s = (int32_t)m->hand;
+		m->hand = (m->hand + 1) % m->cap;
+		map_unlink(m, s);
+	}
+	memcpy(m->key[s], key, 32);
+	m->ref[s] = 0;              /* seen once: the first to go, unless a hit follows */
+	m->next[s] = m->head[b];
+	m->head[b] = s;
+	return s;
+}
+
+static int32_t pc_find(const struct cert_ctx *cc, const uint8_t *dg, size_t len)
+{
+	int32_t s = -1;
+	while ((s = map_find(&cc->pmap, dg, s)) >= 0)
+		if (cc->pc[s].ci.der_len == len)
+			return s;
+	return -1;
+}
+
+/* The counters parse_one moved for this certificate, moved again. */
+static void pc_replay(struct cert_stats *st, const struct pc_entry *e)
+{
+	if (e->x)
+		st->certs_parsed++;
+	else
+		st->certs_unparsed++;
+	if (e->ci.name_cut)
+		st->names_cut++;
+	if (e->ci.serial_cut)
+		st->serials_cut++;
+	st->san_dropped += e->san_dropped;
+}
+
+static void pc_store(struct cert_ctx *cc, const uint8_t *dg, X509 *x, const struct cert_info *ci, uint64_t san)
+{
+	bool evicted;
+	int32_t s;
+	struct pc_entry *e;
+	if (x && !X509_up_ref(x))
+		return;
+	s = map_take(&cc->pmap, dg, &evicted);
+	e = &cc->pc[s];
+	if (evicted) {
+		X509_free(e->x);
+		cc->st.cache_evicted++;
+	}
+	e->x = x;
+	e->san_dropped = san > UINT32_MAX ? UINT32_MAX : (uint32_t)san;
+	memcpy(&e->ci, ci, sizeof(e->ci));
+}
+
+/* One chain entry through the parsed-certificate cache.  What parse_one finds depends on the DER alone, so a hit
+ * copies what the first parse filled in and moves the counters it moved: events and statistics read as if the
+ * bytes had been parsed again.  dg receives the SHA-256 of the DER; *have_dg says whether there is one. */
+static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, struct cert_info *ci, uint8_t *dg,
+			  uint8_t *have_dg)
+{
+	uint64_t san_before = cc->st.san_dropped;
+	int32_t s;
+	X509 *x;
+
+	*have_dg = der && len > 0 && len <= UINT32_MAX && sha256_raw(cc->md.sha256, der, len, dg);
+	if (*have_dg && (s = pc_find(cc, dg, len)) >= 0 && (!cc->pc[s].x || X509_up_ref(cc->pc[s].x))) {
+		struct pc_entry *e = &cc->pc[s];
+		cc->pmap.ref[s] = 1;
+		memcpy(ci, &e->ci, sizeof(*ci));
+		pc_replay(&cc->st, e);
+		cc->st.cache_hits++;
+		return e->x;
+	}
+	if (der && len > 0)
+		cc->st.cache_misses++;
+	x = parse_one(&cc->md, der, len, *have_dg ? dg : NULL, ci, &cc->st);
+	if (*have_dg)
+		pc_store(cc, dg, x, ci, cc->st.san_dropped - san_before);
+	return x;
+}
+
+/* ---- context: trust store, name memory, caches --------------------------------------------------------------- */
+
+struct der_set {
+	struct der_blob {
+		unsigned char *der;
+		long len;
+	} *v;
+	size_t n, cap;
+};
+
+static void der_set_free(struct der_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		OPENSSL_free(s->v[i].der);
+	free(s->v);
+}
+
+static bool der_set_add(struct der_set *s, unsigned char *der, long len)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct der_blob *v;
+		if (cap > PEM_MAX_CERTS || !(v = realloc(s->v, cap * sizeof(*v))))
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].der = der;
+	s->v[s->n].len = len;
+	s->n++;
+	return true;
+}
+
+static int blob_cmp(const void *a, const void *b)
+{
+	const struct der_blob *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->der, y->der, (size_t)x->len);
+}
+
+/* The PEM blocks of a file, as DER, into s; *count of them.  False when a block is not a plain CERTIFICATE (the two
+ * loaders would treat it differently) or the file does not read to its end.  Base64 only: nothing is parsed. */
+static bool pem_read_all(const char *path, struct der_set *s, size_t *count)
+{
+	BIO *b = BIO_new_file(path, "r");
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long len = 0;
+	size_t before = s->n;
+	bool ok = b != NULL;
+
+	ERR_clear_error();
+	while (ok && PEM_read_bio(b, &name, &header, &data, &len) > 0) {
+		ok = strcmp(name, PEM_STRING_X509) == 0 && header[0] == '\0' && len > 0 && der_set_add(s, data, len);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		if (!ok)
+			OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+	}
+	if (ok && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		ok = false;                   /* stopped at a broken block, not at the end */
+	ERR_clear_error();
+	BIO_free(b);
+	*count = s->n - before;
+	return ok;
+}
+
+/* 0: not a name OpenSSL's hashed-directory lookup builds ("%08lx.%d", lowercase); 1: HHHHHHHH.0; 2: HHHHHHHH.N,
+ * N > 0.  CRL links (HHHHHHHH.rN) are never looked up here: 0. */
+static int hash_link_kind(const char *nm)
+{
+	size_t i;
+	for (i = 0; i < 8; i++)
+		if (!((nm[i] >= '0' && nm[i] <= '9') || (nm[i] >= 'a' && nm[i] <= 'f')))
+			return 0;
+	if (nm[8] != '.' || nm[9] < '0' || nm[9] > '9')
+		return 0;
+	if (nm[9] == '0')
+		return nm[10] == '\0' ? 1 : 0;
+	for (i = 10; nm[i]; i++)
+		if (nm[i] < '0' || nm[i] > '9')
+			return 0;
+	return 2;
+}
+
+/* The certificates a hashed-directory lookup can reach: one per HHHHHHHH.0 file.  A HHHHHHHH.1 means two anchors
+ * share a subject hash; OpenSSL would then try them in directory order instead of bundle order: refused. */
+static bool dir_read_all(const char *dir, struct der_set *s)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+	size_t count;
+	bool ok = d != NULL;
+
+	while (ok && (de = readdir(d)) != NULL) {
+		int kind = hash_link_kind(de->d_name);
+		if (kind == 0)
+			continue;
+		ok = kind == 1 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path) &&
+		     pem_read_all(path, s, &count) && count == 1;
+	}
+	if (d)
+		closedir(d);
+	return ok;
+}
+
+/* Does the hashed directory hold exactly the bundle's certificates, at most one per subject hash?  Then for every
+ * name a chain asks for, X509_STORE_load_path finds the one anchor X509_STORE_load_file would have loaded, but
+ * parses only the anchors asked for.  Link names are trusted to be the subject hashes (update-ca-certificates
+ * runs openssl rehash): checking them would mean parsing every anchor, the cost this avoids.  A bundle entry
+ * whose DER does not parse makes X509_STORE_load_file fail as a whole, while the directory skips it: the only
+ * case where the two differ, and the directory's answer is the useful one. */
+static bool dir_same_as_bundle(const char *dir, const char *bundle)
+{
+	struct der_set a = { 0 }, b = { 0 };
+	size_t count, k = 0;
+	bool same = pem_read_all(bundle, &a, &count) && count > 0 && dir_read_all(dir, &b) && b.n > 0;
+
+	if (same) {
+		qsort(a.v, a.n, sizeof(*a.v), blob_cmp);
+		qsort(b.v, b.n, sizeof(*b.v), blob_cmp);
+		for (size_t i = 0; i < a.n; i++) { /* the bundle may repeat a certificate: the store keeps one */
+			if (k > 0 && blob_cmp(&a.v[i], &a.v[k - 1]) == 0)
+				OPENSSL_free(a.v[i].der);
+			else
+				a.v[k++] = a.v[i];
+		}
+		a.n = k;
+		same = a.n == b.n;
+		for (size_t i = 0; same && i < a.n; i++)
+			same = blob_cmp(&a.v[i], &b.v[i]) == 0;
+	}
+	der_set_free(&a);
+	der_set_free(&b);
+	return same;
+}
+
+static int load_bundle(struct cert_ctx *cc, const char *bundle, char *err, size_t errlen)
+{
+	if (!X509_STORE_load_file(cc->store, bundle)) {
+		ERR_clear_error();
+		snprintf(err, errlen, "%s: cannot load CA certificates (PEM bundle expected; see --ca-bundle)", bundle);
+		return -1;
+	}
+	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(cc->store)) == 0) {
+		snprintf(err, errlen, "%s: no CA certificate in the file", bundle);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parsing the whole system bundle costs ~190 M instructions (tens of milliseconds) for every run; the hashed
+ * directory loads the few anchors the capture's chains name, when it gives the same answers (dir_same_as_bundle). */
+static int load_trust(struct cert_ctx *cc, const struct cert_cfg *cfg, char *err, size_t errlen)
+{
+	const char *bundle = cfg && cfg->sys_bundle ? cfg->sys_bundle : CERT_DEFAULT_BUNDLE;
+	const char *dir = cfg && cfg->sys_dir ? cfg->sys_dir : CERT_DEFAULT_DIR;
+	const char *src = bundle;
+
+	if (cfg && cfg->ca_bundle) {
+		src = cfg->ca_bundle;
+		if (src[0] != '\0' && load_bundle(cc, src, err, errlen) < 0)
+			return -1;                /* "": an empty store (tests, fuzzing) */
+	} else if (dir_same_as_bundle(dir, bundle) && X509_STORE_load_path(cc->store, dir)) {
+		src = dir;
+	} else {
+		ERR_clear_error();
+		if (load_bundle(cc, bundle, err, errlen) < 0)
+			return -1;
+	}
+	if (!(cc->trust_source = strdup(src))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
+{
+	uint32_t names = cfg && cfg->memory_names ? cfg->memory_names : CERT_DEFAULT_MEMORY;
+	uint32_t certs = cfg && cfg->cache_certs ? cfg->cache_certs : CERT_DEFAULT_CACHE;
+	uint32_t chains = cfg && cfg->cache_chains ? cfg->cache_chains : CERT_DEFAULT_VCACHE;
+
+	cc->icpt = cfg ? cfg->icpt : NULL;
+	cc->seed = cfg ? cfg->seed : 0;
+	cc->bounds_objs = -1;
+	cc->fetched[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
+	cc->fetched[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+	cc->md.sha1 = cc->fetched[0] ? cc->fetched[0] : EVP_sha1();
+	cc->md.sha256 = cc->fetched[1] ? cc->fetched[1] : EVP_sha256();
+	cc->mem_max = names;
+	cc->mem_slots = pow2_at_least(names * 2);
+	cc->mem = calloc(cc->mem_slots, sizeof(*cc->mem));
+	cc->pc = calloc(certs, sizeof(*cc->pc));
+	cc->vc = calloc(chains, sizeof(*cc->vc));
+	if (!(cc->store = X509_STORE_new()) || !cc->mem || !cc->pc || !cc->vc)
+		return -1;
+	if (map_init(&cc->pmap, certs, cc->seed ^ 0x9e3779b97f4a7c15ULL) < 0 ||
+	    map_init(&cc->vmap, chains, cc->seed ^ 0xc2b2ae3d27d4eb4fULL) < 0)
+		return -1;
+	return 0;
 }
 
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen)
 {
 	struct cert_ctx *cc = calloc(1, sizeof(*cc));
-	const char *bundle = cfg && cfg->ca_bundle ? cfg->ca_bundle : CERT_DEFAULT_BUNDLE;
-	uint32_t names = cfg && cfg->memory_names ? cfg->memory_names : CERT_DEFAULT_MEMORY;
 
-	if (!cc || !(cc->store = X509_STORE_new())) {
+	if (!cc || ctx_alloc(cc, cfg) < 0) {
 		snprintf(err, errlen, "out of memory");
 		cert_ctx_free(cc);
 		return NULL;
 	}
-	cc->icpt = cfg ? cfg->icpt : NULL;
-	cc->seed = cfg ? cfg->seed : 0;
-	cc->mem_max = names;
-	cc->mem_slots = pow2_at_least(names * 2);
-	cc->mem = calloc(cc->mem_slots, sizeof(*cc->mem));
-	if (!cc->mem) {
-		snprintf(err, errlen, "out of memory");
-		cert_ctx_free(cc);
-		return NULL;
-	}
-	if (bundle[0] == '\0')
-		return cc;                    /* "": an empty store (tests, fuzzing) */
-	if (!X509_STORE_load_file(cc->store, bundle)) {
-		ERR_clear_error();
-		snprintf(err, errlen, "%s: cannot load CA certificates (PEM bundle expected; see --ca-bundle)", bundle);
-		cert_ctx_free(cc);
-		return NULL;
-	}
-	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(cc->store)) == 0) {
-		snprintf(err, errlen, "%s: no CA certificate in the file", bundle);
+	if (load_trust(cc, cfg, err, errlen) < 0) {
 		cert_ctx_free(cc);
 		return NULL;
 	}
@@ -398,22 +792,40 @@ void cert_ctx_free(struct cert_ctx *cc)
 	if (cc->mem)
 		for (uint32_t i = 0; i < cc->mem_slots; i++)
 			free(cc->mem[i].sni);
+	if (cc->pc)
+		for (uint32_t i = 0; i < cc->pmap.used; i++)
+			X509_free(cc->pc[i].x);
+	map_free(&cc->pmap);
+	map_free(&cc->vmap);
+	EVP_MD_free(cc->fetched[0]);
+	EVP_MD_free(cc->fetched[1]);
 	free(cc->mem);
+	free(cc->pc);
+	free(cc->vc);
+	free(cc->bounds);
+	free(cc->trust_source);
 	free(cc);
 }
 
+/* A new anchor can change any verification result: the cached ones go. */
 int cert_ctx_add_anchor_der(struct cert_ctx *cc, const uint8_t *der, size_t len)
 {
 	X509 *x = der_to_x509(der, len);
 	int ok = x && X509_STORE_add_cert(cc->store, x);
 	X509_free(x);
 	ERR_clear_error();
+	map_clear(&cc->vmap);
 	return ok ? 0 : -1;
 }
 
 const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc)
 {
 	return &cc->st;
+}
+
+const char *cert_ctx_trust_source(const struct cert_ctx *cc)
+{
+	return cc->trust_source ? cc->trust_source : "";
 }
 
 /* The memory entry of a name; created when there is room (else counted and NULL). */
@@ -462,25 +874,35 @@ static void add_error(struct cert_analysis *ca, struct cert_stats *st, int code,
 struct verify_rec {
 	struct cert_analysis *ca;
 	struct cert_stats *st;
+	bool transient;             /* an error that says nothing about the chain (memory, store I/O) */
 };
+
+static bool transient_error(int code)
+{
+	return code == X509_V_ERR_OUT_OF_MEM || code == X509_V_ERR_UNSPECIFIED || code == X509_V_ERR_STORE_LOOKUP;
+}
 
 /* Record every problem and let OpenSSL go on: an expired forged leaf under an unknown root is two facts, and
  * the OONI class depends on which ones are there, not only on the first. */
 static int verify_cb(int ok, X509_STORE_CTX *sctx)
 {
 	struct verify_rec *r = X509_STORE_CTX_get_app_data(sctx);
-	if (!ok && r)
-		add_error(r->ca, r->st, X509_STORE_CTX_get_error(sctx), X509_STORE_CTX_get_error_depth(sctx));
+	if (!ok && r) {
+		int code = X509_STORE_CTX_get_error(sctx);
+		r->transient |= transient_error(code);
+		add_error(r->ca, r->st, code, X509_STORE_CTX_get_error_depth(sctx));
+	}
 	return 1;
 }
 
-/* Host name from the SNI, as a browser would check it; no SNI: no check, and the event says so. */
-static void set_host(X509_VERIFY_PARAM *vp, const struct tls_info *ti, struct cert_analysis *ca,
+/* Host name from the SNI, as a browser would check it; no SNI: no check, and the event says so.  False when
+ * OpenSSL refused the name. */
+static bool set_host(X509_VERIFY_PARAM *vp, const struct tls_info *ti, struct cert_analysis *ca,
 		     struct cert_stats *st)
 {
 	if (!ti->sni_present || ti->sni_len == 0) {
 		ca->name_check = CERT_NAME_NO_SNI;
-		return;
+		return true;
 	}
 	ca->name_check = CERT_NAME_MATCH;
 	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -489,27 +911,33 @@ static void set_host(X509_VERIFY_PARAM *vp, const struct tls_info *ti, struct ce
 		ERR_clear_error();
 		add_error(ca, st, CERT_ERR_BAD_SNI, 0);
 		ca->name_check = CERT_NAME_MISMATCH;
+		return false;
 	}
+	return true;
 }
 
 /* The chain's other certificates are untrusted intermediates, as a TLS client treats them; trust comes only
- * from the store.  "ssl_server" sets the purpose and trust checks libssl uses on the client side. */
-static void validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, struct cert_analysis *ca)
+ * from the store.  "ssl_server" sets the purpose and trust checks libssl uses on the client side.  Returns whether
+ * the result depends on the inputs alone (nothing failed for want of memory, no refused name): only then may it
+ * be cached. */
+static bool validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, struct cert_analysis *ca)
 {
 	STACK_OF(X509) *inter = sk_X509_new_null();
 	X509_STORE_CTX *sctx = X509_STORE_CTX_new();
-	struct verify_rec rec = { ca, &cc->st };
-	bool ran = false;
+	struct verify_rec rec = { ca, &cc->st, false };
+	bool ran = false, pure = true;
+	unsigned i;
 
-	for (unsigned i = 1; inter && i < ca->n_chain; i++)
+	for (i = 1; inter && i < ca->n_chain; i++)
 		if (xs[i] && !sk_X509_push(inter, xs[i]))
 			break;
+	pure = i >= ca->n_chain;
 	if (inter && sctx && X509_STORE_CTX_init(sctx, cc->store, xs[0], inter)) {
 		X509_VERIFY_PARAM *vp;
-		X509_STORE_CTX_set_default(sctx, "ssl_server");
+		pure &= X509_STORE_CTX_set_default(sctx, "ssl_server") == 1;
 		vp = X509_STORE_CTX_get0_param(sctx);
 		X509_VERIFY_PARAM_set_time(vp, (time_t)(ca->validated_at_us / 1000000u));
-		set_host(vp, ti, ca, &cc->st);
+		pure &= set_host(vp, ti, ca, &cc->st);
 		X509_STORE_CTX_set_verify_cb(sctx, verify_cb);
 		X509_STORE_CTX_set_app_data(sctx, &rec);
 		ran = X509_verify_cert(sctx) >= 0;
@@ -518,12 +946,199 @@ static void validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, 
 		cc->st.verify_failed++;
 		add_error(ca, &cc->st, CERT_ERR_VERIFY_FAILED, 0);
 	}
-	for (unsigned i = 0; i < ca->n_errors; i++)
-		if (ca->errors[i].code == X509_V_ERR_HOSTNAME_MISMATCH)
+	for (unsigned k = 0; k < ca->n_errors; k++)
+		if (ca->errors[k].code == X509_V_ERR_HOSTNAME_MISMATCH)
 			ca->name_check = CERT_NAME_MISMATCH;
 	X509_STORE_CTX_free(sctx);
 	sk_X509_free(inter);              /* the certificates belong to the caller */
 	ERR_clear_error();
+	return ran && pure && !rec.transient;
+}
+
+/* ---- verification cache -------------------------------------------------------------------------------------- */
+
+/* The chain of one flow while it is analysed: the certificates (one reference each) and their SHA-256 digests. */
+struct chain_work {
+	X509 *xs[CERT_MAX_CHAIN];
+	uint8_t dg[CERT_MAX_CHAIN][32];
+	uint8_t have_dg[CERT_MAX_CHAIN];
+};
+
+/* What validate() depends on besides the store and the packet time: the certificates handed to OpenSSL, in order
+ * (by SHA-256 of their DER; an entry that does not parse is not handed over, only marked) and the host name.  The
+ * key is the SHA-256 of all of it. */
+static bool vc_key(const struct cert_ctx *cc, const struct tls_info *ti, const struct cert_analysis *ca,
+		   const struct chain_work *cw, uint8_t key[32])
+{
+	uint8_t buf[1 + CERT_MAX_CHAIN * 33 + 3 + TLS_MAX_SNI];
+	bool sni = ti->sni_present && ti->sni_len > 0;
+	size_t n = 0;
+
+	if (ca->n_chain > CERT_MAX_CHAIN || (sni && ti->sni_len > TLS_MAX_SNI))
+		return false;
+	buf[n++] = ca->n_chain;
+	for (unsigned i = 0; i < ca->n_chain; i++) {
+		buf[n++] = cw->xs[i] != NULL;
+		if (!cw->xs[i])
+			continue;
+		if (!cw->have_dg[i])
+			return false;
+		memcpy(buf + n, cw->dg[i], 32);
+		n += 32;
+	}
+	buf[n++] = sni;
+	if (sni) {
+		buf[n++] = (uint8_t)(ti->sni_len >> 8);
+		buf[n++] = (uint8_t)ti->sni_len;
+		memcpy(buf + n, ti->sni, ti->sni_len);
+		n += ti->sni_len;
+	}
+	return sha256_raw(cc->md.sha256, buf, n, key);
+}
+
+static int i64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The notBefore/notAfter of every certificate in the store, sorted.  Made again when the store grew: a hashed
+ * directory adds anchors as chains name them, and anchors are never removed. */
+static bool store_bounds(struct cert_ctx *cc)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(cc->store);
+	int n = objs ? sk_X509_OBJECT_num(objs) : 0;
+	uint32_t k = 0;
+	int64_t *b;
+
+	if (n == cc->bounds_objs)
+		return true;
+	if (n < 0 || !(b = malloc((2 * (size_t)n + 1) * sizeof(*b))))
+		return false;
+	for (int i = 0; i < n; i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));   /* NULL for a CRL */
+		if (x && asn1_time_epoch(X509_get0_notBefore(x), &b[k]))
+			k++;
+		if (x && asn1_time_epoch(X509_get0_notAfter(x), &b[k]))
+			k++;
+	}
+	qsort(b, k, sizeof(*b), i64_cmp);
+	free(cc->bounds);
+	cc->bounds = b;
+	cc->n_bounds = k;
+	cc->bounds_objs = n;
+	return true;
+}
+
+/* Narrow [lo, hi) around t so that "bound <= t" has one answer in it. */
+static void cell_cut(int64_t bound, int64_t t, int64_t *lo, int64_t *hi)
+{
+	if (bound <= t) {
+		if (bound > *lo)
+			*lo = bound;
+	} else if (bound < *hi) {
+		*hi = bound;
+	}
+}
+
+static void cell_cut_x509(X509 *x, int64_t t, int64_t *lo, int64_t *hi)
+{
+	int64_t b;
+	if (asn1_time_epoch(X509_get0_notBefore(x), &b))
+		cell_cut(b, t, lo, hi);
+	if (asn1_time_epoch(X509_get0_notAfter(x), &b))
+		cell_cut(b, t, lo, hi);
+}
+
+/* The packet seconds [lo, hi) around t for which verification takes exactly the path it took at t.  The packet
+ * time enters X509_verify_cert only through X509_cmp_time(certificate time, t), true when the certificate time is
+ * <= t (notBefore: valid; notAfter: expired), for the chain's certificates and for the store's (issuer candidates,
+ * the anchor).  Within [lo, hi) no such time lies between t and the other second, so every comparison, every
+ * candidate chosen and every error is the same.  A certificate time OpenSSL cannot convert compares the same way
+ * at any time (an error), so only the ones asn1_time_epoch converts bound the cell.  Called after the verification:
+ * the anchors it looked up are in the store by then. */
+static bool vc_cell(struct cert_ctx *cc, const struct chain_work *cw, unsigned n, int64_t t, int64_t *lo,
+		    int64_t *hi)
+{
+	uint32_t a = 0, b;
+	*lo = 0;
+	*hi = VC_TIME_MAX + 1;
+	for (unsigned i = 0; i < n; i++)
+		if (cw->xs[i])
+			cell_cut_x509(cw->xs[i], t, lo, hi);
+	if (!store_bounds(cc))
+		return false;
+	b = cc->n_bounds;
+	while (a < b) {                   /* the first bound > t */
+		uint32_t mid = a + (b - a) / 2;
+		if (cc->bounds[mid] <= t)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a > 0)
+		cell_cut(cc->bounds[a - 1], t, lo, hi);
+	if (a < cc->n_bounds)
+		cell_cut(cc->bounds[a], t, lo, hi);
+	return true;
+}
+
+static int32_t vc_find(const struct cert_ctx *cc, const uint8_t *key, int64_t t)
+{
+	int32_t s = -1;
+	while ((s = map_find(&cc->vmap, key, s)) >= 0)
+		if (cc->vc[s].lo <= t && t < cc->vc[s].hi)
+			return s;
+	return -1;
+}
+
+static void vc_store(struct cert_ctx *cc, const uint8_t *key, int64_t t, const struct chain_work *cw,
+		     const struct cert_analysis *ca)
+{
+	struct vc_entry *e;
+	int64_t lo, hi;
+	bool evicted;
+	int32_t s;
+
+	if (!vc_cell(cc, cw, ca->n_chain, t, &lo, &hi))
+		return;
+	s = map_take(&cc->vmap, key, &evicted);
+	if (evicted)
+		cc->st.vcache_evicted++;
+	e = &cc->vc[s];
+	e->lo = lo;
+	e->hi = hi;
+	e->name_check = ca->name_check;
+	e->n_errors = ca->n_errors;
+	e->errors_dropped = ca->errors_dropped;
+	memcpy(e->errors, ca->errors, sizeof(e->errors));
+}
+
+/* validate() through the cache.  It always starts from an analysis with no error yet, so a hit leaves exactly what
+ * it would have: the host check, the errors in order, the dropped-errors mark and its counter. */
+static void validate_cached(struct cert_ctx *cc, const struct tls_info *ti, struct chain_work *cw,
+			    struct cert_analysis *ca)
+{
+	int64_t t = (int64_t)(ca->validated_at_us / 1000000u);
+	uint8_t key[32];
+	bool keyed = t <= VC_TIME_MAX && vc_key(cc, ti, ca, cw, key);
+	int32_t s;
+
+	if (keyed && (s = vc_find(cc, key, t)) >= 0) {
+		const struct vc_entry *e = &cc->vc[s];
+		cc->vmap.ref[s] = 1;
+		ca->name_check = e->name_check;
+		ca->n_errors = e->n_errors;
+		ca->errors_dropped = e->errors_dropped;
+		memcpy(ca->errors, e->errors, sizeof(e->errors[0]) * e->n_errors);
+		if (e->errors_dropped)
+			cc->st.errors_dropped++;
+		cc->st.vcache_hits++;
+		return;
+	}
+	cc->st.vcache_misses++;
+	if (validate(cc, ti, cw->xs, ca) && keyed)
+		vc_store(cc, key, t, cw, ca);
 }
 
 /* ---- visibility, chain, attribution -------------------------------------------------------------------------- */
@@ -552,12 +1167,14 @@ static bool chain_visible(const struct tls_info *ti, struct cert_analysis *ca)
 	return false;
 }
 
-static void parse_chain(struct cert_ctx *cc, const struct tls_info *ti, struct cert_analysis *ca, X509 **xs)
+static void parse_chain(struct cert_ctx *cc, const struct tls_info *ti, struct cert_analysis *ca,
+			struct chain_work *cw)
 {
 	unsigned n = ti->n_certs < CERT_MAX_CHAIN ? ti->n_certs : CERT_MAX_CHAIN;
 	for (unsigned i = 0; i < n; i++) {
-		xs[i] = parse_one(ti->certs[i].der, ti->certs[i].len, &ca->chain[i], &cc->st);
-		if (!xs[i])
+		cw->xs[i] = parse_cached(cc, ti->certs[i].der, ti->certs[i].len, &ca->chain[i], cw->dg[i],
+					 &cw->have_dg[i]);
+		if (!cw->xs[i])
 			ca->n_unparsed++;
 	}
 	ca->n_chain = (uint8_t)n;
@@ -707,29 +1324,38 @@ static void set_outcome(struct cert_ctx *cc, struct cert_analysis *ca)
 	cc->st.untrusted++;
 }
 
+/* Everything before errors[] is read whatever the flow; errors[] and chain[] only up to n_errors and n_chain, and
+ * what is read is written first.  Clearing the whole 22 KB for every flow cost more than a cached analysis. */
+_Static_assert(offsetof(struct cert_analysis, chain) ==
+		       offsetof(struct cert_analysis, errors) + sizeof(((struct cert_analysis *)0)->errors) &&
+	       sizeof(struct cert_analysis) ==
+		       offsetof(struct cert_analysis, chain) + sizeof(((struct cert_analysis *)0)->chain),
+	       "errors[] and chain[] must be the last members of struct cert_analysis");
+
 void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca)
 {
-	X509 *xs[CERT_MAX_CHAIN] = { 0 };
+	struct chain_work cw;
 
-	memset(ca, 0, sizeof(*ca));
+	memset(ca, 0, offsetof(struct cert_analysis, errors));
 	ca->validated_at_us = ts_us;
 	if (!chain_visible(ti, ca)) {
 		cc->st.not_visible++;
 		return;
 	}
 	cc->st.chains++;
-	parse_chain(cc, ti, ca, xs);
+	memset(cw.xs, 0, sizeof(cw.xs));
+	parse_chain(cc, ti, ca, &cw);
 	if (ca->n_chain == 0)
 		add_error(ca, &cc->st, CERT_ERR_EMPTY_CHAIN, 0);
-	else if (!xs[0])
+	else if (!cw.xs[0])
 		add_error(ca, &cc->st, CERT_ERR_LEAF_UNPARSED, 0);
 	else
-		validate(cc, ti, xs, ca);
+		validate_cached(cc, ti, &cw, ca);
 	set_outcome(cc, ca);
 	attribute(cc, ca);
 	ca->hints = chain_hints(ca) | memory_hints(cc, ti, ca);
 	for (unsigned i = 0; i < CERT_MAX_CHAIN; i++)
-		X509_free(xs[i]);
+		X509_free(cw.xs[i]);
 }
 
 /* ---- verdict mapping ----------------------------------------------------------------------------------------- */

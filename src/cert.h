@@ -7,8 +7,11 @@
  * section 2.4 (SPKI fingerprints).  All DER goes through libcrypto's d2i_X509; nothing here reads wire bytes
  * itself.
  *
- * One struct cert_ctx per run (main.c owns it through the engine): the trust store, loaded once, and a small
- * bounded memory of the leaf certificates seen per server name, for the "same subject, other key" hints.
+ * One struct cert_ctx per run (main.c owns it through the engine): the trust store, loaded once, a small
+ * bounded memory of the leaf certificates seen per server name, for the "same subject, other key" hints, and two
+ * bounded caches that only save work - a certificate already parsed (same SHA-256 of the DER) is copied, not parsed
+ * again, and a chain already verified with the same host name at a packet time no certificate's validity bound
+ * separates from this one is not verified again; every output and counter reads as if the work had been redone.
  * cert_analyze() runs once per flow at flow end and fills a struct cert_analysis that the outputs read.
  */
 #ifndef TS_CERT_H
@@ -24,6 +27,7 @@ struct intercept_db;
 struct verdict_result;
 
 #define CERT_DEFAULT_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define CERT_DEFAULT_DIR "/etc/ssl/certs" /* the same anchors as hash links (update-ca-certificates runs rehash) */
 
 #define CERT_MAX_CHAIN TLS_MAX_CERTS /* chain entries analysed (the TLS parser keeps no more) */
 #define CERT_NAME_LEN 256            /* one-line subject/issuer kept; longer ones are cut (counted) */
@@ -33,6 +37,8 @@ struct verdict_result;
 #define CERT_MAX_ERRORS 8            /* distinct verification errors kept per chain */
 #define CERT_DEFAULT_MEMORY 4096     /* server names remembered for the forgery hints */
 #define CERT_MEM_VARIANTS 4          /* distinct leaf certificates remembered per name */
+#define CERT_DEFAULT_CACHE 1024      /* parsed certificates kept (d2i_X509 costs ~1.4 M instructions in OpenSSL 3) */
+#define CERT_DEFAULT_VCACHE 1024     /* chain verification results kept */
 
 /* Forgery-hint window: the reference case's interception intermediates were valid for 75 days. */
 #define CERT_HINT_75D_MIN (73LL * 86400)
@@ -114,7 +120,9 @@ struct cert_error {
 	int depth;                  /* chain position the error is about */
 };
 
-/* Per flow, filled by cert_analyze.  About 22 KB: keep one in the engine context, not on a deep stack. */
+/* Per flow, filled by cert_analyze.  About 22 KB: keep one in the engine context, not on a deep stack.
+ * errors[] and chain[] stay the last members: they are valid up to n_errors and n_chain only, and cert_analyze
+ * clears only what comes before them. */
 struct cert_analysis {
 	uint8_t trust;              /* enum cert_trust */
 	uint8_t name_check;         /* enum cert_name_check */
@@ -149,24 +157,39 @@ struct cert_stats {
 	uint64_t match_fingerprint, match_name;
 	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY) */
 	uint64_t mem_variants_dropped; /* a leaf not remembered: CERT_MEM_VARIANTS reached for its name */
+	uint64_t cache_hits;        /* chain certificates copied from the parsed-certificate cache */
+	uint64_t cache_misses;      /* chain certificates parsed (d2i_X509) */
+	uint64_t cache_evicted;     /* cache entries replaced: the cache was full */
+	uint64_t vcache_hits;       /* chain verifications replayed from the verification cache */
+	uint64_t vcache_misses;     /* chain verifications run (X509_verify_cert) */
+	uint64_t vcache_evicted;    /* verification cache entries replaced: the cache was full */
 };
 
 struct cert_cfg {
-	const char *ca_bundle;      /* PEM bundle of trust anchors; NULL = CERT_DEFAULT_BUNDLE */
+	const char *ca_bundle;      /* PEM bundle of trust anchors, loaded whole; NULL = the system's (see
+				       cert_ctx_new) */
 	uint32_t memory_names;      /* 0 = CERT_DEFAULT_MEMORY */
 	uint64_t seed;              /* hash seed of the name memory (performance only; results never depend on it) */
 	const struct intercept_db *icpt; /* known interception CAs; NULL = none.  Borrowed, must outlive the ctx */
+	uint32_t cache_certs;       /* parsed certificates kept; 0 = CERT_DEFAULT_CACHE */
+	uint32_t cache_chains;      /* verification results kept; 0 = CERT_DEFAULT_VCACHE */
+	const char *sys_bundle;     /* the system's bundle and hashed directory; NULL = CERT_DEFAULT_BUNDLE and */
+	const char *sys_dir;        /* CERT_DEFAULT_DIR (tests point them elsewhere) */
 };
 
 struct cert_ctx;
 
 /* Load the trust store once.  NULL with a message in err when the bundle cannot be read or holds no
- * certificate. */
+ * certificate.  Without ca_bundle: the system's hashed directory, whose anchors OpenSSL reads only when a chain
+ * names them, when its hash links hold exactly the certificates of the system's bundle, one per link and one link
+ * per subject hash (so both stores give the same results); otherwise the bundle itself. */
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen);
 void cert_ctx_free(struct cert_ctx *cc);
 /* Add one more trust anchor from DER (tests and fuzzing use a tiny store without files).  0 or -1. */
 int cert_ctx_add_anchor_der(struct cert_ctx *cc, const uint8_t *der, size_t len);
 const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc);
+/* The file or directory the trust anchors come from ("" for an empty store). */
+const char *cert_ctx_trust_source(const struct cert_ctx *cc);
 
 /* Parse one DER certificate into ci (fingerprints are filled even when it does not parse).  Returns
  * ci->parsed. */

@@ -227,6 +227,12 @@ void out_cert_print_stats(FILE *out, const struct cert_stats *st, const struct c
 		line(out, "chains not verified (out of memory)", st->verify_failed);
 		line(out, "names not remembered for hints (memory full)", st->mem_names_dropped);
 		line(out, "leaf certificates not remembered (4 per name)", st->mem_variants_dropped);
+		if (st->cache_hits + st->cache_misses)
+			fprintf(out, "tamperscope:   caches: certificates %llu hits, %llu misses, %llu evicted; "
+				"verifications %llu hits, %llu misses, %llu evicted\n",
+				(unsigned long long)st->cache_hits, (unsigned long long)st->cache_misses,
+				(unsigned long long)st->cache_evicted, (unsigned long long)st->vcache_hits,
+				(unsigned long long)st->vcache_misses, (unsigned long long)st->vcache_evicted);
 	}
 	if (cst) {
 		line(out, "consistency: flows without SNI (not grouped)", cst->flows_no_sni);

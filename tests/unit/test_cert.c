@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -1333,6 +1334,450 @@ static void test_json(void **state)
 	pki_free(&p);
 }
 
+/* ---- caches ---------------------------------------------------------------------------------------------------- */
+
+static struct cert_analysis REF; /* the same analysis from a fresh context */
+
+/* Memory hints depend on the flows seen before; everything else must be the same bytes. */
+#define MEMORY_HINTS ((1u << CERT_HINT_VALIDITY_SHIFTED_HOURS) | (1u << CERT_HINT_SAME_SUBJECT_OTHER_KEY) | \
+		      (1u << CERT_HINT_SAME_SUBJECT_OTHER_ISSUER) | (1u << CERT_HINT_OTHER_ISSUER_TRUSTED))
+
+static void assert_same_analysis(const struct cert_analysis *a, const struct cert_analysis *b)
+{
+	struct cert_analysis ha, hb;
+	memcpy(&ha, a, offsetof(struct cert_analysis, errors));
+	memcpy(&hb, b, offsetof(struct cert_analysis, errors));
+	ha.hints &= ~MEMORY_HINTS;
+	hb.hints &= ~MEMORY_HINTS;
+	assert_memory_equal(&ha, &hb, offsetof(struct cert_analysis, errors));
+	if (a->n_errors)
+		assert_memory_equal(a->errors, b->errors, a->n_errors * sizeof(a->errors[0]));
+	if (a->n_chain)
+		assert_memory_equal(a->chain, b->chain, a->n_chain * sizeof(a->chain[0]));
+}
+
+/* The counters a cache must replay: everything but the caches' own and the name memory's. */
+static void add_stats(struct cert_stats *sum, const struct cert_stats *st)
+{
+	sum->chains += st->chains;
+	sum->not_visible += st->not_visible;
+	sum->trusted += st->trusted;
+	sum->untrusted += st->untrusted;
+	sum->certs_parsed += st->certs_parsed;
+	sum->certs_unparsed += st->certs_unparsed;
+	sum->chains_truncated += st->chains_truncated;
+	sum->names_cut += st->names_cut;
+	sum->serials_cut += st->serials_cut;
+	sum->san_dropped += st->san_dropped;
+	sum->errors_dropped += st->errors_dropped;
+	sum->verify_failed += st->verify_failed;
+}
+
+static void assert_same_stats(const struct cert_stats *a, const struct cert_stats *b)
+{
+	struct cert_stats x = { 0 }, y = { 0 };
+	add_stats(&x, a);
+	add_stats(&y, b);
+	assert_memory_equal(&x, &y, sizeof(x));
+}
+
+/* Analyse in the long-lived context cc and in a fresh one holding the same anchors; the two must agree.  The
+ * fresh context's counters are summed into *ref. */
+static void analyze_both(struct cert_ctx *cc, X509 **anchors, int n_anchors, X509 **xs, int n, const char *sni,
+			 int64_t t, struct cert_stats *ref)
+{
+	struct cert_ctx *fresh = ctx_with(anchors, n_anchors, NULL);
+	analyze(cc, xs, n, sni, t, &CA);
+	analyze(fresh, xs, n, sni, t, &REF);
+	assert_same_analysis(&CA, &REF);
+	add_stats(ref, cert_ctx_stats(fresh));
+	cert_ctx_free(fresh);
+}
+
+/* A leaf that moves every per-certificate counter: a name over 255 bytes, a 40-byte serial, 20 DNS names. */
+static X509 *mk_odd_leaf(X509 *issuer, EVP_PKEY *ikey)
+{
+	char subj[400], san[600];
+	size_t off = 0;
+	struct spec s = { .subject = subj, .key = K.leaf, .issuer = issuer, .issuer_key = ikey,
+			  .not_before = T0 - DAY, .not_after = T0 + DAY, .san = san };
+	uint8_t big[40];
+	BIGNUM *bn;
+	X509 *x;
+
+	snprintf(subj, sizeof(subj), "/CN=odd.example/OU=%060d/OU=%060d/OU=%060d/OU=%060d", 1, 2, 3, 4);
+	for (int i = 0; i < 20; i++)
+		off += (size_t)snprintf(san + off, sizeof(san) - off, "%sDNS:n%d.odd.example", i ? "," : "", i);
+	x = mk_cert(&s);
+	memset(big, 0x5c, sizeof(big));
+	bn = BN_bin2bn(big, sizeof(big), NULL);
+	assert_non_null(BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)));
+	BN_free(bn);
+	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
+	return x;
+}
+
+/* A hit gives the analysis a parse gives, and moves the same counters. */
+static void test_cache_replay(void **state)
+{
+	struct pki p;
+	pki_make(&p, "good.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);
+	X509 *odd = mk_odd_leaf(p.inter, K.inter);
+	X509 *chain[] = { p.leaf, p.inter }, *odd_chain[] = { odd, p.inter };
+	struct cert_stats ref = { 0 };
+	struct tls_info ti;
+
+	for (int round = 0; round < 3; round++) {
+		analyze_both(cc, &p.root, 1, chain, 2, "good.example", T0, &ref);
+		assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+		analyze_both(cc, &p.root, 1, odd_chain, 2, "odd.example", T0, &ref);
+		assert_true(CA.chain[0].name_cut && CA.chain[0].serial_cut);
+		assert_int_equal(CA.chain[0].san_total, 20);
+	}
+	/* 2 + 1 certificates parsed once, every other entry copied; 2 chains verified once, then replayed. */
+	assert_int_equal(cert_ctx_stats(cc)->cache_misses, 3);
+	assert_int_equal(cert_ctx_stats(cc)->cache_hits, 9);
+	assert_int_equal(cert_ctx_stats(cc)->vcache_misses, 2);
+	assert_int_equal(cert_ctx_stats(cc)->vcache_hits, 4);
+	assert_int_equal(cert_ctx_stats(cc)->cache_evicted, 0);
+	assert_int_equal(cert_ctx_stats(cc)->names_cut, 3);
+	assert_int_equal(cert_ctx_stats(cc)->serials_cut, 3);
+	assert_int_equal(cert_ctx_stats(cc)->san_dropped, 12);
+	assert_same_stats(cert_ctx_stats(cc), &ref);
+
+	/* Entries that do not parse are remembered too, and counted again on every hit. */
+	for (int round = 0; round < 2; round++) {
+		struct cert_ctx *fresh = ctx_with(&p.root, 1, NULL);
+		ti_set(&ti, chain, 2, "good.example");
+		memset(ti.certs[1].der, 0x42, ti.certs[1].len);
+		cert_analyze(cc, &ti, US(T0), &CA);
+		cert_analyze(fresh, &ti, US(T0), &REF);
+		ti_free(&ti);
+		assert_same_analysis(&CA, &REF);
+		assert_false(CA.chain[1].parsed);
+		assert_int_equal(CA.n_unparsed, 1);
+		add_stats(&ref, cert_ctx_stats(fresh));
+		cert_ctx_free(fresh);
+	}
+	assert_int_equal(cert_ctx_stats(cc)->certs_unparsed, 2);
+	assert_same_stats(cert_ctx_stats(cc), &ref);
+
+	/* A result replayed with its errors over the cap still marks and counts the drop. */
+	{
+		X509 *root2 = mk_root("/CN=Forger Root", K.other, T0 - 3000 * DAY, T0 - 2000 * DAY);
+		X509 *c[10];
+		c[9] = root2;
+		for (int i = 8; i >= 0; i--) {
+			char subj[32];
+			snprintf(subj, sizeof(subj), "/CN=Expired %d", i);
+			c[i] = mk_ca(subj, K.other, c[i + 1], K.other, T0 - 3000 * DAY, T0 - 2000 * DAY - i);
+		}
+		for (int round = 0; round < 2; round++)
+			analyze_both(cc, &p.root, 1, c, 10, "x.example", T0, &ref);
+		assert_true(CA.errors_dropped);
+		assert_int_equal(CA.n_errors, CERT_MAX_ERRORS);
+		assert_same_stats(cert_ctx_stats(cc), &ref);
+		for (int i = 0; i < 10; i++)
+			X509_free(c[i]);
+	}
+	cert_ctx_free(cc);
+	X509_free(odd);
+	pki_free(&p);
+}
+
+/* A full cache replaces the entry the CLOCK hand finds not hit since its last pass, and counts it. */
+static void test_cache_eviction(void **state)
+{
+	struct pki p;
+	struct cert_cfg cfg = { .ca_bundle = "", .cache_certs = 2, .cache_chains = 1, .seed = 7 };
+	char err[128];
+	struct cert_ctx *cc = cert_ctx_new(&cfg, err, sizeof(err));
+	const struct cert_stats *st;
+	X509 *l[3];
+	struct cert_stats ref = { 0 };
+
+	assert_non_null(cc);
+	st = cert_ctx_stats(cc);
+	pki_make(&p, "x.example", T0 - DAY, T0 + DAY);
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "l%d.example", i);
+		l[i] = mk_leaf(name, K.leaf, p.inter, K.inter, T0 - DAY, T0 + DAY);
+	}
+	analyze_both(cc, NULL, 0, &l[0], 1, "l0.example", T0, &ref);  /* miss: slot 0 */
+	analyze_both(cc, NULL, 0, &l[0], 1, "l0.example", T0, &ref);  /* hit: slot 0 referenced */
+	analyze_both(cc, NULL, 0, &l[1], 1, "l1.example", T0, &ref);  /* miss: slot 1; the verification of l0 goes */
+	assert_int_equal(st->cache_hits, 1);
+	assert_int_equal(st->cache_misses, 2);
+	assert_int_equal(st->cache_evicted, 0);
+	assert_int_equal(st->vcache_evicted, 1);
+	analyze_both(cc, NULL, 0, &l[2], 1, "l2.example", T0, &ref);  /* full: l0 had a hit, l1 goes */
+	assert_int_equal(st->cache_evicted, 1);
+	analyze_both(cc, NULL, 0, &l[0], 1, "l0.example", T0, &ref);  /* still there */
+	assert_int_equal(st->cache_hits, 2);
+	analyze_both(cc, NULL, 0, &l[1], 1, "l1.example", T0, &ref);  /* gone: parsed again, same result */
+	assert_int_equal(st->cache_misses, 4);
+	assert_int_equal(st->cache_evicted, 2);
+	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	assert_string_equal(CA.chain[0].subject, "CN=l1.example");
+	/* Many more than fit: every one right, the cache never above its size. */
+	for (int i = 0; i < 40; i++)
+		analyze_both(cc, NULL, 0, &l[i % 3], 1, i % 2 ? "l0.example" : "z.example", T0 + i, &ref);
+	assert_true(st->cache_evicted > 2);
+	assert_int_equal(st->cache_hits + st->cache_misses, 46);
+	assert_same_stats(st, &ref);
+	cert_ctx_free(cc);
+	for (int i = 0; i < 3; i++)
+		X509_free(l[i]);
+	pki_free(&p);
+}
+
+/* The verification cache at every second around every validity bound of the chain and of the store, in scrambled
+ * order: always the answer a fresh verification gives.  The store holds two roots with one subject and key but
+ * different validity, so which anchor is chosen depends on the time too. */
+static void test_vcache_time_cells(void **state)
+{
+	X509 *root_old = mk_root("/O=Lab/CN=Lab Root", K.root, T0 - 3000 * DAY, T0 - 2 * DAY);
+	X509 *root_new = mk_root("/O=Lab/CN=Lab Root", K.root, T0 - 5 * DAY, T0 + 3000 * DAY);
+	X509 *inter = mk_ca("/O=Lab/CN=Lab Issuing CA", K.inter, root_new, K.root, T0 - 100 * DAY, T0 + 7 * DAY);
+	X509 *leaf = mk_leaf("good.example", K.leaf, inter, K.inter, T0 - 10 * DAY, T0 + 10 * DAY);
+	X509 *anchors[] = { root_old, root_new }, *chain[] = { leaf, inter };
+	int64_t bounds[] = { T0 - 3000 * DAY, T0 - 2 * DAY, T0 - 5 * DAY, T0 + 3000 * DAY, T0 - 100 * DAY,
+			     T0 + 7 * DAY, T0 - 10 * DAY, T0 + 10 * DAY };
+	struct cert_ctx *cc = ctx_with(anchors, 2, NULL);
+	struct cert_stats ref = { 0 };
+	int64_t times[8 * 5];
+	unsigned n = 0, trusted = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		for (int d = -2; d <= 2; d++)
+			times[n++] = bounds[i] + d;
+	for (unsigned k = 0; k < 3 * n; k++) {
+		int64_t t = times[(k * 17 + k / n) % n];     /* each time three times, never in a row */
+		analyze_both(cc, anchors, 2, chain, 2, "good.example", t, &ref);
+		trusted += CA.trust == CERT_TRUST_TRUSTED;
+	}
+	assert_true(trusted > 0 && trusted < 3 * n);
+	assert_true(cert_ctx_stats(cc)->vcache_hits > 0);
+	assert_same_stats(cert_ctx_stats(cc), &ref);
+	/* Inside one cell, far from every bound: verified once. */
+	{
+		uint64_t misses = cert_ctx_stats(cc)->vcache_misses;
+		for (int i = 0; i < 5; i++)
+			analyze_both(cc, anchors, 2, chain, 2, "good.example", T0 + i * 3600, &ref);
+		assert_true(cert_ctx_stats(cc)->vcache_misses <= misses + 1);
+		assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+	}
+	cert_ctx_free(cc);
+	X509_free(root_old);
+	X509_free(root_new);
+	X509_free(inter);
+	X509_free(leaf);
+}
+
+/* The host name and the chain as sent are part of the key; a new anchor empties the cache. */
+static void test_vcache_key(void **state)
+{
+	struct pki p;
+	pki_make(&p, "good.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	struct cert_ctx *cc = ctx_with(NULL, 0, NULL);
+	X509 *chain[] = { p.leaf, p.inter }, *swapped[] = { p.inter, p.leaf };
+	struct cert_stats ref = { 0 };
+	unsigned char *der = NULL;
+	int len;
+
+	analyze_both(cc, NULL, 0, chain, 2, "good.example", T0, &ref);
+	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	len = i2d_X509(p.root, &der);
+	assert_int_equal(cert_ctx_add_anchor_der(cc, der, (size_t)len), 0);
+	OPENSSL_free(der);
+	for (int round = 0; round < 2; round++) {
+		analyze_both(cc, &p.root, 1, chain, 2, "good.example", T0, &ref);
+		assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+		analyze_both(cc, &p.root, 1, chain, 2, "bad.example", T0, &ref);
+		assert_int_equal(CA.name_check, CERT_NAME_MISMATCH);
+		analyze_both(cc, &p.root, 1, chain, 2, "gold.example", T0, &ref);
+		assert_int_equal(CA.name_check, CERT_NAME_MISMATCH);
+		analyze_both(cc, &p.root, 1, chain, 2, NULL, T0, &ref);
+		assert_int_equal(CA.name_check, CERT_NAME_NO_SNI);
+		analyze_both(cc, &p.root, 1, chain, 1, "good.example", T0, &ref);
+		assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+		analyze_both(cc, &p.root, 1, swapped, 2, "good.example", T0, &ref);
+		assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	}
+	assert_int_equal(cert_ctx_stats(cc)->vcache_misses, 7);
+	assert_int_equal(cert_ctx_stats(cc)->vcache_hits, 6);
+	/* An SNI OpenSSL refuses (embedded NUL) is never cached, and still a mismatch. */
+	{
+		struct tls_info ti;
+		ti_set(&ti, chain, 2, "good.example");
+		ti.sni[4] = '\0';
+		for (int round = 0; round < 2; round++)
+			cert_analyze(cc, &ti, US(T0), &CA);
+		ti_free(&ti);
+		assert_int_equal(CA.trust_code, CERT_ERR_BAD_SNI);
+		assert_int_equal(cert_ctx_stats(cc)->vcache_hits, 6);
+	}
+	cert_ctx_free(cc);
+	pki_free(&p);
+}
+
+/* Only the header is cleared between flows: nothing of a previous flow may show through. */
+static void test_analysis_reset(void **state)
+{
+	struct pki p;
+	pki_make(&p, "good.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);
+	X509 *chain[] = { p.leaf, p.inter };
+	struct json j;
+
+	analyze(cc, chain, 2, "bad.example", T0 + 100 * DAY, &CA);
+	assert_true(CA.n_errors >= 2);
+	cert_analyze(cc, NULL, US(T0), &CA);
+	assert_int_equal(CA.n_chain, 0);
+	assert_int_equal(CA.n_errors, 0);
+	assert_int_equal(CA.hints, 0);
+	assert_int_equal(CA.name_check, CERT_NAME_NOT_CHECKED);
+	json_init(&j);
+	json_obj_open(&j, NULL);
+	out_cert_tls_members(&j, &CA);
+	json_obj_close(&j);
+	assert_null(strstr(j.buf, "good.example"));
+	json_free(&j);
+	analyze(cc, chain, 1, "good.example", T0, &CA);
+	assert_int_equal(CA.n_chain, 1);
+	{
+		struct cert_ctx *fresh = ctx_with(&p.root, 1, NULL);
+		analyze(fresh, chain, 1, "good.example", T0, &REF);
+		assert_same_analysis(&CA, &REF);          /* no issuer: only what that gives */
+		cert_ctx_free(fresh);
+	}
+	cert_ctx_free(cc);
+	pki_free(&p);
+}
+
+/* ---- the system store: hashed directory or bundle ----------------------------------------------------------- */
+
+struct sysdir {
+	char dir[64], bundle[96], links[4][128];
+	int n_links;
+};
+
+static void sys_link(struct sysdir *s, X509 *x, int suffix)
+{
+	int ok = 0;
+	unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, &ok);
+	char *path = s->links[s->n_links++], dir[sizeof(s->dir)];
+	FILE *fp;
+	assert_true(ok);
+	memcpy(dir, s->dir, sizeof(dir));
+	snprintf(path, sizeof(s->links[0]), "%s/%08lx.%d", dir, h, suffix);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(PEM_write_X509(fp, x), 1);
+	fclose(fp);
+}
+
+static void sys_make(struct sysdir *s, X509 **bundle, int n)
+{
+	FILE *fp;
+	memset(s, 0, sizeof(*s));
+	char dir[sizeof(s->dir)] = "/tmp/test_cert_dir.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	memcpy(s->dir, dir, sizeof(dir));
+	snprintf(s->bundle, sizeof(s->bundle), "%s/bundle.crt", dir);
+	fp = fopen(s->bundle, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(PEM_write_X509(fp, bundle[i]), 1);
+	fclose(fp);
+}
+
+static void sys_free(struct sysdir *s)
+{
+	for (int i = 0; i < s->n_links; i++)
+		unlink(s->links[i]);
+	unlink(s->bundle);
+	rmdir(s->dir);
+}
+
+static struct cert_ctx *sys_ctx(const struct sysdir *s)
+{
+	struct cert_cfg cfg = { .sys_bundle = s->bundle, .sys_dir = s->dir };
+	char err[256];
+	return cert_ctx_new(&cfg, err, sizeof(err));
+}
+
+static void test_system_store(void **state)
+{
+	struct pki p;
+	pki_make(&p, "good.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	X509 *other = mk_root("/CN=Other Root", K.other, T0 - 3000 * DAY, T0 + 3000 * DAY);
+	X509 *anchors[] = { p.root, other }, *chain[] = { p.leaf, p.inter };
+	X509 *extra = mk_root("/CN=Snakeoil", K.rsa_e3, T0 - DAY, T0 + DAY); /* RSA: sorts after the others */
+	struct cert_ctx *cc, *ref;
+	struct sysdir s;
+	FILE *fp;
+
+	X509 *listed[] = { p.root, other, p.root };
+
+	sys_make(&s, listed, 3);
+	sys_link(&s, p.root, 0);
+	sys_link(&s, other, 0);
+	/* The directory holds exactly the bundle's certificates (the bundle lists one twice, the store keeps it once):
+	 * used, and it answers as the bundle does. */
+	cc = sys_ctx(&s);
+	assert_non_null(cc);
+	assert_string_equal(cert_ctx_trust_source(cc), s.dir);
+	ref = ctx_with(anchors, 2, NULL);
+	analyze(cc, chain, 2, "good.example", T0, &CA);
+	analyze(ref, chain, 2, "good.example", T0, &REF);
+	assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+	assert_same_analysis(&CA, &REF);
+	analyze(cc, &p.leaf, 1, "good.example", T0, &CA);   /* an issuer the directory does not have */
+	analyze(ref, &p.leaf, 1, "good.example", T0, &REF);
+	assert_same_analysis(&CA, &REF);
+	cert_ctx_free(cc);
+	cert_ctx_free(ref);
+	/* A certificate the bundle does not have (a local snakeoil): the bundle. */
+	sys_link(&s, extra, 0);
+	cc = sys_ctx(&s);
+	assert_non_null(cc);
+	assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	analyze(cc, chain, 2, "good.example", T0, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+	cert_ctx_free(cc);
+	unlink(s.links[--s.n_links]);
+	/* Two anchors under one hash: OpenSSL would order them by file name, not as the bundle does. */
+	sys_link(&s, p.root, 1);
+	cc = sys_ctx(&s);
+	assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
+	unlink(s.links[--s.n_links]);
+	/* A bundle anchor missing from the directory. */
+	unlink(s.links[--s.n_links]);
+	cc = sys_ctx(&s);
+	assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
+	sys_link(&s, other, 0);
+	/* A block that is not a plain certificate in the bundle: the bundle loader decides. */
+	fp = fopen(s.bundle, "a");
+	fputs("-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n", fp);
+	fclose(fp);
+	cc = sys_ctx(&s);
+	if (cc)
+		assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
+	/* No bundle: an error, as before, even with a directory. */
+	unlink(s.bundle);
+	assert_null(sys_ctx(&s));
+	sys_free(&s);
+	X509_free(other);
+	X509_free(extra);
+	pki_free(&p);
+}
+
 static int group_setup(void **state)
 {
 	K.root = ec_key();
@@ -1381,6 +1826,12 @@ int main(void)
 		cmocka_unit_test(test_certstats_bounds),
 		cmocka_unit_test(test_flow_ids_cap),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_cache_replay),
+		cmocka_unit_test(test_cache_eviction),
+		cmocka_unit_test(test_vcache_time_cells),
+		cmocka_unit_test(test_vcache_key),
+		cmocka_unit_test(test_analysis_reset),
+		cmocka_unit_test(test_system_store),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
