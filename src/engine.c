@@ -342,8 +342,6 @@ void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *fram
 	}
 	f->pkts[dir]++;
 	f->bytes[dir] += p.l3_len;
-	if (e->kernel_loss)
-		f->lost_kernel = 1;
 	flow_touch(e->flows, f, p.ts_us);
 
 	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's

@@ -69,7 +69,6 @@ struct engine {
 	struct cert_analysis *ca;    /* scratch for the flow being finished */
 	uint64_t now_us;             /* packet clock: latest packet time seen */
 	uint64_t first_us;           /* first packet time */
-	bool kernel_loss;            /* live: the kernel dropped packets recently */
 	bool input_start;            /* next frame is the first of a new input */
 	bool early_verdicts;         /* live/replay: emit stalls at their deadline */
 	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
