@@ -63,6 +63,9 @@ run_unit() {
 
 	sh "$srcdir/tests/golden/report-lab.sh"
 
+	echo "== golden outputs (tests/golden/expected: events, reports, text, byte for byte)"
+	bash "$srcdir/tests/golden/golden.sh"
+
 	echo "== third-party captures (../shared/pcaps)"
 	sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"
 
