@@ -41,25 +41,17 @@ void engine_cfg_default(struct engine_cfg *cfg)
 	cfg->linger_us = 5ULL * 1000000;
 	cfg->max_frag_datagrams = 256; /* worst case 256 x 64 KiB held */
 	cfg->frag_timeout_us = 30ULL * 1000000;
+	hseed_draw(&cfg->seed);
 	verdict_cfg_default(&cfg->verdict);
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why);
 
-static uint64_t pick_seed(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
-		     (uint64_t)(uintptr_t)&ts;
-	return s ? s : 0x5eed;
-}
-
 int engine_init(struct engine *e, const struct engine_cfg *cfg)
 {
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	uint64_t seed = cfg->hash_seed ? cfg->hash_seed : pick_seed();
+	uint64_t seed = cfg->seed.k[0] ^ cfg->seed.k[1];
 	e->flows = flow_table_new(cfg->max_flows, seed, cfg->idle_us, cfg->linger_us,
 				  on_flow_end, e);
 	e->cls = classify_new();

@@ -13,6 +13,7 @@
 
 #include "decode.h"
 #include "flow.h"
+#include "htab.h"
 #include "verdict.h"
 
 struct classify;
@@ -33,7 +34,7 @@ struct engine_cfg {
 	uint64_t linger_us;        /* --close-linger */
 	uint32_t max_frag_datagrams;
 	uint64_t frag_timeout_us;
-	uint64_t hash_seed;        /* 0: chosen at start-up */
+	struct hseed seed;         /* the one hash seed, drawn at start-up */
 	struct verdict_cfg verdict;
 };
 

@@ -643,7 +643,7 @@ static int setup_certs(struct options *o, struct engine *e, struct intercept_db 
 	if (icpt->refused)
 		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
 			(unsigned long long)icpt->refused);
-	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = icpt, .seed = o->cfg.hash_seed };
+	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = icpt, .seed = o->cfg.seed.k[0] };
 	e->certs = cert_ctx_new(&cc, err, sizeof(err));
 	if (!e->certs) {
 		if (o->ca_bundle) {
@@ -654,7 +654,7 @@ static int setup_certs(struct options *o, struct engine *e, struct intercept_db 
 		fprintf(stderr, "tamperscope: warning: %s; certificate chains are not validated\n", err);
 		return 0;
 	}
-	e->cstats = certstats_new(0, o->cfg.hash_seed ? o->cfg.hash_seed : 0x7a3f);
+	e->cstats = certstats_new(0, o->cfg.seed.k[1]);
 	e->ca = calloc(1, sizeof(*e->ca));
 	if (!e->cstats || !e->ca) {
 		fprintf(stderr, "tamperscope: out of memory\n");

@@ -12,6 +12,17 @@ TAMPERSCOPE=${TAMPERSCOPE:-$builddir/src/tamperscope}
 # VPATH builds and distcheck find them before installation.
 TAMPERSCOPE_DATADIR=${TAMPERSCOPE_DATADIR:-$srcdir/data}
 export srcdir builddir TAMPERSCOPE TAMPERSCOPE_DATADIR
+# TS_TIERS picks tiers for a quick run while developing (default: all):
+#   make check TS_TIERS="unit golden"
+# Every tier left out prints a SKIP line, so a partial run never looks whole.
+TS_TIERS=${TS_TIERS:-all}
+tier() { # tier NAME: is it selected?  Otherwise say so.
+	case " $TS_TIERS " in
+	*" all "* | *" $1 "*) return 0 ;;
+	esac
+	echo "SKIP: tier $1: not selected (TS_TIERS=$TS_TIERS)"
+	return 1
+}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -33,46 +44,62 @@ run_unit() {
 }
 
 {
-	echo "== unit tests (cmocka)"
-	for t in $UNIT_TESTS; do
-		run_unit "$builddir/$t"
-	done
+	if tier unit; then
+		echo "== unit tests (cmocka)"
+		for t in $UNIT_TESTS; do
+			run_unit "$builddir/$t"
+		done
+	fi
 
-	echo "== command line and bad input"
-	sh "$srcdir/tests/cli/run.sh"
+	if tier cli; then
+		echo "== command line and bad input"
+		sh "$srcdir/tests/cli/run.sh"
+	fi
 
-	echo "== live path: replay, signals, metrics, privilege drop"
-	bash "$srcdir/tests/live/run.sh"
+	if tier live; then
+		echo "== live path: replay, signals, metrics, privilege drop"
+		bash "$srcdir/tests/live/run.sh"
+	fi
 
-	echo "== networks and reports (ASN databases, conclusions, merge)"
-	sh "$srcdir/tests/asn/run.sh"
+	if tier asn; then
+		echo "== networks and reports (ASN databases, conclusions, merge)"
+		sh "$srcdir/tests/asn/run.sh"
+	fi
 
-	echo "== certificates (real interception roots in ../shared/certs, data file)"
-	CERTMATCH="$builddir/tests/certs/certmatch" sh "$srcdir/tests/certs/run.sh"
+	if tier certs; then
+		echo "== certificates (real interception roots in ../shared/certs, data file)"
+		CERTMATCH="$builddir/tests/certs/certmatch" sh "$srcdir/tests/certs/run.sh"
+	fi
 
-	echo "== golden captures (pcaps/*.truth)"
-	found=0
-	for truth in "$srcdir"/pcaps/*.truth; do
-		[ -f "$truth" ] || continue
-		found=1
-		pcap=${truth%.truth}.pcap
-		[ -f "$pcap" ] || pcap=${truth%.truth}.pcapng
-		sh "$srcdir/tests/golden/check-truth.sh" "$pcap" "$truth" "$TAMPERSCOPE"
-	done
-	[ $found = 1 ] || echo "FAIL: golden: no pcaps/*.truth found"
+	if tier golden; then
+		echo "== golden captures (pcaps/*.truth)"
+		found=0
+		for truth in "$srcdir"/pcaps/*.truth; do
+			[ -f "$truth" ] || continue
+			found=1
+			pcap=${truth%.truth}.pcap
+			[ -f "$pcap" ] || pcap=${truth%.truth}.pcapng
+			sh "$srcdir/tests/golden/check-truth.sh" "$pcap" "$truth" "$TAMPERSCOPE"
+		done
+		[ $found = 1 ] || echo "FAIL: golden: no pcaps/*.truth found"
 
-	sh "$srcdir/tests/golden/report-lab.sh"
+		sh "$srcdir/tests/golden/report-lab.sh"
 
-	echo "== golden outputs (tests/golden/expected: events, reports, text, byte for byte)"
-	bash "$srcdir/tests/golden/golden.sh"
+		echo "== golden outputs (tests/golden/expected: events, reports, text, byte for byte)"
+		bash "$srcdir/tests/golden/golden.sh"
+	fi
 
-	echo "== third-party captures (../shared/pcaps)"
-	sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"
+	if tier thirdparty; then
+		echo "== third-party captures (../shared/pcaps)"
+		sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"
+	fi
 
-	echo "== real-stack lab (root, network namespaces)"
-	bash "$srcdir/tests/lab/lab.sh" check "$builddir"
-	bash "$srcdir/tests/lab/lab.sh" live "$builddir"
-	bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
+	if tier lab; then
+		echo "== real-stack lab (root, network namespaces)"
+		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
+		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
+		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
+	fi
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS: ' "$log")
