@@ -7,8 +7,6 @@
 
 #include "capture.h"
 #include "decode.h"
-#include "engine.h"
-#include "live.h"
 
 static int capture_set_filter(struct capture *c, const char *bpf, char *err, size_t errlen);
 
@@ -76,36 +74,33 @@ static int capture_set_filter(struct capture *c, const char *bpf, char *err, siz
 	return 0;
 }
 
-int capture_run(struct capture *c, struct engine *e, volatile sig_atomic_t *stop,
-		struct progress_state *ps, char *err, size_t errlen)
+enum capture_next capture_next(struct capture *c, struct frame *f, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int rc;
-	while ((rc = pcap_next_ex(c->pcap, &h, &data)) == 1) {
-		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	int rc = pcap_next_ex(c->pcap, &h, &data);
+	if (rc == 1) {
+		f->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		f->data = data;
+		f->caplen = h->caplen;
+		f->wirelen = h->len;
 		c->frames++;
-		engine_frame(e, c->dlt, ts, data, h->caplen, h->len);
-		if ((c->frames & 0xffff) == 0) {
-			if (stop && *stop)
-				return 2;
-			if (ps)
-				progress_update(e, ps);
-		}
+		return CAPTURE_FRAME;
 	}
+	if (rc == 0)
+		return CAPTURE_NONE; /* live, non-blocking: nothing waiting */
 	if (rc == PCAP_ERROR_BREAK)
-		return 0;
-	if (rc == -1) {
-		const char *msg = pcap_geterr(c->pcap);
-		if (strstr(msg, "truncated"))
-			snprintf(err, errlen, "%s: capture file cut mid-packet after %llu packets (%s)",
-				 c->name, c->frames, msg);
-		else
-			snprintf(err, errlen, "%s: read error after %llu packets: %s", c->name,
-				 c->frames, msg);
-		return 1;
-	}
-	return 0; /* -2: end of file */
+		return CAPTURE_EOF; /* -2: end of file */
+	const char *msg = pcap_geterr(c->pcap);
+	if (c->live)
+		snprintf(err, errlen, "%s: %s", c->name, msg);
+	else if (strstr(msg, "truncated"))
+		snprintf(err, errlen, "%s: capture file cut mid-packet after %llu packets (%s)",
+			 c->name, c->frames, msg);
+	else
+		snprintf(err, errlen, "%s: read error after %llu packets: %s", c->name,
+			 c->frames, msg);
+	return CAPTURE_ERROR;
 }
 
 int capture_open_live(struct capture *c, const struct live_opts *o, const char *bpf,
@@ -153,41 +148,16 @@ int capture_open_live(struct capture *c, const struct live_opts *o, const char *
 	return capture_set_filter(c, bpf, err, errlen);
 }
 
-struct dispatch_ctx {
-	struct capture *c;
-	struct engine *e;
-};
-
-static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+int capture_wait(struct capture *c, int timeout_ms, char *err, size_t errlen)
 {
-	struct dispatch_ctx *d = (struct dispatch_ctx *)arg;
-	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-	d->c->frames++;
-	engine_frame(d->e, d->c->dlt, ts, data, h->caplen, h->len);
-}
-
-int capture_poll(struct capture *c, struct engine *e, int timeout_ms,
-		 char *err, size_t errlen)
-{
-	if (c->fd >= 0) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int r = poll(&pfd, 1, timeout_ms);
-		if (r < 0 && errno != EINTR) {
-			snprintf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
-			return -1;
-		}
-		if (r <= 0)
-			return 0;
-	}
-	struct dispatch_ctx d = { c, e };
-	/* A bounded batch, so timers and signals are looked at regularly even
-	 * on a busy wire. */
-	int n = pcap_dispatch(c->pcap, 4096, on_packet, (u_char *)&d);
-	if (n == PCAP_ERROR) {
-		snprintf(err, errlen, "%s: %s", c->name, pcap_geterr(c->pcap));
+	if (c->fd < 0)
+		return 0;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+		snprintf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 		return -1;
 	}
-	return n < 0 ? 0 : n;
+	return 0;
 }
 
 int capture_kstats(struct capture *c, struct capture_kstats *ks)

@@ -1,15 +1,18 @@
 /* capture.h - packet sources through libpcap: capture files (pcap, pcapng,
- * stdin), with an optional BPF filter as in tcpdump. */
+ * stdin) and live interfaces, with an optional BPF filter as in tcpdump.
+ *
+ * A pure source: it yields frames (capture_next) and knows nothing of what
+ * reads them; the run loop (run.h) drives it.
+ */
 #ifndef TS_CAPTURE_H
 #define TS_CAPTURE_H
 
-#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <pcap/pcap.h>
 
-struct engine;
-struct progress_state;
+#include "counters.h"
 
 struct capture {
 	pcap_t *pcap;
@@ -32,11 +35,11 @@ struct live_opts {
 	int buffer_kib;            /* -B, 0 = libpcap default */
 };
 
-/* Kernel counters of a live capture (pcap_stats). */
-struct capture_kstats {
-	unsigned long long received;
-	unsigned long long dropped;      /* by the kernel: buffer full */
-	unsigned long long if_dropped;   /* by the interface/driver */
+/* One captured frame; data is valid until the next capture_next. */
+struct frame {
+	uint64_t ts_us;
+	const uint8_t *data;
+	uint32_t caplen, wirelen;
 };
 
 /* Open a capture file ("-" = stdin) and apply the filter (may be NULL).
@@ -44,21 +47,25 @@ struct capture_kstats {
 int capture_open_file(struct capture *c, const char *path, const char *bpf,
 		      char *err, size_t errlen);
 
-/* Feed every packet to the engine; ps non-NULL: update the progress line
- * now and then.  0 at a clean end of file, 1 when the
- * file ended mid-packet or could not be read further (err says why; what
- * was read before is already in the engine), 2 when *stop was raised. */
-int capture_run(struct capture *c, struct engine *e, volatile sig_atomic_t *stop,
-		struct progress_state *ps, char *err, size_t errlen);
-
 /* Open an interface for live capture in immediate mode, non-blocking. */
 int capture_open_live(struct capture *c, const struct live_opts *o, const char *bpf,
 		      char *err, size_t errlen);
 
-/* Wait up to timeout_ms for packets on a live capture and feed what
- * arrived.  Returns the number of packets (0 on a quiet wire), -1 on error. */
-int capture_poll(struct capture *c, struct engine *e, int timeout_ms,
-		 char *err, size_t errlen);
+enum capture_next {
+	CAPTURE_FRAME = 1,         /* *f holds the next frame */
+	CAPTURE_NONE = 0,          /* live: nothing waiting now */
+	CAPTURE_EOF = -1,          /* a file ended cleanly */
+	CAPTURE_ERROR = -2,        /* a file ended mid-packet or could not be read
+				      further, or the interface failed (err says
+				      which; what was read before stays valid) */
+};
+
+/* The next frame. */
+enum capture_next capture_next(struct capture *c, struct frame *f, char *err, size_t errlen);
+
+/* Live: wait up to timeout_ms for the descriptor to become readable.
+ * 0 (readable or timed out), -1 on error (err set). */
+int capture_wait(struct capture *c, int timeout_ms, char *err, size_t errlen);
 
 /* Kernel counters since the capture opened; -1 if unavailable. */
 int capture_kstats(struct capture *c, struct capture_kstats *ks);

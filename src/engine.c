@@ -4,25 +4,20 @@
  * carries a struct flow_hs (reassembly of both directions and two TLS
  * parsers); once the handshake has progressed far enough to decide, that
  * state is freed and later packets cost one lookup and a few counters.
+ * When a flow ends, the verdict stage makes its record (record.c) and the
+ * record goes to every sink.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "asn.h"
 #include "cert.h"
 #include "certstats.h"
 #include "classify.h"
 #include "defrag.h"
 #include "engine.h"
-#include "out_event.h"
-#include "json.h"
-#include "out_cert.h"
-#include "out_evidence.h"
-#include "out_stats.h"
-#include "report.h"
 #include "reasm.h"
-#include "summary.h"
+#include "recorder.h"
+#include "sink.h"
 #include "tls.h"
 
 struct flow_hs {
@@ -30,6 +25,37 @@ struct flow_hs {
 	struct tls_parser tp[2];
 	uint8_t not_tls[2];   /* this direction's stream is not TLS */
 	uint8_t first_checked[2];
+};
+
+struct engine_stats {
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t decoded;            /* frames that gave a TCP/UDP packet */
+	uint64_t decode[DEC__COUNT]; /* per decode_result */
+	uint64_t tcp_packets, udp_packets;
+	uint64_t flows_by_verdict[V__COUNT];
+	uint64_t tls_errors;         /* directions whose TLS parsing stopped on an error */
+	uint64_t reasm_overlap_diffs;
+	uint64_t reasm_dropped;
+	uint64_t flow_alloc_failed;
+};
+
+struct engine {
+	struct engine_cfg cfg;
+	struct flow_table *flows;
+	struct classify *cls;
+	struct defrag *defrag;
+	struct residual_table *residual;
+	struct certstats *cstats;    /* cross-network certificate memory, NULL without certs */
+	struct cert_ctx *certs;      /* borrowed */
+	struct recorder rec;         /* the verdict stage's refinements */
+	struct sinks *sinks;         /* borrowed */
+	uint64_t now_us;             /* packet clock: latest packet time seen */
+	uint64_t first_us;           /* first packet time */
+	bool input_start;            /* next frame is the first of a new input */
+	bool early_verdicts;         /* live/replay: records of stalls at their deadline */
+	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
+	struct engine_stats st;
 };
 
 void engine_cfg_default(struct engine_cfg *cfg)
@@ -47,36 +73,93 @@ void engine_cfg_default(struct engine_cfg *cfg)
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why);
 
-int engine_init(struct engine *e, const struct engine_cfg *cfg)
+static int engine_certs_init(struct engine *e)
 {
-	memset(e, 0, sizeof(*e));
+	if (!e->certs)
+		return 0;
+	e->cstats = certstats_new(0, e->cfg.seed.k[1]);
+	e->rec.ca = calloc(1, sizeof(*e->rec.ca));
+	return e->cstats && e->rec.ca ? 0 : -1;
+}
+
+struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps *deps)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
 	e->cfg = *cfg;
-	uint64_t seed = cfg->seed.k[0] ^ cfg->seed.k[1];
-	e->flows = flow_table_new(cfg->max_flows, seed, cfg->idle_us, cfg->linger_us,
-				  on_flow_end, e);
+	e->sinks = deps->sinks;
+	e->certs = deps->certs;
+	e->flows = flow_table_new(cfg->max_flows, cfg->seed.k[0] ^ cfg->seed.k[1], cfg->idle_us,
+				  cfg->linger_us, on_flow_end, e);
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us);
 	e->residual = residual_new(65536);
-	e->summary = summary_new();
-	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->summary) {
+	e->rec = (struct recorder){
+		.vcfg = &e->cfg.verdict,
+		.cls = e->cls,
+		.certs = deps->certs,
+		.residual = e->residual,
+		.asn = deps->asn,
+		.anonymize_clients = cfg->anonymize_clients,
+	};
+	if (!e->flows || !e->cls || !e->defrag || !e->residual || engine_certs_init(e) < 0) {
 		engine_free(e);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return e;
 }
 
 void engine_free(struct engine *e)
 {
+	if (!e)
+		return;
 	flow_table_free(e->flows);
 	classify_free(e->cls);
 	defrag_free(e->defrag);
 	residual_free(e->residual);
-	summary_free(e->summary);
-	e->flows = NULL;
-	e->cls = NULL;
-	e->defrag = NULL;
-	e->residual = NULL;
-	e->summary = NULL;
+	certstats_free(e->cstats);
+	free(e->rec.ca);
+	free(e);
+}
+
+/* ---- flow end: verdict, record, outputs ---------------------------------- */
+
+static void decide(struct engine *e, struct flow *f, enum flow_end why,
+		   struct verdict_result *vr)
+{
+	struct verdict_input in;
+	memset(&in, 0, sizeof(in));
+	in.obs = &f->obs;
+	in.tls = f->tls;
+	in.gap[0] = (f->gap_mask & 1) != 0;
+	in.gap[1] = (f->gap_mask & 2) != 0;
+	if (f->hs) { /* still in the handshake (early verdict): ask reassembly */
+		in.gap[0] = in.gap[0] || reasm_has_gap(&f->hs->rs[0]);
+		in.gap[1] = in.gap[1] || reasm_has_gap(&f->hs->rs[1]);
+	}
+	in.tls_candidate = f->tls_candidate;
+	in.app_is_tls = f->app_master == 91 || f->app_proto == 91; /* NDPI_PROTOCOL_TLS */
+	in.why = why;
+	in.now_us = e->now_us;
+	in.kernel_loss = f->lost_kernel;
+	in.proto = f->proto;
+	in.flow_start_us = f->first_us;
+	verdict_decide(&e->cfg.verdict, &in, vr);
+}
+
+/* Record one flow's verdict, remember what the end-of-run conclusions
+ * need, and hand the record to every output. */
+static void emit(struct engine *e, struct flow *f, enum flow_end why,
+		 const struct verdict_result *vr)
+{
+	struct flow_record rec;
+	record_build(&e->rec, f, why, vr, &rec);
+	if (e->cstats && rec.tls)
+		certstats_add(e->cstats, rec.tls, rec.cert, rec.client_as.asn, rec.flow_id,
+			      rec.vr.verdict);
+	e->st.flows_by_verdict[rec.vr.verdict]++;
+	sinks_flow(e->sinks, &rec);
 }
 
 /* ---- live deadlines ------------------------------------------------------ */
@@ -115,11 +198,6 @@ static void pend_set(struct engine *e, struct flow *f, uint64_t event_us)
 	f->pending = 1;
 }
 
-static void emit(struct engine *e, struct flow *f, enum flow_end why,
-		 const struct verdict_result *vr);
-static void decide(struct engine *e, struct flow *f, enum flow_end why,
-		   struct verdict_result *vr);
-
 static void pend_expire(struct engine *e)
 {
 	struct flow *f;
@@ -148,11 +226,6 @@ static void mark_loss(void *arg, struct flow *f)
 void engine_note_kernel_loss(struct engine *e)
 {
 	flow_table_foreach(e->flows, mark_loss, NULL);
-}
-
-uint64_t engine_flows_created(const struct engine *e)
-{
-	return flow_table_stats(e->flows)->created;
 }
 
 /* ---- handshake region ----------------------------------------------- */
@@ -298,10 +371,10 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 	}
 }
 
-void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *frame,
-		  uint32_t caplen, uint32_t wirelen)
+/* The packet clock: the latest packet time; a file starting before it is
+ * a separate capture (see engine_begin_input). */
+static void clock_frame(struct engine *e, uint64_t ts_us, uint32_t wirelen)
 {
-	struct ts_packet p;
 	if (e->input_start) {
 		e->input_start = false;
 		if (e->st.frames > 0 && ts_us < e->now_us) {
@@ -315,7 +388,13 @@ void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *fram
 		e->first_us = ts_us;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;
+}
 
+void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *frame,
+		  uint32_t caplen, uint32_t wirelen)
+{
+	struct ts_packet p;
+	clock_frame(e, ts_us, wirelen);
 	enum decode_result r = decode_frame(dlt, frame, caplen, wirelen, ts_us, e->defrag, &p);
 	e->st.decode[r]++;
 	flow_table_expire(e->flows, e->now_us);
@@ -366,72 +445,6 @@ void engine_finish(struct engine *e, enum flow_end why)
 	flow_table_flush(e->flows, why);
 }
 
-/* ---- flow end: verdict, enrichment, outputs ---------------------------- */
-
-static void decide(struct engine *e, struct flow *f, enum flow_end why,
-		   struct verdict_result *vr)
-{
-	struct verdict_input in;
-	memset(&in, 0, sizeof(in));
-	in.obs = &f->obs;
-	in.tls = f->tls;
-	in.gap[0] = (f->gap_mask & 1) != 0;
-	in.gap[1] = (f->gap_mask & 2) != 0;
-	if (f->hs) { /* still in the handshake (early verdict): ask reassembly */
-		in.gap[0] = in.gap[0] || reasm_has_gap(&f->hs->rs[0]);
-		in.gap[1] = in.gap[1] || reasm_has_gap(&f->hs->rs[1]);
-	}
-	in.tls_candidate = f->tls_candidate;
-	in.app_is_tls = f->app_master == 91 || f->app_proto == 91; /* NDPI_PROTOCOL_TLS */
-	in.why = why;
-	in.now_us = e->now_us;
-	in.kernel_loss = f->lost_kernel;
-	in.proto = f->proto;
-	in.flow_start_us = f->first_us;
-	verdict_decide(&e->cfg.verdict, &in, vr);
-}
-
-/* Enrich, count and write one flow's verdict. */
-static void emit(struct engine *e, struct flow *f, enum flow_end why,
-		 const struct verdict_result *vr_in)
-{
-	struct verdict_result vr = *vr_in;
-
-	/* Networks are looked up before any anonymisation touches the
-	 * client address; the report keeps no addresses of clients. */
-	struct asn_info cli_as = { 0, ASN_UNKNOWN_ORG }, srv_as = { 0, ASN_UNKNOWN_ORG };
-	if (e->asn) {
-		asn_lookup(e->asn, &f->cli, &cli_as);
-		asn_lookup(e->asn, &f->srv, &srv_as);
-	}
-	/* The chain, validated at the time of the ServerHello, may turn an
-	 * ok handshake into tls_mitm or tls_untrusted_cert. */
-	const struct cert_analysis *ca = NULL;
-	if (f->tls && e->certs) {
-		uint64_t at = tcpobs_has(&f->obs, OBS_SH) ? tcpobs_abs(&f->obs, f->obs.t_sh)
-							   : f->first_us;
-		cert_analyze(e->certs, f->tls, at, e->ca);
-		cert_apply_verdict(e->ca, &vr);
-		if (e->cstats)
-			certstats_add(e->cstats, f->tls, e->ca, cli_as.asn, f->id, vr.verdict);
-		ca = e->ca;
-	}
-	residual_apply(e->residual, &e->cfg.verdict, f, &vr);
-	if (e->report)
-		report_add_flow(e->report, f, vr.verdict, &cli_as);
-	if (e->anonymize_clients)
-		anonymize_addr(&f->cli);
-
-	e->st.flows_by_verdict[vr.verdict]++;
-	summary_add(e->summary, f, &vr);
-	if (e->stats && verdict_is_interference(vr.verdict)) {
-		char key[300];
-		out_stats_note_blocked(e->stats, summary_key(f, key, sizeof(key)));
-	}
-	if (e->events)
-		out_event_flow(e->events, e, f, why, &vr, &cli_as, &srv_as, ca);
-}
-
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 {
 	struct engine *e = arg;
@@ -451,66 +464,36 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	}
 }
 
-struct consistency_ctx {
-	struct engine *e;
-	struct json j;
-};
-
-static void on_finding(void *arg, const struct certstats_finding *fd)
+void engine_conclude(struct engine *e, struct run_end *end)
 {
-	struct consistency_ctx *cc = arg;
-	if (!fd->inconsistent)
-		return;
-	if (cc->e->events) {
-		json_reset(&cc->j);
-		out_cert_consistency_event(&cc->j, fd, cc->e->now_us);
-		out_event_line(cc->e->events, &cc->j);
-	}
-	if (cc->e->report && fd->flows_relabel)
-		report_relabel(cc->e->report, fd->asn, fd->sni, fd->sni_len, V_TLS_UNTRUSTED_CERT,
-			       V_TLS_MITM, fd->flows_relabel);
+	end->now_us = e->now_us;
+	end->certstats = e->cstats;
+	if (e->cstats)
+		certstats_finalize(e->cstats);
 }
 
-void engine_cert_consistency(struct engine *e)
-{
-	if (!e->cstats)
-		return;
-	struct consistency_ctx cc = { e, { 0 } };
-	json_init(&cc.j);
-	certstats_finalize(e->cstats);
-	certstats_foreach(e->cstats, true, on_finding, &cc);
-	json_free(&cc.j);
-}
-
-void engine_print_stats(const struct engine *e, FILE *out)
+void engine_counters(const struct engine *e, struct engine_counters *c)
 {
 	const struct flow_table_stats *fs = flow_table_stats(e->flows);
-	uint64_t trunc = 0, bad = 0;
-	for (int r = 0; r < DEC__COUNT; r++) {
-		if (r == DEC_OK || r == DEC_FRAG_HELD || r == DEC_SKIP_NOT_IP ||
-		    r == DEC_SKIP_PROTO)
-			continue;
-		if (decode_result_is_truncation((enum decode_result)r))
-			trunc += e->st.decode[r];
-		else
-			bad += e->st.decode[r];
-	}
-	fprintf(out, "tamperscope: %llu packets (%llu TCP/UDP decoded), %llu flows, "
-		"%llu evicted, %llu decode errors (%llu truncated, %llu malformed)\n",
-		(unsigned long long)e->st.frames, (unsigned long long)e->st.decoded,
-		(unsigned long long)fs->created, (unsigned long long)fs->evicted,
-		(unsigned long long)(trunc + bad), (unsigned long long)trunc,
-		(unsigned long long)bad);
-	for (int r = 0; r < DEC__COUNT; r++) {
-		if (r == DEC_OK || !e->st.decode[r])
-			continue;
-		fprintf(out, "tamperscope:   %-20s %llu\n", decode_result_name((enum decode_result)r),
-			(unsigned long long)e->st.decode[r]);
-	}
-	if (e->certs)
-		out_cert_print_stats(out, cert_ctx_stats(e->certs),
-				     e->cstats ? certstats_get_stats(e->cstats) : NULL);
-	if (e->st.reasm_overlap_diffs)
-		fprintf(out, "tamperscope:   overlapping segments with different bytes: %llu\n",
-			(unsigned long long)e->st.reasm_overlap_diffs);
+	memset(c, 0, sizeof(*c));
+	c->frames = e->st.frames;
+	c->bytes = e->st.bytes;
+	c->decoded = e->st.decoded;
+	memcpy(c->decode, e->st.decode, sizeof(c->decode));
+	c->tcp_packets = e->st.tcp_packets;
+	c->udp_packets = e->st.udp_packets;
+	memcpy(c->flows_by_verdict, e->st.flows_by_verdict, sizeof(c->flows_by_verdict));
+	c->flows_created = fs->created;
+	c->flows_active = fs->active;
+	c->flows_ended = fs->ended;
+	c->flows_evicted = fs->evicted;
+	c->tls_errors = e->st.tls_errors;
+	c->reasm_overlap_diffs = e->st.reasm_overlap_diffs;
+	c->first_us = e->first_us;
+	c->now_us = e->now_us;
+}
+
+uint64_t engine_now(const struct engine *e)
+{
+	return e->now_us;
 }

@@ -5,7 +5,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +19,27 @@
 #include "capture.h"
 #include "cert.h"
 #include "certstats.h"
-#include "intercept.h"
-#include "out_cert.h"
 #include "engine.h"
-#include "live.h"
+#include "intercept.h"
 #include "out_event.h"
 #include "out_report.h"
 #include "out_stats.h"
 #include "report.h"
 #include "report_merge.h"
-#include "testlist.h"
+#include "run.h"
+#include "sink.h"
 #include "summary.h"
+#include "testlist.h"
 #include "util.h"
 
 #define MAX_INPUTS 1024
+#define MAX_ICPT_FILES 64
 
 struct options {
 	const char *inputs[MAX_INPUTS];
 	int n_inputs;
+	char *input_paths[MAX_INPUTS];  /* the ones -r DIR made (freed at exit) */
+	int n_input_paths;
 	const char *events_path;
 	char *bpf;
 	int quiet;
@@ -51,33 +55,11 @@ struct options {
 	struct asn_cfg asn;
 	struct report_cfg report;
 	const char *report_json, *report_csv, *test_list;
-	int anonymize;
 	/* certificates */
 	const char *ca_bundle;
-	const char *icpt_files[64];
+	const char *icpt_files[MAX_ICPT_FILES];
 	int n_icpt;
 };
-
-/* The one piece of state signal handlers may touch. */
-static struct live_signals sigs;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	sigs.stop = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	sigs.reopen = 1;
-}
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	sigs.report = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -142,15 +124,140 @@ static void usage(FILE *out)
 		"See tamperscope(1) for verdicts, events and evidence fields.\n");
 }
 
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+/* ---- the option table ------------------------------------------------------------ */
+
+/* How an option's argument is stored in struct options. */
+enum arg_kind {
+	ARG_NONE_INT,   /* no argument: the int member becomes 1 */
+	ARG_NONE_BOOL,  /* no argument: the bool member becomes true */
+	ARG_STR,        /* const char *, the argument as given */
+	ARG_U32,        /* uint32_t in [min, max] */
+	ARG_INT,        /* int in [min, max] */
+	ARG_DUR,        /* uint64_t microseconds, at least min */
+	ARG_FN,         /* a handler of its own, with an argument */
+	ARG_FN0,        /* a handler of its own, without one */
+};
+
+/* A handler's answer: 0 go on, 2 usage error (said), 1 other error (said),
+ * OPT_EXIT_OK: done, exit 0 (--help, --version). */
+#define OPT_EXIT_OK (-1)
+
+struct optdef {
+	const char *name;           /* long name */
+	int letter;                 /* short option, 0 for none */
+	enum arg_kind kind;
+	size_t off;                 /* member of struct options */
+	uint64_t min, max;
+	const char *bad;            /* message for a bad value; %s is the value */
+	int (*fn)(struct options *o, const char *arg);
+};
+
+#define OFF(m) offsetof(struct options, m)
+
+static int opt_read(struct options *o, const char *arg);
+static int opt_vantage(struct options *o, const char *arg);
+static int opt_speed(struct options *o, const char *arg);
+static int opt_icpt(struct options *o, const char *arg);
+static int opt_no_promisc(struct options *o, const char *arg);
+static int opt_help(struct options *o, const char *arg);
+static int opt_version(struct options *o, const char *arg);
+
+static const struct optdef optdefs[] = {
+	{ "read", 'r', ARG_FN, 0, 0, 0, NULL, opt_read },
+	{ "events", 0, ARG_STR, OFF(events_path), 0, 0, NULL, NULL },
+	{ "quiet", 'q', ARG_NONE_INT, OFF(quiet), 0, 0, NULL, NULL },
+	{ "max-flows", 0, ARG_U32, OFF(cfg.max_flows), 1, 100000000,
+	  "bad --max-flows '%s': want 1..100000000", NULL },
+	{ "idle-timeout", 0, ARG_DUR, OFF(cfg.idle_us), 1, 0, "bad --idle-timeout '%s'", NULL },
+	{ "close-linger", 0, ARG_DUR, OFF(cfg.linger_us), 0, 0, "bad --close-linger '%s'", NULL },
+	{ "reasm-limit", 0, ARG_U32, OFF(cfg.reasm_limit), 1024, 16u << 20,
+	  "bad --reasm-limit '%s': want 1024..16777216", NULL },
+	{ "stall-timeout", 0, ARG_DUR, OFF(cfg.verdict.stall_us), 1, 0, "bad --stall-timeout '%s'", NULL },
+	{ "vantage", 0, ARG_FN, 0, 0, 0, NULL, opt_vantage },
+	{ "residual-window", 0, ARG_DUR, OFF(cfg.verdict.residual_us), 0, 0,
+	  "bad --residual-window '%s'", NULL },
+	{ "asn-db", 0, ARG_STR, OFF(asn.path), 0, 0, NULL, NULL },
+	{ "no-asn-db", 0, ARG_NONE_BOOL, OFF(asn.disabled), 0, 0, NULL, NULL },
+	{ "report-json", 0, ARG_STR, OFF(report_json), 0, 0, NULL, NULL },
+	{ "report-csv", 0, ARG_STR, OFF(report_csv), 0, 0, NULL, NULL },
+	{ "min-flows", 0, ARG_U32, OFF(report.min_flows), 1, 1000000,
+	  "bad --min-flows '%s': want 1..1000000", NULL },
+	{ "time-bucket", 0, ARG_DUR, OFF(report.bucket_us), 1000000, 0,
+	  "bad --time-bucket '%s': want at least 1s", NULL },
+	{ "test-list", 0, ARG_STR, OFF(test_list), 0, 0, NULL, NULL },
+	{ "anonymize-clients", 0, ARG_NONE_BOOL, OFF(cfg.anonymize_clients), 0, 0, NULL, NULL },
+	{ "ca-bundle", 0, ARG_STR, OFF(ca_bundle), 0, 0, NULL, NULL },
+	{ "interception-cas", 0, ARG_FN, 0, 0, 0, NULL, opt_icpt },
+	{ "interface", 'i', ARG_STR, OFF(live.iface), 0, 0, NULL, NULL },
+	{ "no-promiscuous-mode", 'p', ARG_FN0, 0, 0, 0, NULL, opt_no_promisc },
+	{ "snapshot-length", 's', ARG_INT, OFF(live.snaplen), 0, 262144,
+	  "bad -s '%s': want 0..262144", NULL },
+	{ "buffer-size", 'B', ARG_INT, OFF(live.buffer_kib), 1, 4u << 20,
+	  "bad -B '%s': want KiB, 1..4194304", NULL },
+	{ "relinquish-privileges", 'Z', ARG_STR, OFF(user), 0, 0, NULL, NULL },
+	{ "replay", 0, ARG_STR, OFF(replay), 0, 0, NULL, NULL },
+	{ "speed", 0, ARG_FN, 0, 0, 0, NULL, opt_speed },
+	{ "stats-interval", 0, ARG_DUR, OFF(stats_interval_us), 0, 0,
+	  "bad --stats-interval '%s'", NULL },
+	{ "metrics-file", 0, ARG_STR, OFF(metrics_path), 0, 0, NULL, NULL },
+	{ "help", 'h', ARG_FN0, 0, 0, 0, NULL, opt_help },
+	{ "version", 'V', ARG_FN0, 0, 0, 0, NULL, opt_version },
+};
+#define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tamperscope: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max || s[0] == '-')
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
 		return -1;
-	*out = (uint32_t)v;
+	*out = v;
 	return 0;
+}
+
+/* Store one option's value per its table entry. */
+static int store(struct options *o, const struct optdef *d, const char *arg)
+{
+	char *m = (char *)o + d->off;
+	uint64_t v;
+	switch (d->kind) {
+	case ARG_NONE_INT:
+		*(int *)m = 1;
+		return 0;
+	case ARG_NONE_BOOL:
+		*(bool *)m = true;
+		return 0;
+	case ARG_STR:
+		*(const char **)m = arg;
+		return 0;
+	case ARG_U32:
+	case ARG_INT:
+		if (parse_u64(arg, d->min, d->max, &v) < 0)
+			return die_usage(d->bad, arg);
+		if (d->kind == ARG_U32)
+			*(uint32_t *)m = (uint32_t)v;
+		else
+			*(int *)m = (int)v;
+		return 0;
+	case ARG_DUR:
+		if (parse_duration_us(arg, &v) < 0 || v < d->min)
+			return die_usage(d->bad, arg);
+		*(uint64_t *)m = v;
+		return 0;
+	case ARG_FN:
+	case ARG_FN0:
+		return d->fn(o, arg);
+	}
+	return 2;
 }
 
 static int is_capture_name(const char *n)
@@ -179,7 +286,8 @@ static int add_dir_inputs(struct options *o, const char *dir)
 			char *path = malloc(len);
 			if (path) {
 				snprintf(path, len, "%s/%s", dir, names[i]->d_name);
-				o->inputs[o->n_inputs++] = path; /* lives until exit */
+				o->inputs[o->n_inputs++] = path;
+				o->input_paths[o->n_input_paths++] = path;
 			}
 		}
 		free(names[i]);
@@ -188,240 +296,292 @@ static int add_dir_inputs(struct options *o, const char *dir)
 	return 0;
 }
 
-static int die_usage(const char *fmt, const char *arg)
+static int opt_read(struct options *o, const char *arg)
 {
-	fprintf(stderr, "tamperscope: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return 2;
+	struct stat sb;
+	if (o->n_inputs >= MAX_INPUTS)
+		return die_usage("too many -r files (at most %s)", "1024");
+	if (strcmp(arg, "-") != 0 && stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (add_dir_inputs(o, arg) < 0) {
+			fprintf(stderr, "tamperscope: %s: %s\n", arg, strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	o->inputs[o->n_inputs++] = arg;
+	return 0;
 }
 
-enum {
-	OPT_EVENTS = 256,
-	OPT_MAX_FLOWS,
-	OPT_IDLE,
-	OPT_LINGER,
-	OPT_REASM,
-	OPT_STALL,
-	OPT_VANTAGE,
-	OPT_RESIDUAL,
-	OPT_ASN_DB,
-	OPT_NO_ASN_DB,
-	OPT_REPORT_JSON,
-	OPT_REPORT_CSV,
-	OPT_MIN_FLOWS,
-	OPT_TIME_BUCKET,
-	OPT_TEST_LIST,
-	OPT_ANONYMIZE,
-	OPT_CA_BUNDLE,
-	OPT_ICPT,
-	OPT_REPLAY,
-	OPT_SPEED,
-	OPT_STATS_INTERVAL,
-	OPT_METRICS,
-};
-
-static int parse_options(int argc, char **argv, struct options *o)
+static int opt_vantage(struct options *o, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "read", required_argument, NULL, 'r' },
-		{ "events", required_argument, NULL, OPT_EVENTS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "close-linger", required_argument, NULL, OPT_LINGER },
-		{ "reasm-limit", required_argument, NULL, OPT_REASM },
-		{ "stall-timeout", required_argument, NULL, OPT_STALL },
-		{ "vantage", required_argument, NULL, OPT_VANTAGE },
-		{ "residual-window", required_argument, NULL, OPT_RESIDUAL },
-		{ "asn-db", required_argument, NULL, OPT_ASN_DB },
-		{ "no-asn-db", no_argument, NULL, OPT_NO_ASN_DB },
-		{ "report-json", required_argument, NULL, OPT_REPORT_JSON },
-		{ "report-csv", required_argument, NULL, OPT_REPORT_CSV },
-		{ "min-flows", required_argument, NULL, OPT_MIN_FLOWS },
-		{ "time-bucket", required_argument, NULL, OPT_TIME_BUCKET },
-		{ "test-list", required_argument, NULL, OPT_TEST_LIST },
-		{ "anonymize-clients", no_argument, NULL, OPT_ANONYMIZE },
-		{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
-		{ "interception-cas", required_argument, NULL, OPT_ICPT },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
-		{ "snapshot-length", required_argument, NULL, 's' },
-		{ "buffer-size", required_argument, NULL, 'B' },
-		{ "relinquish-privileges", required_argument, NULL, 'Z' },
-		{ "replay", required_argument, NULL, OPT_REPLAY },
-		{ "speed", required_argument, NULL, OPT_SPEED },
-		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-		{ "metrics-file", required_argument, NULL, OPT_METRICS },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	if (verdict_vantage_from_name(arg, &o->cfg.verdict.vantage) < 0)
+		return die_usage("bad --vantage '%s': want client, server or unknown", arg);
+	return 0;
+}
+
+static int opt_speed(struct options *o, const char *arg)
+{
+	char *end;
+	if (strcmp(arg, "max") == 0) {
+		o->speed = 0;
+		return 0;
+	}
+	errno = 0;
+	o->speed = strtod(arg, &end);
+	if (errno || end == arg || *end || !(o->speed > 0) || o->speed > 1e6)
+		return die_usage("bad --speed '%s': want a positive number or max", arg);
+	return 0;
+}
+
+static int opt_icpt(struct options *o, const char *arg)
+{
+	if (o->n_icpt >= MAX_ICPT_FILES)
+		return die_usage("too many --interception-cas files (at most %s)", "64");
+	o->icpt_files[o->n_icpt++] = arg;
+	return 0;
+}
+
+static int opt_no_promisc(struct options *o, const char *arg)
+{
+	(void)arg;
+	o->live.promisc = 0;
+	return 0;
+}
+
+static int opt_help(struct options *o, const char *arg)
+{
+	(void)o;
+	(void)arg;
+	usage(stdout);
+	return OPT_EXIT_OK;
+}
+
+static int opt_version(struct options *o, const char *arg)
+{
+	(void)o;
+	(void)arg;
+	printf("tamperscope %s\n", PACKAGE_VERSION);
+	return OPT_EXIT_OK;
+}
+
+/* getopt_long's tables from optdefs: a long option's value is its index
+ * plus 256, a short one's its letter. */
+static void build_getopt(struct option *lo, char *so)
+{
+	size_t k = 0;
+	so[k++] = '+';
+	for (size_t i = 0; i < N_OPTDEFS; i++) {
+		const struct optdef *d = &optdefs[i];
+		bool arg = d->kind != ARG_NONE_INT && d->kind != ARG_NONE_BOOL && d->kind != ARG_FN0;
+		lo[i] = (struct option){ d->name, arg ? required_argument : no_argument, NULL,
+					 d->letter ? d->letter : (int)(256 + i) };
+		if (d->letter) {
+			so[k++] = (char)d->letter;
+			if (arg)
+				so[k++] = ':';
+		}
+	}
+	lo[N_OPTDEFS] = (struct option){ NULL, 0, NULL, 0 };
+	so[k] = '\0';
+}
+
+static const struct optdef *optdef_of(int c)
+{
+	if (c >= 256 && (size_t)(c - 256) < N_OPTDEFS)
+		return &optdefs[c - 256];
+	for (size_t i = 0; i < N_OPTDEFS; i++)
+		if (optdefs[i].letter == c)
+			return &optdefs[i];
+	return NULL;
+}
+
+/* Remaining words form the BPF expression, as with tcpdump. */
+static int join_bpf(struct options *o, int argc, char **argv)
+{
+	size_t need = 1;
+	if (optind >= argc)
+		return 0;
+	for (int i = optind; i < argc; i++)
+		need += strlen(argv[i]) + 1;
+	o->bpf = calloc(1, need);
+	if (!o->bpf)
+		return 1;
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			strcat(o->bpf, " ");
+		strcat(o->bpf, argv[i]);
+	}
+	return 0;
+}
+
+static void defaults(struct options *o)
+{
 	engine_cfg_default(&o->cfg);
 	report_cfg_default(&o->report);
 	o->live.promisc = 1;
 	o->speed = 1.0;
 	o->stats_interval_us = 60ULL * 1000000;
-	uint32_t u;
-	while ((c = getopt_long(argc, argv, "+r:qhVi:ps:B:Z:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			if (o->n_inputs >= MAX_INPUTS)
-				return die_usage("too many -r files (at most %s)", "1024");
-			struct stat sb;
-			if (strcmp(optarg, "-") != 0 && stat(optarg, &sb) == 0 &&
-			    S_ISDIR(sb.st_mode)) {
-				if (add_dir_inputs(o, optarg) < 0) {
-					fprintf(stderr, "tamperscope: %s: %s\n", optarg, strerror(errno));
-					return 1;
-				}
-				break;
-			}
-			o->inputs[o->n_inputs++] = optarg;
-			break;
-		case OPT_EVENTS:
-			o->events_path = optarg;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case OPT_MAX_FLOWS:
-			if (parse_u32(optarg, 1, 100000000, &o->cfg.max_flows) < 0)
-				return die_usage("bad --max-flows '%s': want 1..100000000", optarg);
-			break;
-		case OPT_IDLE:
-			if (parse_duration_us(optarg, &o->cfg.idle_us) < 0 || o->cfg.idle_us == 0)
-				return die_usage("bad --idle-timeout '%s'", optarg);
-			break;
-		case OPT_LINGER:
-			if (parse_duration_us(optarg, &o->cfg.linger_us) < 0)
-				return die_usage("bad --close-linger '%s'", optarg);
-			break;
-		case OPT_REASM:
-			if (parse_u32(optarg, 1024, 16u << 20, &o->cfg.reasm_limit) < 0)
-				return die_usage("bad --reasm-limit '%s': want 1024..16777216", optarg);
-			break;
-		case OPT_STALL:
-			if (parse_duration_us(optarg, &o->cfg.verdict.stall_us) < 0 ||
-			    o->cfg.verdict.stall_us == 0)
-				return die_usage("bad --stall-timeout '%s'", optarg);
-			break;
-		case OPT_VANTAGE:
-			if (verdict_vantage_from_name(optarg, &o->cfg.verdict.vantage) < 0)
-				return die_usage("bad --vantage '%s': want client, server or unknown",
-						 optarg);
-			break;
-		case OPT_RESIDUAL:
-			if (parse_duration_us(optarg, &o->cfg.verdict.residual_us) < 0)
-				return die_usage("bad --residual-window '%s'", optarg);
-			break;
-		case OPT_ASN_DB:
-			o->asn.path = optarg;
-			break;
-		case OPT_NO_ASN_DB:
-			o->asn.disabled = true;
-			break;
-		case OPT_REPORT_JSON:
-			o->report_json = optarg;
-			break;
-		case OPT_REPORT_CSV:
-			o->report_csv = optarg;
-			break;
-		case OPT_MIN_FLOWS:
-			if (parse_u32(optarg, 1, 1000000, &o->report.min_flows) < 0)
-				return die_usage("bad --min-flows '%s': want 1..1000000", optarg);
-			break;
-		case OPT_TIME_BUCKET:
-			if (parse_duration_us(optarg, &o->report.bucket_us) < 0 ||
-			    o->report.bucket_us < 1000000)
-				return die_usage("bad --time-bucket '%s': want at least 1s", optarg);
-			break;
-		case OPT_TEST_LIST:
-			o->test_list = optarg;
-			break;
-		case OPT_ANONYMIZE:
-			o->anonymize = 1;
-			break;
-		case OPT_CA_BUNDLE:
-			o->ca_bundle = optarg;
-			break;
-		case OPT_ICPT:
-			if (o->n_icpt >= 64)
-				return die_usage("too many --interception-cas files (at most %s)", "64");
-			o->icpt_files[o->n_icpt++] = optarg;
-			break;
-		case 'i':
-			o->live.iface = optarg;
-			break;
-		case 'p':
-			o->live.promisc = 0;
-			break;
-		case 's':
-			if (parse_u32(optarg, 0, 262144, &u) < 0)
-				return die_usage("bad -s '%s': want 0..262144", optarg);
-			o->live.snaplen = (int)u;
-			break;
-		case 'B':
-			if (parse_u32(optarg, 1, 4u << 20, &u) < 0)
-				return die_usage("bad -B '%s': want KiB, 1..4194304", optarg);
-			o->live.buffer_kib = (int)u;
-			break;
-		case 'Z':
-			o->user = optarg;
-			break;
-		case OPT_REPLAY:
-			o->replay = optarg;
-			break;
-		case OPT_SPEED: {
-			char *end;
-			if (strcmp(optarg, "max") == 0) {
-				o->speed = 0;
-				break;
-			}
-			errno = 0;
-			o->speed = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->speed > 0) || o->speed > 1e6)
-				return die_usage("bad --speed '%s': want a positive number or max", optarg);
-			break;
-		}
-		case OPT_STATS_INTERVAL:
-			if (parse_duration_us(optarg, &o->stats_interval_us) < 0)
-				return die_usage("bad --stats-interval '%s'", optarg);
-			break;
-		case OPT_METRICS:
-			o->metrics_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("tamperscope %s\n", PACKAGE_VERSION);
-			exit(0);
-		default:
-			return 2;
-		}
+}
+
+/* 0, an exit status, or OPT_EXIT_OK. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static struct option lo[N_OPTDEFS + 1];
+	static char so[2 * N_OPTDEFS + 2];
+	int c, rc;
+	defaults(o);
+	build_getopt(lo, so);
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const struct optdef *d = optdef_of(c);
+		if (!d)
+			return 2; /* getopt said why */
+		if ((rc = store(o, d, optarg)) != 0)
+			return rc;
 	}
-	/* Remaining words form the BPF expression, as with tcpdump. */
-	size_t need = 1;
-	for (int i = optind; i < argc; i++)
-		need += strlen(argv[i]) + 1;
-	if (optind < argc) {
-		o->bpf = calloc(1, need);
-		if (!o->bpf)
-			return 1;
-		for (int i = optind; i < argc; i++) {
-			if (i > optind)
-				strcat(o->bpf, " ");
-			strcat(o->bpf, argv[i]);
-		}
-	}
+	if (join_bpf(o, argc, argv))
+		return 1;
 	int modes = (o->n_inputs > 0) + (o->live.iface != NULL) + (o->replay != NULL);
 	if (modes == 0)
 		return die_usage("%s", "no input: give -r FILE, -i IFACE or --replay FILE");
 	if (modes > 1)
 		return die_usage("%s", "-r, -i and --replay exclude each other");
 	return 0;
+}
+
+/* ---- wiring ---------------------------------------------------------------------- */
+
+/* Everything main owns; one teardown frees it, whatever was set up. */
+struct app {
+	struct testlist *tl;
+	struct asn_db *asn;
+	char asn_warn[512];
+	struct intercept_db *icpt;
+	struct cert_ctx *certs;
+	struct out_event *events;      /* until handed to its sink */
+	struct sinks sinks;
+	struct engine *e;
+	struct capture cap;
+	bool cap_open;
+	bool live;                     /* -i or --replay */
+};
+
+static void teardown(struct app *a)
+{
+	sinks_free(&a->sinks);
+	engine_free(a->e);
+	if (a->cap_open)
+		capture_close(&a->cap);
+	cert_ctx_free(a->certs);
+	intercept_db_free(a->icpt);
+	asn_close(a->asn);
+	testlist_free(a->tl);
+}
+
+static void on_bad_testlist_line(void *arg, unsigned long line, const char *why)
+{
+	fprintf(stderr, "tamperscope: %s:%lu: %s (line skipped)\n", (const char *)arg, line, why);
+}
+
+static int load_testlist(struct options *o, struct app *a)
+{
+	char err[512];
+	if (!o->test_list)
+		return 0;
+	a->tl = testlist_new();
+	if (!a->tl || testlist_load_file(a->tl, o->test_list, on_bad_testlist_line,
+					 (void *)o->test_list, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope: %s\n", a->tl ? err : "out of memory");
+		return 1;
+	}
+	o->report.testlist = a->tl;
+	return 0;
+}
+
+static int open_asn(struct options *o, struct app *a)
+{
+	char err[512];
+	asn_cfg_from_env(&o->asn);
+	a->asn = asn_open(&o->asn, err, sizeof(err), a->asn_warn, sizeof(a->asn_warn));
+	if (!a->asn) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		return 1;
+	}
+	/* Live, a missing database matters now; offline the warning goes with
+	 * the closing counters, so a bad input still gets one line alone. */
+	if (a->asn_warn[0] && a->live)
+		fprintf(stderr, "tamperscope: warning: %s\n", a->asn_warn);
+	return 0;
+}
+
+/* Known interception CAs (the package's list, then --interception-cas
+ * files) and the trust store.  2 after a one-line error. */
+static int setup_certs(struct options *o, struct app *a)
+{
+	char err[512], path[PATH_MAX];
+	if (!(a->icpt = intercept_db_new())) {
+		fprintf(stderr, "tamperscope: out of memory\n");
+		return 2;
+	}
+	if (data_file_path("interception-cas.tsv", path, sizeof(path)) == 0) {
+		if (intercept_db_load(a->icpt, path, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			return 2;
+		}
+	} else {
+		fprintf(stderr, "tamperscope: warning: the interception-CA list interception-cas.tsv "
+			"was not found; only --interception-cas files are used\n");
+	}
+	for (int i = 0; i < o->n_icpt; i++) {
+		if (intercept_db_load(a->icpt, o->icpt_files[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			return 2;
+		}
+	}
+	if (a->icpt->refused)
+		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
+			(unsigned long long)a->icpt->refused);
+	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = a->icpt, .seed = o->cfg.seed.k[0] };
+	a->certs = cert_ctx_new(&cc, err, sizeof(err));
+	if (!a->certs && o->ca_bundle) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		return 2;
+	}
+	/* No system bundle: say so once and report trust as unknown. */
+	if (!a->certs)
+		fprintf(stderr, "tamperscope: warning: %s; certificate chains are not validated\n", err);
+	return 0;
+}
+
+static bool is_stdout(const char *p) { return p && strcmp(p, "-") == 0; }
+
+/* The outputs, in the order they write: events, statistics (live),
+ * report, summary.  Files are opened now, before any packet is read. */
+static int setup_sinks(struct options *o, struct app *a)
+{
+	char err[512];
+	bool stdout_taken = is_stdout(o->events_path) || is_stdout(o->report_json) ||
+			    is_stdout(o->report_csv);
+	FILE *text = o->quiet || stdout_taken ? NULL : stdout;
+	struct out_event *ev = NULL;
+	if (o->events_path) {
+		if (!(ev = out_event_open(o->events_path, err, sizeof(err)))) {
+			fprintf(stderr, "tamperscope: cannot write events: %s\n", err);
+			return 1;
+		}
+		if (sinks_add(&a->sinks, out_event_sink(ev)) < 0)
+			goto oom;
+	}
+	if (a->live && sinks_add(&a->sinks, out_stats_sink(o->metrics_path, ev)) < 0)
+		goto oom;
+	struct out_report_opts ro = { o->report_json, o->report_csv, text, a->certs != NULL };
+	if (sinks_add(&a->sinks, out_report_sink(&o->report, &ro)) < 0)
+		goto oom;
+	if (text && sinks_add(&a->sinks, summary_sink(text)) < 0)
+		goto oom;
+	return 0;
+oom:
+	fprintf(stderr, "tamperscope: out of memory\n");
+	return 1;
 }
 
 /* -Z: as tcpdump, after the interface and the output files are open. */
@@ -444,316 +604,83 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
-struct run {
-	struct engine *e;
-	struct out_stats *stats;
-	int quiet;
-	struct options *o;
-};
-
-static void run_reopen(void *arg)
+static int setup(struct options *o, struct app *a)
 {
-	struct run *r = arg;
-	char err[512];
-	if (r->e->events && out_event_reopen(r->e->events, err, sizeof(err)) < 0)
-		fprintf(stderr, "tamperscope: reopening events: %s\n", err);
-}
-
-static int write_reports(struct options *o, struct engine *e, bool to_stdout);
-
-static void run_report(void *arg)
-{
-	struct run *r = arg;
-	if (r->e->events)
-		out_event_flush(r->e->events);
-	write_reports(r->o, r->e, !r->quiet);
-	fflush(stdout);
-}
-
-static void run_stats(void *arg, uint64_t now_us, const struct capture_kstats *ks)
-{
-	struct run *r = arg;
-	if (out_stats_emit(r->stats, r->e, now_us, ks, r->e->events) < 0)
-		fprintf(stderr, "tamperscope: cannot write the metrics file: %s\n", strerror(errno));
-	if (r->e->events)
-		out_event_flush(r->e->events);
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
-}
-
-/* Live capture or paced replay. */
-static int run_live(struct options *o, struct engine *e)
-{
-	char err[512];
-	struct capture cap;
 	int rc;
-	if (o->live.iface)
-		rc = capture_open_live(&cap, &o->live, o->bpf, err, sizeof(err));
-	else
-		rc = capture_open_file(&cap, o->replay, o->bpf, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "tamperscope: %s\n", err);
+	a->live = o->live.iface || o->replay;
+	if ((rc = load_testlist(o, a)) || (rc = open_asn(o, a)) || (rc = setup_certs(o, a)) ||
+	    (rc = setup_sinks(o, a)))
+		return rc;
+	struct engine_deps deps = { &a->sinks, a->asn, a->certs };
+	if (!(a->e = engine_new(&o->cfg, &deps))) {
+		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
 		return 1;
-	}
-	struct run r = { e, out_stats_new(o->metrics_path), o->quiet, o };
-	if (!r.stats) {
-		fprintf(stderr, "tamperscope: out of memory\n");
-		capture_close(&cap);
-		return 1;
-	}
-	e->stats = r.stats;
-	if (o->user && drop_privileges(o->user) < 0) {
-		capture_close(&cap);
-		return 1;
-	}
-	struct live_cfg lc = {
-		.stats_interval_us = o->stats_interval_us,
-		.speed = o->speed,
-		.progress = isatty(STDERR_FILENO),
-		.on_reopen = run_reopen,
-		.on_report = run_report,
-		.on_stats = run_stats,
-		.arg = &r,
-	};
-	int status = 0;
-	if (o->live.iface)
-		rc = live_run(e, &cap, &lc, &sigs, err, sizeof(err));
-	else
-		rc = replay_run(e, &cap, &lc, &sigs, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "tamperscope: %s\n", err);
-		status = 1;
-	}
-	struct capture_kstats ks;
-	if (capture_kstats(&cap, &ks) < 0)
-		memset(&ks, 0, sizeof(ks));
-	engine_finish(e, o->live.iface || sigs.stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
-	run_stats(&r, e->now_us, &ks);
-	if (o->live.iface)
-		fprintf(stderr, "tamperscope: kernel: %llu received, %llu dropped, %llu dropped by the interface\n",
-			ks.received, ks.dropped, ks.if_dropped);
-	capture_close(&cap);
-	e->stats = NULL;
-	out_stats_free(r.stats);
-	return status;
-}
-
-/* Capture files, as fast as they can be read. */
-static int run_offline(struct options *o, struct engine *e)
-{
-	char err[512];
-	int status = 0;
-	struct progress_state ps = { 0, 0 };
-	bool tty = isatty(STDERR_FILENO);
-	for (int i = 0; i < o->n_inputs && !sigs.stop; i++) {
-		struct capture cap;
-		if (capture_open_file(&cap, o->inputs[i], o->bpf, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tamperscope: %s\n", err);
-			status = 1;
-			continue;
-		}
-		engine_begin_input(e);
-		int r = capture_run(&cap, e, &sigs.stop, tty ? &ps : NULL, err, sizeof(err));
-		if (r == 1) {
-			fprintf(stderr, "tamperscope: %s\n", err);
-			status = 1;
-		}
-		capture_close(&cap);
-	}
-	progress_done(&ps);
-	engine_finish(e, sigs.stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
-	return status;
-}
-
-static void on_bad_testlist_line(void *arg, unsigned long line, const char *why)
-{
-	fprintf(stderr, "tamperscope: %s:%lu: %s (line skipped)\n", (const char *)arg, line, why);
-}
-
-/* The report (if any) and the summary: text on stdout unless it is taken,
- * JSON/CSV where asked.  Called at the end and on SIGUSR1. */
-static int write_reports(struct options *o, struct engine *e, bool to_stdout)
-{
-	char err[512];
-	int rc = 0;
-	if (e->report && report_finalize(e->report) < 0)
-		fprintf(stderr, "tamperscope: report: out of memory while concluding\n");
-	if (to_stdout) {
-		if (e->report)
-			out_report_text(e->report, stdout);
-		summary_print(e->summary, stdout);
-	}
-	if (e->report && o->report_json &&
-	    out_report_write_json(e->report, o->report_json, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tamperscope: %s\n", err);
-		rc = 1;
-	}
-	if (e->report && o->report_csv &&
-	    out_report_write_csv(e->report, o->report_csv, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tamperscope: %s\n", err);
-		rc = 1;
-	}
-	return rc;
-}
-
-static void report_cert_json(void *arg, struct json *j)
-{
-	const struct engine *e = arg;
-	if (e->cstats)
-		out_cert_consistency_array(j, "cert_consistency", e->cstats);
-}
-
-/* Known interception CAs (the package's list, then --interception-cas
- * files) and the trust store.  -1 after a one-line error. */
-static int setup_certs(struct options *o, struct engine *e, struct intercept_db **icpt_out)
-{
-	char err[512], path[PATH_MAX];
-	struct intercept_db *icpt = intercept_db_new();
-	if (!icpt) {
-		fprintf(stderr, "tamperscope: out of memory\n");
-		return -1;
-	}
-	*icpt_out = icpt;
-	if (data_file_path("interception-cas.tsv", path, sizeof(path)) == 0) {
-		if (intercept_db_load(icpt, path, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tamperscope: %s\n", err);
-			return -1;
-		}
-	} else {
-		fprintf(stderr, "tamperscope: warning: the interception-CA list interception-cas.tsv "
-			"was not found; only --interception-cas files are used\n");
-	}
-	for (int i = 0; i < o->n_icpt; i++) {
-		if (intercept_db_load(icpt, o->icpt_files[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "tamperscope: %s\n", err);
-			return -1;
-		}
-	}
-	if (icpt->refused)
-		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
-			(unsigned long long)icpt->refused);
-	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = icpt, .seed = o->cfg.seed.k[0] };
-	e->certs = cert_ctx_new(&cc, err, sizeof(err));
-	if (!e->certs) {
-		if (o->ca_bundle) {
-			fprintf(stderr, "tamperscope: %s\n", err);
-			return -1;
-		}
-		/* No system bundle: say so once and report trust as unknown. */
-		fprintf(stderr, "tamperscope: warning: %s; certificate chains are not validated\n", err);
-		return 0;
-	}
-	e->cstats = certstats_new(0, o->cfg.seed.k[1]);
-	e->ca = calloc(1, sizeof(*e->ca));
-	if (!e->cstats || !e->ca) {
-		fprintf(stderr, "tamperscope: out of memory\n");
-		return -1;
 	}
 	return 0;
 }
 
-static bool is_stdout(const char *p) { return p && strcmp(p, "-") == 0; }
+/* Live capture or paced replay: the source is opened here, so that -Z can
+ * drop privileges after it. */
+static int run_source(struct options *o, struct app *a, struct run *r)
+{
+	char err[512];
+	int rc = o->live.iface ? capture_open_live(&a->cap, &o->live, o->bpf, err, sizeof(err))
+			       : capture_open_file(&a->cap, o->replay, o->bpf, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		return 1;
+	}
+	a->cap_open = true;
+	if (o->user && drop_privileges(o->user) < 0)
+		return 1;
+	rc = o->live.iface ? run_live(r, &a->cap, err, sizeof(err))
+			   : run_replay(r, &a->cap, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "tamperscope: %s\n", err);
+	return rc ? 1 : 0;
+}
+
+/* The run, then the conclusions to every output and the closing lines. */
+static int analyse(struct options *o, struct app *a)
+{
+	struct run r;
+	struct run_cfg rc = { o->stats_interval_us, o->speed, isatty(STDERR_FILENO) != 0 };
+	run_init(&r, a->e, &a->sinks, &rc, run_install_signals());
+	int status = a->live ? run_source(o, a, &r)
+			     : run_files(&r, (const char *const *)o->inputs, o->n_inputs, o->bpf);
+	struct engine_counters c;
+	struct run_end end = { 0 };
+	engine_counters(a->e, &c);
+	end.c = &c;
+	engine_conclude(a->e, &end);
+	/* When no input could be read, the one-line error says it all. */
+	if (status != 0 && c.frames == 0)
+		return status;
+	if (sinks_finish(&a->sinks, &end) < 0)
+		status = 1;
+	if (a->asn_warn[0] && !a->live)
+		fprintf(stderr, "tamperscope: warning: %s\n", a->asn_warn);
+	out_stats_print_end(stderr, &c, a->certs ? cert_ctx_stats(a->certs) : NULL,
+			    end.certstats ? certstats_get_stats(end.certstats) : NULL);
+	return status;
+}
 
 int main(int argc, char **argv)
 {
 	static struct options o;
+	static struct app a;
 	if (argc > 1 && strcmp(argv[1], "merge") == 0)
 		return report_merge_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "asn") == 0)
 		return asn_main(argc - 1, argv + 1);
-	int rc = parse_options(argc, argv, &o);
-	if (rc)
-		return rc;
-	install_signals();
-
-	static struct engine e;
-	if (engine_init(&e, &o.cfg) < 0) {
-		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
-		return 1;
-	}
-	char err[512], warn[512] = "";
-	struct testlist *tl = NULL;
-	if (o.test_list) {
-		tl = testlist_new();
-		if (!tl || testlist_load_file(tl, o.test_list, on_bad_testlist_line,
-					      (void *)o.test_list, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tamperscope: %s\n", tl ? err : "out of memory");
-			testlist_free(tl);
-			engine_free(&e);
-			return 1;
-		}
-		o.report.testlist = tl;
-	}
-	asn_cfg_from_env(&o.asn);
-	e.asn = asn_open(&o.asn, err, sizeof(err), warn, sizeof(warn));
-	if (!e.asn) {
-		fprintf(stderr, "tamperscope: %s\n", err);
-		testlist_free(tl);
-		engine_free(&e);
-		return 1;
-	}
-	/* Live, a missing database matters now; offline the warning goes with
-	 * the closing counters, so a bad input still gets one line alone. */
-	bool live = o.live.iface || o.replay;
-	if (warn[0] && live)
-		fprintf(stderr, "tamperscope: warning: %s\n", warn);
-	struct intercept_db *icpt = NULL;
-	if (setup_certs(&o, &e, &icpt) < 0) {
-		asn_close(e.asn);
-		testlist_free(tl);
-		engine_free(&e);
-		return 2;
-	}
-	o.report.extra_json = report_cert_json;
-	o.report.extra_arg = &e;
-	e.report = report_new(&o.report);
-	e.anonymize_clients = o.anonymize;
-	if (o.events_path) {
-		e.events = out_event_open(o.events_path, err, sizeof(err));
-		if (!e.events) {
-			fprintf(stderr, "tamperscope: cannot write events: %s\n", err);
-			engine_free(&e);
-			return 1;
-		}
-	}
-
-	int status = (o.live.iface || o.replay) ? run_live(&o, &e) : run_offline(&o, &e);
-
-	engine_cert_consistency(&e);
-	if (e.events)
-		out_event_flush(e.events);
-	bool stdout_taken = is_stdout(o.events_path) || is_stdout(o.report_json) ||
-			    is_stdout(o.report_csv);
-	bool nothing_read = status != 0 && e.st.frames == 0;
-	if (!nothing_read && write_reports(&o, &e, !o.quiet && !stdout_taken))
-		status = 1;
-	/* When no input could be read, the one-line error says it all. */
-	if (!(status != 0 && e.st.frames == 0)) {
-		if (warn[0] && !live)
-			fprintf(stderr, "tamperscope: warning: %s\n", warn);
-		engine_print_stats(&e, stderr);
-	}
-	out_event_close(e.events);
-	e.events = NULL;
-	report_free(e.report);
-	cert_ctx_free(e.certs);
-	certstats_free(e.cstats);
-	free(e.ca);
-	intercept_db_free(icpt);
-	asn_close(e.asn);
-	testlist_free(tl);
-	engine_free(&e);
+	int status = parse_options(argc, argv, &o);
+	if (status == 0)
+		status = setup(&o, &a);
+	if (status == 0)
+		status = analyse(&o, &a);
+	teardown(&a);
+	for (int i = 0; i < o.n_input_paths; i++)
+		free(o.input_paths[i]);
 	free(o.bpf);
-	return status;
+	return status == OPT_EXIT_OK ? 0 : status;
 }

@@ -3,9 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asn.h"
-#include "classify.h"
-#include "engine.h"
+#include "certstats.h"
 #include "json.h"
 #include "out_event.h"
 #include "out_cert.h"
@@ -22,6 +20,8 @@ struct out_event {
 	unsigned long long count;
 	struct json j;
 };
+
+static void out_event_close(struct out_event *o);
 
 struct out_event *out_event_open(const char *path, char *err, size_t errlen)
 {
@@ -50,22 +50,24 @@ struct out_event *out_event_open(const char *path, char *err, size_t errlen)
 	return o;
 }
 
-int out_event_reopen(struct out_event *o, char *err, size_t errlen)
+/* SIGHUP: logrotate moved the file away; go on in a new one at the same
+ * path.  A failure keeps the old one and says so. */
+static void out_event_reopen(void *ctx)
 {
+	struct out_event *o = ctx;
 	if (o->is_stdout)
-		return 0;
+		return;
 	FILE *nf = fopen(o->path, "a");
 	if (!nf) {
-		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
-		return -1;
+		fprintf(stderr, "tamperscope: reopening events: %s: %s\n", o->path, strerror(errno));
+		return;
 	}
 	fclose(o->fp);
 	o->fp = nf;
 	setvbuf(o->fp, NULL, _IOFBF, OUT_EVENT_BUF);
-	return 0;
 }
 
-void out_event_close(struct out_event *o)
+static void out_event_close(struct out_event *o)
 {
 	if (!o)
 		return;
@@ -80,9 +82,10 @@ void out_event_close(struct out_event *o)
 
 unsigned long long out_event_count(const struct out_event *o) { return o->count; }
 
-void out_event_flush(struct out_event *o)
+static void out_event_flush(void *ctx)
 {
-	if (o && o->fp)
+	struct out_event *o = ctx;
+	if (o->fp)
 		fflush(o->fp);
 }
 
@@ -148,49 +151,52 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 	json_obj_close(j);
 }
 
-void out_event_flow(struct out_event *o, const struct engine *e, const struct flow *f,
-		    enum flow_end why, const struct verdict_result *vr,
-		    const struct asn_info *cli_as, const struct asn_info *srv_as,
-		    const struct cert_analysis *ca)
+static void write_flow(struct json *j, const struct flow_record *r)
+{
+	char tbuf[40];
+	json_obj_open(j, "flow");
+	json_uint(j, "pkts_toserver", r->pkts[DIR_C2S]);
+	json_uint(j, "pkts_toclient", r->pkts[DIR_S2C]);
+	json_uint(j, "bytes_toserver", r->bytes[DIR_C2S]);
+	json_uint(j, "bytes_toclient", r->bytes[DIR_S2C]);
+	json_str(j, "start", ts_format_time(r->first_us, tbuf, sizeof(tbuf)));
+	json_str(j, "end", ts_format_time(r->last_us, tbuf, sizeof(tbuf)));
+	json_uint(j, "age_ms", (r->last_us - r->first_us) / 1000);
+	json_str(j, "reason", flow_end_name(r->why));
+	json_str(j, "client_by", r->client_by == ROLE_SYN ? "syn" :
+				 r->client_by == ROLE_SYNACK ? "synack" : "port");
+	json_obj_close(j);
+}
+
+void out_event_record(struct out_event *o, const struct flow_record *r)
 {
 	struct json *j = &o->j;
-	char tbuf[40], pbuf[64];
+	char tbuf[40];
 	json_reset(j);
 	json_obj_open(j, NULL);
-	json_str(j, "timestamp", ts_format_time(f->first_us, tbuf, sizeof(tbuf)));
-	json_uint(j, "flow_id", f->id);
+	json_str(j, "timestamp", ts_format_time(r->first_us, tbuf, sizeof(tbuf)));
+	json_uint(j, "flow_id", r->flow_id);
 	json_str(j, "event_type", "flow");
-	write_addr(j, "src_ip", &f->cli);
-	json_uint(j, "src_port", f->cport);
-	write_addr(j, "dest_ip", &f->srv);
-	json_uint(j, "dest_port", f->sport);
-	json_str(j, "proto", f->proto == 6 ? "TCP" : f->proto == 17 ? "UDP" : "other");
-	json_str(j, "app_proto", classify_name(e->cls, f));
-	json_str(j, "app_proto_detail", classify_detail(e->cls, f, pbuf, sizeof(pbuf)));
-	if (f->tls && f->tls->sni_present)
-		json_strn(j, "sni", f->tls->sni, f->tls->sni_len);
+	write_addr(j, "src_ip", &r->cli);
+	json_uint(j, "src_port", r->cport);
+	write_addr(j, "dest_ip", &r->srv);
+	json_uint(j, "dest_port", r->sport);
+	json_str(j, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "other");
+	json_str(j, "app_proto", r->app_proto);
+	json_str(j, "app_proto_detail", r->app_detail);
+	if (r->tls && r->tls->sni_present)
+		json_strn(j, "sni", r->tls->sni, r->tls->sni_len);
 	else
 		json_null(j, "sni");
-	out_verdict_json(j, vr);
-	json_uint(j, "client_asn", cli_as->asn);
-	json_str(j, "client_as_org", cli_as->org);
-	json_uint(j, "server_asn", srv_as->asn);
-	json_str(j, "server_as_org", srv_as->org);
-	json_obj_open(j, "flow");
-	json_uint(j, "pkts_toserver", f->pkts[DIR_C2S]);
-	json_uint(j, "pkts_toclient", f->pkts[DIR_S2C]);
-	json_uint(j, "bytes_toserver", f->bytes[DIR_C2S]);
-	json_uint(j, "bytes_toclient", f->bytes[DIR_S2C]);
-	json_str(j, "start", ts_format_time(f->first_us, tbuf, sizeof(tbuf)));
-	json_str(j, "end", ts_format_time(f->last_us, tbuf, sizeof(tbuf)));
-	json_uint(j, "age_ms", (f->last_us - f->first_us) / 1000);
-	json_str(j, "reason", flow_end_name(why));
-	json_str(j, "client_by", f->role_src == ROLE_SYN ? "syn" :
-				 f->role_src == ROLE_SYNACK ? "synack" : "port");
-	json_obj_close(j);
-	if (f->tls)
-		write_tls(j, f->tls, ca);
-	out_evidence_json(j, vr);
+	out_verdict_json(j, &r->vr);
+	json_uint(j, "client_asn", r->client_as.asn);
+	json_str(j, "client_as_org", r->client_as.org);
+	json_uint(j, "server_asn", r->server_as.asn);
+	json_str(j, "server_as_org", r->server_as.org);
+	write_flow(j, r);
+	if (r->tls)
+		write_tls(j, r->tls, r->cert);
+	out_evidence_json(j, &r->vr);
 	json_obj_close(j);
 	out_event_line(o, j);
 }
@@ -202,4 +208,59 @@ void out_event_line(struct out_event *o, const struct json *j)
 	fwrite(j->buf, 1, j->len, o->fp);
 	fputc('\n', o->fp);
 	o->count++;
+}
+
+/* ---- the sink -------------------------------------------------------------- */
+
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	out_event_record(ctx, r);
+}
+
+struct consistency_ctx {
+	struct out_event *o;
+	uint64_t now_us;
+};
+
+static void on_finding(void *arg, const struct certstats_finding *fd)
+{
+	struct consistency_ctx *cc = arg;
+	if (!fd->inconsistent)
+		return;
+	json_reset(&cc->o->j);
+	out_cert_consistency_event(&cc->o->j, fd, cc->now_us);
+	out_event_line(cc->o, &cc->o->j);
+}
+
+/* One tls_consistency line per (network, name) that the end of the run
+ * found intercepted; their flows' own lines were written before. */
+static int on_finish(void *ctx, const struct run_end *end)
+{
+	struct out_event *o = ctx;
+	if (end->certstats) {
+		struct consistency_ctx cc = { o, end->now_us };
+		certstats_foreach(end->certstats, true, on_finding, &cc);
+	}
+	out_event_flush(o);
+	return 0;
+}
+
+static void on_free(void *ctx)
+{
+	out_event_close(ctx);
+}
+
+static const struct sink_ops event_ops = {
+	.name = "events",
+	.flow = on_flow,
+	.flush = out_event_flush,
+	.reopen = out_event_reopen,
+	.report = out_event_flush,
+	.finish = on_finish,
+	.free = on_free,
+};
+
+struct sink out_event_sink(struct out_event *o)
+{
+	return (struct sink){ &event_ops, o };
 }

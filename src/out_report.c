@@ -6,7 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "certstats.h"
+#include "out_cert.h"
 #include "out_report.h"
+#include "tls.h"
 #include "util.h"
 
 /* ---- shared ------------------------------------------------------------ */
@@ -624,4 +627,118 @@ int out_report_write_csv(const struct report *r, const char *path, char *err,
 		return -1;
 	out_report_csv(r, f);
 	return close_out(f, path, err, errlen);
+}
+
+/* ---- the sink -------------------------------------------------------------- */
+
+struct report_sink {
+	struct report *r;
+	struct out_report_opts o;
+	const struct certstats *cs;    /* the run's conclusions, from finish on */
+};
+
+static void on_flow(void *ctx, const struct flow_record *rec)
+{
+	struct report_sink *rs = ctx;
+	struct report_flow rf = {
+		.ts_us = rec->first_us,
+		.verdict = rec->vr.verdict,
+		.client_asn = rec->client_as.asn,
+		.client_org = rec->client_as.org,
+		.server = &rec->srv,
+		.server_port = rec->sport,
+	};
+	if (rec->tls && rec->tls->sni_present && rec->tls->sni_len) {
+		rf.sni = rec->tls->sni;
+		rf.sni_len = rec->tls->sni_len;
+	}
+	report_add(rs->r, &rf);
+}
+
+/* The JSON report's cert_consistency member: the concluded pairs; empty
+ * before the end of the run. */
+static void cert_json(void *arg, struct json *j)
+{
+	const struct report_sink *rs = arg;
+	if (!rs->o.certs)
+		return;
+	if (rs->cs) {
+		out_cert_consistency_array(j, "cert_consistency", rs->cs);
+	} else {
+		json_arr_open(j, "cert_consistency");
+		json_arr_close(j);
+	}
+}
+
+static int write_all(struct report_sink *rs)
+{
+	char err[512];
+	int rc = 0;
+	if (report_finalize(rs->r) < 0)
+		fprintf(stderr, "tamperscope: report: out of memory while concluding\n");
+	if (rs->o.text)
+		out_report_text(rs->r, rs->o.text);
+	if (rs->o.json_path && out_report_write_json(rs->r, rs->o.json_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		rc = -1;
+	}
+	if (rs->o.csv_path && out_report_write_csv(rs->r, rs->o.csv_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		rc = -1;
+	}
+	return rc;
+}
+
+static void on_report(void *ctx)
+{
+	(void)write_all(ctx);
+}
+
+static void relabel(void *arg, const struct certstats_finding *fd)
+{
+	struct report *r = arg;
+	if (fd->inconsistent && fd->flows_relabel)
+		report_relabel(r, fd->asn, fd->sni, fd->sni_len, V_TLS_UNTRUSTED_CERT, V_TLS_MITM,
+			       fd->flows_relabel);
+}
+
+static int on_finish(void *ctx, const struct run_end *end)
+{
+	struct report_sink *rs = ctx;
+	rs->cs = end->certstats;
+	if (rs->cs)
+		certstats_foreach(rs->cs, true, relabel, rs->r);
+	return write_all(rs);
+}
+
+static void on_free(void *ctx)
+{
+	struct report_sink *rs = ctx;
+	report_free(rs->r);
+	free(rs);
+}
+
+static const struct sink_ops report_ops = {
+	.name = "report",
+	.flow = on_flow,
+	.report = on_report,
+	.finish = on_finish,
+	.free = on_free,
+};
+
+struct sink out_report_sink(const struct report_cfg *cfg, const struct out_report_opts *o)
+{
+	struct report_sink *rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return (struct sink){ &report_ops, NULL };
+	struct report_cfg rc = *cfg;
+	rc.extra_json = cert_json;
+	rc.extra_arg = rs;
+	rs->o = *o;
+	rs->r = report_new(&rc);
+	if (!rs->r) {
+		free(rs);
+		rs = NULL;
+	}
+	return (struct sink){ &report_ops, rs };
 }

@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "report.h"
+#include "sink.h"
 
 #define REPORT_FORMAT_NAME "tamperscope-report"
 #define REPORT_FORMAT_VERSION 1
@@ -35,5 +36,18 @@ int out_report_write_json(const struct report *r, const char *path, char *err,
 			  size_t errlen);
 int out_report_write_csv(const struct report *r, const char *path, char *err,
 			 size_t errlen);
+
+/* The report sink: every record is counted into a report made from cfg;
+ * at the end of the run the cross-network certificate consistency moves
+ * the flows it concludes intercepted from tls_untrusted_cert to tls_mitm
+ * (a second pass over the report's own counts), then the conclusions are
+ * drawn and written; SIGUSR1 writes them as they stand. */
+struct out_report_opts {
+	const char *json_path;         /* --report-json, NULL: none ("-": stdout) */
+	const char *csv_path;          /* --report-csv, NULL: none */
+	FILE *text;                    /* the aligned tables, NULL: none */
+	bool certs;                    /* chains are analysed: the JSON lists cert_consistency */
+};
+struct sink out_report_sink(const struct report_cfg *cfg, const struct out_report_opts *o);
 
 #endif

@@ -5,9 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "engine.h"
 #include "json.h"
+#include "out_cert.h"
 #include "out_event.h"
 #include "out_stats.h"
 #include "util.h"
@@ -19,6 +18,7 @@ struct name_count {
 
 struct out_stats {
 	char *metrics_path;
+	struct out_event *events;       /* borrowed, NULL: no stats events */
 	uint64_t interval_start_us;
 	uint64_t base_verdicts[V__COUNT];
 	uint64_t base_frames, base_bytes, base_ended;
@@ -28,7 +28,7 @@ struct out_stats {
 	struct json j;
 };
 
-struct out_stats *out_stats_new(const char *metrics_path)
+static struct out_stats *out_stats_new(const char *metrics_path)
 {
 	struct out_stats *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -48,8 +48,9 @@ static void clear_names(struct out_stats *s)
 	s->n_names = 0;
 }
 
-void out_stats_free(struct out_stats *s)
+static void out_stats_free(void *ctx)
 {
+	struct out_stats *s = ctx;
 	if (!s)
 		return;
 	clear_names(s);
@@ -58,14 +59,9 @@ void out_stats_free(struct out_stats *s)
 	free(s);
 }
 
-unsigned long long out_stats_names_dropped(const struct out_stats *s)
-{
-	return s->names_dropped;
-}
-
 /* Linear search: the list holds one interval's blocked names, bounded by
  * STATS_MAX_NAMES, and is only touched for blocked flows. */
-void out_stats_note_blocked(struct out_stats *s, const char *name)
+static void note_blocked(struct out_stats *s, const char *name)
 {
 	for (unsigned i = 0; i < s->n_names; i++) {
 		if (strcmp(s->names[i].name, name) == 0) {
@@ -95,10 +91,9 @@ static int by_count(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void write_event(struct out_stats *s, const struct engine *e, uint64_t now_us,
-			const struct capture_kstats *ks, struct out_event *ev)
+static void write_event(struct out_stats *s, const struct engine_counters *c, uint64_t now_us,
+			const struct capture_kstats *ks)
 {
-	const struct flow_table_stats *fs = flow_table_stats(e->flows);
 	struct json *j = &s->j;
 	char tbuf[40];
 	json_reset(j);
@@ -107,23 +102,23 @@ static void write_event(struct out_stats *s, const struct engine *e, uint64_t no
 	json_str(j, "event_type", "stats");
 	json_obj_open(j, "stats");
 	json_uint(j, "interval_ms", (now_us - s->interval_start_us) / 1000);
-	json_uint(j, "packets", e->st.frames - s->base_frames);
-	json_uint(j, "bytes", e->st.bytes - s->base_bytes);
-	json_uint(j, "packets_total", e->st.frames);
+	json_uint(j, "packets", c->frames - s->base_frames);
+	json_uint(j, "bytes", c->bytes - s->base_bytes);
+	json_uint(j, "packets_total", c->frames);
 	json_obj_open(j, "kernel");
 	json_uint(j, "received", ks ? ks->received : 0);
 	json_uint(j, "dropped", ks ? ks->dropped : 0);
 	json_uint(j, "if_dropped", ks ? ks->if_dropped : 0);
 	json_obj_close(j);
 	json_obj_open(j, "flows");
-	json_uint(j, "active", fs->active);
-	json_uint(j, "ended", fs->ended - s->base_ended);
-	json_uint(j, "evicted_total", fs->evicted);
-	json_uint(j, "created_total", fs->created);
+	json_uint(j, "active", c->flows_active);
+	json_uint(j, "ended", c->flows_ended - s->base_ended);
+	json_uint(j, "evicted_total", c->flows_evicted);
+	json_uint(j, "created_total", c->flows_created);
 	json_obj_close(j);
 	json_obj_open(j, "verdicts");
 	for (int v = 0; v < V__COUNT; v++) {
-		uint64_t n = e->st.flows_by_verdict[v] - s->base_verdicts[v];
+		uint64_t n = c->flows_by_verdict[v] - s->base_verdicts[v];
 		if (n)
 			json_uint(j, verdict_name((enum verdict)v), n);
 	}
@@ -139,7 +134,7 @@ static void write_event(struct out_stats *s, const struct engine *e, uint64_t no
 	json_arr_close(j);
 	json_obj_close(j);
 	json_obj_close(j);
-	out_event_line(ev, j);
+	out_event_line(s->events, j);
 }
 
 /* Label values: escape backslash, quote and newline (Prometheus text format). */
@@ -155,10 +150,9 @@ static void prom_label(FILE *f, const char *v)
 	}
 }
 
-static int write_metrics(const struct out_stats *s, const struct engine *e, uint64_t now_us,
-			 const struct capture_kstats *ks)
+static int write_metrics(const struct out_stats *s, const struct engine_counters *c,
+			 uint64_t now_us, const struct capture_kstats *ks)
 {
-	const struct flow_table_stats *fs = flow_table_stats(e->flows);
 	size_t len = strlen(s->metrics_path) + 16;
 	char *tmp = malloc(len);
 	if (!tmp)
@@ -173,11 +167,11 @@ static int write_metrics(const struct out_stats *s, const struct engine *e, uint
 	fprintf(f, "# HELP tamperscope_packets_total Packets read.\n"
 		   "# TYPE tamperscope_packets_total counter\n"
 		   "tamperscope_packets_total %llu\n",
-		(unsigned long long)e->st.frames);
+		(unsigned long long)c->frames);
 	fprintf(f, "# HELP tamperscope_bytes_total Bytes on the wire of the packets read.\n"
 		   "# TYPE tamperscope_bytes_total counter\n"
 		   "tamperscope_bytes_total %llu\n",
-		(unsigned long long)e->st.bytes);
+		(unsigned long long)c->bytes);
 	fprintf(f, "# HELP tamperscope_kernel_dropped_total Packets the kernel dropped (pcap_stats).\n"
 		   "# TYPE tamperscope_kernel_dropped_total counter\n"
 		   "tamperscope_kernel_dropped_total %llu\n",
@@ -185,17 +179,17 @@ static int write_metrics(const struct out_stats *s, const struct engine *e, uint
 	fprintf(f, "# HELP tamperscope_flows_active Flows held now.\n"
 		   "# TYPE tamperscope_flows_active gauge\n"
 		   "tamperscope_flows_active %llu\n",
-		(unsigned long long)fs->active);
+		(unsigned long long)c->flows_active);
 	fprintf(f, "# HELP tamperscope_flows_evicted_total Flows ended early by the flow cap.\n"
 		   "# TYPE tamperscope_flows_evicted_total counter\n"
 		   "tamperscope_flows_evicted_total %llu\n",
-		(unsigned long long)fs->evicted);
+		(unsigned long long)c->flows_evicted);
 	fprintf(f, "# HELP tamperscope_flows_total Flows with a verdict, by verdict.\n"
 		   "# TYPE tamperscope_flows_total counter\n");
 	for (int v = 0; v < V__COUNT; v++) {
 		fputs("tamperscope_flows_total{verdict=\"", f);
 		prom_label(f, verdict_name((enum verdict)v));
-		fprintf(f, "\"} %llu\n", (unsigned long long)e->st.flows_by_verdict[v]);
+		fprintf(f, "\"} %llu\n", (unsigned long long)c->flows_by_verdict[v]);
 	}
 	fprintf(f, "# HELP tamperscope_decode_errors_total Frames not decoded, by reason.\n"
 		   "# TYPE tamperscope_decode_errors_total counter\n");
@@ -204,7 +198,7 @@ static int write_metrics(const struct out_stats *s, const struct engine *e, uint
 			continue;
 		fprintf(f, "tamperscope_decode_errors_total{reason=\"%s\"} %llu\n",
 			decode_result_name((enum decode_result)r),
-			(unsigned long long)e->st.decode[r]);
+			(unsigned long long)c->decode[r]);
 	}
 	fprintf(f, "# HELP tamperscope_last_update_seconds Packet clock at this update.\n"
 		   "# TYPE tamperscope_last_update_seconds gauge\n"
@@ -220,22 +214,75 @@ static int write_metrics(const struct out_stats *s, const struct engine *e, uint
 	return 0;
 }
 
-int out_stats_emit(struct out_stats *s, const struct engine *e, uint64_t now_us,
-		   const struct capture_kstats *ks, struct out_event *ev)
+/* The interval's event and textfile, then a new interval. */
+static void on_interval(void *ctx, const struct run_tick *t)
 {
+	struct out_stats *s = ctx;
+	const struct engine_counters *c = t->c;
 	if (!s->interval_start_us)
-		s->interval_start_us = e->first_us;
-	if (ev)
-		write_event(s, e, now_us, ks, ev);
-	int rc = 0;
-	if (s->metrics_path)
-		rc = write_metrics(s, e, now_us, ks);
-	const struct flow_table_stats *fs = flow_table_stats(e->flows);
-	memcpy(s->base_verdicts, e->st.flows_by_verdict, sizeof(s->base_verdicts));
-	s->base_frames = e->st.frames;
-	s->base_bytes = e->st.bytes;
-	s->base_ended = fs->ended;
-	s->interval_start_us = now_us;
+		s->interval_start_us = c->first_us;
+	if (s->events)
+		write_event(s, c, t->now_us, t->ks);
+	if (s->metrics_path && write_metrics(s, c, t->now_us, t->ks) < 0)
+		fprintf(stderr, "tamperscope: cannot write the metrics file: %s\n", strerror(errno));
+	memcpy(s->base_verdicts, c->flows_by_verdict, sizeof(s->base_verdicts));
+	s->base_frames = c->frames;
+	s->base_bytes = c->bytes;
+	s->base_ended = c->flows_ended;
+	s->interval_start_us = t->now_us;
 	clear_names(s);
-	return rc;
+}
+
+static void on_flow(void *ctx, const struct flow_record *r)
+{
+	char name[300];
+	if (verdict_is_interference(r->vr.verdict))
+		note_blocked(ctx, record_server_name(r, name, sizeof(name)));
+}
+
+static const struct sink_ops stats_ops = {
+	.name = "stats",
+	.flow = on_flow,
+	.interval = on_interval,
+	.free = out_stats_free,
+};
+
+struct sink out_stats_sink(const char *metrics_path, struct out_event *events)
+{
+	struct out_stats *s = out_stats_new(metrics_path);
+	if (s)
+		s->events = events;
+	return (struct sink){ &stats_ops, s };
+}
+
+void out_stats_print_end(FILE *out, const struct engine_counters *c,
+			 const struct cert_stats *cs, const struct certstats_stats *cst)
+{
+	uint64_t trunc = 0, bad = 0;
+	for (int r = 0; r < DEC__COUNT; r++) {
+		if (r == DEC_OK || r == DEC_FRAG_HELD || r == DEC_SKIP_NOT_IP ||
+		    r == DEC_SKIP_PROTO)
+			continue;
+		if (decode_result_is_truncation((enum decode_result)r))
+			trunc += c->decode[r];
+		else
+			bad += c->decode[r];
+	}
+	fprintf(out, "tamperscope: %llu packets (%llu TCP/UDP decoded), %llu flows, "
+		"%llu evicted, %llu decode errors (%llu truncated, %llu malformed)\n",
+		(unsigned long long)c->frames, (unsigned long long)c->decoded,
+		(unsigned long long)c->flows_created, (unsigned long long)c->flows_evicted,
+		(unsigned long long)(trunc + bad), (unsigned long long)trunc,
+		(unsigned long long)bad);
+	for (int r = 0; r < DEC__COUNT; r++) {
+		if (r == DEC_OK || !c->decode[r])
+			continue;
+		fprintf(out, "tamperscope:   %-20s %llu\n", decode_result_name((enum decode_result)r),
+			(unsigned long long)c->decode[r]);
+	}
+	if (cs)
+		out_cert_print_stats(out, cs, cst);
+	if (c->reasm_overlap_diffs)
+		fprintf(out, "tamperscope:   overlapping segments with different bytes: %llu\n",
+			(unsigned long long)c->reasm_overlap_diffs);
 }

@@ -1,34 +1,32 @@
-/* out_stats.h - periodic statistics: a "stats" event in the events stream
- * and a Prometheus textfile for node_exporter's textfile collector. */
+/* out_stats.h - run statistics: a "stats" event in the events stream and
+ * a Prometheus textfile (node_exporter's textfile collector) every
+ * interval, and the counters block on stderr at the end of a run. */
 #ifndef TS_OUT_STATS_H
 #define TS_OUT_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
-#include "verdict.h"
+#include "counters.h"
+#include "sink.h"
 
-struct engine;
 struct out_event;
-struct capture_kstats;
+struct cert_stats;
+struct certstats_stats;
 
 /* Names kept for the interval's "top blocked" list: a cap, counted. */
 #define STATS_MAX_NAMES 4096
 #define STATS_TOP 10
 
-struct out_stats;
+/* The statistics sink: counts blocked flows per name during an interval;
+ * at its end writes the stats event to `events` (may be NULL: none) and
+ * the textfile at metrics_path (may be NULL: none).  `events` is
+ * borrowed: add this sink after the events sink. */
+struct sink out_stats_sink(const char *metrics_path, struct out_event *events);
 
-/* metrics_path may be NULL (no textfile). */
-struct out_stats *out_stats_new(const char *metrics_path);
-void out_stats_free(struct out_stats *s);
-
-/* A blocked flow ended (or was reported early) in this interval. */
-void out_stats_note_blocked(struct out_stats *s, const char *name);
-
-/* Write the interval's stats event (if ev) and the metrics file, then start
- * a new interval.  Returns -1 if the metrics file could not be written. */
-int out_stats_emit(struct out_stats *s, const struct engine *e, uint64_t now_us,
-		   const struct capture_kstats *ks, struct out_event *ev);
-
-unsigned long long out_stats_names_dropped(const struct out_stats *s);
+/* The closing counters block ("tamperscope: ..." lines); cs / cst NULL
+ * when certificates were not analysed. */
+void out_stats_print_end(FILE *out, const struct engine_counters *c,
+			 const struct cert_stats *cs, const struct certstats_stats *cst);
 
 #endif

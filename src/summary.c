@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "summary.h"
 #include "tls.h"
 
@@ -13,13 +14,14 @@ struct summary_row {
 };
 
 struct summary {
+	FILE *out;                  /* where the table is printed */
 	struct summary_row *rows;   /* open addressing, power-of-two size */
 	uint32_t cap, used;
 	struct summary_row other;   /* names past SUMMARY_MAX_NAMES */
 	uint64_t totals[V__COUNT];
 };
 
-struct summary *summary_new(void)
+static struct summary *summary_new(void)
 {
 	struct summary *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -34,19 +36,15 @@ struct summary *summary_new(void)
 	return s;
 }
 
-void summary_free(struct summary *s)
+static void summary_free(void *ctx)
 {
+	struct summary *s = ctx;
 	if (!s)
 		return;
 	for (uint32_t i = 0; i < s->cap; i++)
 		free(s->rows[i].name);
 	free(s->rows);
 	free(s);
-}
-
-unsigned long long summary_overflow(const struct summary *s)
-{
-	return s->other.total;
 }
 
 static uint32_t name_hash(const char *k)
@@ -99,38 +97,15 @@ static struct summary_row *row_for(struct summary *s, const char *key)
 	return &s->rows[i];
 }
 
-/* Printable form of a name: non-printable bytes become '?', so a hostile
- * SNI cannot move the terminal's cursor. */
-static void printable(const char *in, size_t n, char *out, size_t cap)
+static void summary_add(void *ctx, const struct flow_record *rec)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < n && j + 1 < cap; i++) {
-		unsigned char c = (unsigned char)in[i];
-		out[j++] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';
-	}
-	out[j] = '\0';
-}
-
-const char *summary_key(const struct flow *f, char *buf, size_t len)
-{
-	if (f->tls && f->tls->sni_present) {
-		printable(f->tls->sni, f->tls->sni_len, buf, len);
-	} else {
-		char a[64];
-		ts_addr_str(&f->srv, a, sizeof(a));
-		snprintf(buf, len, f->srv.v4 ? "%s:%u" : "[%s]:%u", a, f->sport);
-	}
-	return buf;
-}
-
-void summary_add(struct summary *s, const struct flow *f, const struct verdict_result *vr)
-{
+	struct summary *s = ctx;
 	char key[TLS_MAX_SNI + 64];
-	summary_key(f, key, sizeof(key));
+	record_server_name(rec, key, sizeof(key));
 	struct summary_row *r = row_for(s, key);
-	r->n[vr->verdict]++;
+	r->n[rec->vr.verdict]++;
 	r->total++;
-	s->totals[vr->verdict]++;
+	s->totals[rec->vr.verdict]++;
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -151,7 +126,7 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-void summary_print(const struct summary *s, FILE *out)
+static void summary_print(const struct summary *s, FILE *out)
 {
 	struct summary_row **list = calloc(s->used + 1, sizeof(*list));
 	if (!list)
@@ -193,4 +168,35 @@ void summary_print(const struct summary *s, FILE *out)
 		fputc('\n', out);
 	}
 	free(list);
+}
+
+/* ---- the sink -------------------------------------------------------------- */
+
+static void on_report(void *ctx)
+{
+	struct summary *s = ctx;
+	summary_print(s, s->out);
+}
+
+static int on_finish(void *ctx, const struct run_end *end)
+{
+	(void)end;
+	on_report(ctx);
+	return 0;
+}
+
+static const struct sink_ops summary_ops = {
+	.name = "summary",
+	.flow = summary_add,
+	.report = on_report,
+	.finish = on_finish,
+	.free = summary_free,
+};
+
+struct sink summary_sink(FILE *out)
+{
+	struct summary *s = summary_new();
+	if (s)
+		s->out = out;
+	return (struct sink){ &summary_ops, s };
 }

@@ -1,4 +1,5 @@
-/* summary.h - per server name verdict counts for the human summary.
+/* summary.h - per server name verdict counts for the human summary: the
+ * smallest output, and the model of a sink.
  *
  * Flows without an SNI are attributed to their server address ("[addr]:port"
  * style key) so IP-level blocking still shows up.  The table is capped;
@@ -9,21 +10,12 @@
 
 #include <stdio.h>
 
-#include "flow.h"
-#include "verdict.h"
+#include "sink.h"
 
 #define SUMMARY_MAX_NAMES 100000
 
-struct summary;
-
-struct summary *summary_new(void);
-void summary_free(struct summary *s);
-/* The name a flow is counted under: its SNI (non-printable bytes as '?'),
- * else its server address and port. */
-const char *summary_key(const struct flow *f, char *buf, size_t len);
-void summary_add(struct summary *s, const struct flow *f, const struct verdict_result *vr);
-/* Aligned table on out: one row per name, one column per verdict seen. */
-void summary_print(const struct summary *s, FILE *out);
-unsigned long long summary_overflow(const struct summary *s);
+/* The summary sink: counts every record, prints its table on `out` at the
+ * end of the run (and on SIGUSR1). */
+struct sink summary_sink(FILE *out);
 
 #endif

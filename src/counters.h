@@ -1,0 +1,46 @@
+/* counters.h - a snapshot of the engine's counters, for outputs.
+ *
+ * Outputs that report on the run as a whole (interval statistics, the
+ * Prometheus textfile, the progress line) read this copy, never the engine
+ * itself: engine_counters() fills it.
+ */
+#ifndef TS_COUNTERS_H
+#define TS_COUNTERS_H
+
+#include <stdint.h>
+
+#include "decode.h"
+#include "verdict.h"
+
+struct engine_counters {
+	uint64_t frames;                 /* frames read */
+	uint64_t bytes;                  /* their bytes on the wire */
+	uint64_t decoded;                /* frames that gave a TCP/UDP packet */
+	uint64_t decode[DEC__COUNT];     /* per decode_result */
+	uint64_t tcp_packets, udp_packets;
+	uint64_t flows_by_verdict[V__COUNT];
+	uint64_t flows_created, flows_active, flows_ended, flows_evicted;
+	uint64_t tls_errors;             /* directions whose TLS parsing stopped on an error */
+	uint64_t reasm_overlap_diffs;    /* overlapping segments with different bytes */
+	uint64_t first_us;               /* first packet time (0: none yet) */
+	uint64_t now_us;                 /* the packet clock */
+};
+
+/* Flows whose verdict is interference, over all verdicts. */
+static inline uint64_t counters_blocked(const struct engine_counters *c)
+{
+	uint64_t n = 0;
+	for (int v = 0; v < V__COUNT; v++)
+		if (verdict_is_interference((enum verdict)v))
+			n += c->flows_by_verdict[v];
+	return n;
+}
+
+/* Kernel counters of a live capture (pcap_stats), zero offline. */
+struct capture_kstats {
+	unsigned long long received;
+	unsigned long long dropped;      /* by the kernel: buffer full */
+	unsigned long long if_dropped;   /* by the interface/driver */
+};
+
+#endif

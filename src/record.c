@@ -1,0 +1,85 @@
+/* record.c - the verdict stage's last step: a finished flow becomes its
+ * record.  The TCP rules have decided (verdict_decide); here the chain,
+ * validated at the packet time of the ServerHello, refines that verdict,
+ * the residual window marks failures that follow a block, both ends get
+ * their networks, and the client address is cut last, after every lookup
+ * that needs it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cert.h"
+#include "classify.h"
+#include "record.h"
+#include "recorder.h"
+#include "verdict.h" /* residual_apply */
+#include "tls.h"
+
+/* The chain, validated at the time of the ServerHello, may turn an ok
+ * handshake into tls_mitm or tls_untrusted_cert. */
+static const struct cert_analysis *refine_by_cert(struct recorder *rc, const struct flow *f,
+						  struct verdict_result *vr)
+{
+	if (!f->tls || !rc->certs)
+		return NULL;
+	uint64_t at = tcpobs_has(&f->obs, OBS_SH) ? tcpobs_abs(&f->obs, f->obs.t_sh) : f->first_us;
+	cert_analyze(rc->certs, f->tls, at, rc->ca);
+	cert_apply_verdict(rc->ca, vr);
+	return rc->ca;
+}
+
+void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
+		  const struct verdict_result *vr, struct flow_record *out)
+{
+	memset(out, 0, offsetof(struct flow_record, vr));
+	out->flow_id = f->id;
+	out->first_us = f->first_us;
+	out->last_us = f->last_us;
+	out->cli = f->cli;
+	out->srv = f->srv;
+	out->cport = f->cport;
+	out->sport = f->sport;
+	out->proto = f->proto;
+	out->client_by = f->role_src;
+	out->why = why;
+	memcpy(out->pkts, f->pkts, sizeof(out->pkts));
+	memcpy(out->bytes, f->bytes, sizeof(out->bytes));
+	out->app_proto = classify_name(rc->cls, f);
+	classify_detail(rc->cls, f, out->app_detail, sizeof(out->app_detail));
+	out->tls = f->tls;
+	out->vr = *vr;
+	out->cert = refine_by_cert(rc, f, &out->vr);
+	residual_apply(rc->residual, rc->vcfg, f, &out->vr);
+	/* Networks are looked up before the client address is cut: the
+	 * report keeps networks, never client addresses. */
+	out->client_as = (struct asn_info){ 0, ASN_UNKNOWN_ORG };
+	out->server_as = (struct asn_info){ 0, ASN_UNKNOWN_ORG };
+	if (rc->asn) {
+		asn_lookup(rc->asn, &f->cli, &out->client_as);
+		asn_lookup(rc->asn, &f->srv, &out->server_as);
+	}
+	if (rc->anonymize_clients)
+		anonymize_addr(&out->cli);
+}
+
+/* Printable form of a name: non-printable bytes become '?'. */
+static void printable(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < n && j + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[j++] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';
+	}
+	out[j] = '\0';
+}
+
+const char *record_server_name(const struct flow_record *r, char *buf, size_t len)
+{
+	if (r->tls && r->tls->sni_present) {
+		printable(r->tls->sni, r->tls->sni_len, buf, len);
+	} else {
+		char a[64];
+		ts_addr_str(&r->srv, a, sizeof(a));
+		snprintf(buf, len, r->srv.v4 ? "%s:%u" : "[%s]:%u", a, r->sport);
+	}
+	return buf;
+}
