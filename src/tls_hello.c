@@ -59,15 +59,6 @@ struct ja3w {
 	char buf[256];
 };
 
-static bool ja3w_begin(struct ja3w *w)
-{
-	w->n = 0;
-	w->ctx = EVP_MD_CTX_new();
-	w->ok = w->ctx != NULL &&
-		EVP_DigestInit_ex(w->ctx, EVP_md5(), NULL) == 1;
-	return w->ok;
-}
-
 static void ja3w_flush(struct ja3w *w)
 {
 	if (w->ok && w->n > 0 && EVP_DigestUpdate(w->ctx, w->buf, w->n) != 1)
@@ -122,6 +113,28 @@ static void ja3w_list8(struct ja3w *w, struct cursor c)
 
 	while (cur_u8(&c, &v))
 		ja3w_num(w, v, &first);
+}
+
+/* Both fingerprints open with "SSLVersion,": start the digest and write
+ * it.  out is "" from here until ja3w_end fills it, so a libcrypto failure
+ * leaves no fingerprint rather than a wrong one. */
+static bool ja3w_start(struct ja3w *w, uint16_t version, char out[33])
+{
+	bool first = true;
+
+	out[0] = '\0';
+	w->n = 0;
+	w->ctx = EVP_MD_CTX_new();
+	w->ok = w->ctx != NULL &&
+		EVP_DigestInit_ex(w->ctx, EVP_md5(), NULL) == 1;
+	if (!w->ok) {
+		EVP_MD_CTX_free(w->ctx);
+		w->ctx = NULL;
+		return false;
+	}
+	ja3w_num(w, version, &first);
+	ja3w_char(w, ',');
+	return true;
 }
 
 /* Extension types of an already validated extensions block. */
@@ -341,15 +354,9 @@ static void ja3_client(const struct ch_lists *l, uint16_t version,
 		       char out[33])
 {
 	struct ja3w w;
-	bool first = true;
 
-	out[0] = '\0';
-	if (!ja3w_begin(&w)) {
-		EVP_MD_CTX_free(w.ctx);
+	if (!ja3w_start(&w, version, out))
 		return;
-	}
-	ja3w_num(&w, version, &first);
-	ja3w_char(&w, ',');
 	ja3w_list16(&w, l->ciphers);
 	ja3w_char(&w, ',');
 	ja3w_ext_types(&w, l->exts);
@@ -448,14 +455,8 @@ static void ja3_server(uint16_t version, uint16_t cipher, struct cursor exts,
 	struct ja3w w;
 	bool first = true;
 
-	out[0] = '\0';
-	if (!ja3w_begin(&w)) {
-		EVP_MD_CTX_free(w.ctx);
+	if (!ja3w_start(&w, version, out))
 		return;
-	}
-	ja3w_num(&w, version, &first);
-	ja3w_char(&w, ',');
-	first = true;
 	ja3w_num(&w, cipher, &first);
 	ja3w_char(&w, ',');
 	ja3w_ext_types(&w, exts);
