@@ -47,6 +47,40 @@ static bool is_grease(uint16_t v)
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
+/* ---- Pieces common to both hellos -------------------------------------- */
+
+/* One Extension: uint16 extension_type, opaque extension_data<0..2^16-1>
+ * (RFC 8446 section 4.2).  False when its framing runs past c. */
+static bool ext_next(struct cursor *c, uint16_t *type, struct cursor *body)
+{
+	uint16_t len;
+
+	return cur_be16(c, type) && cur_be16(c, &len) && cur_sub(c, len, body);
+}
+
+/* legacy_version, random and legacy_session_id<0..32>, which open both
+ * hellos (RFC 8446 sections 4.1.2 and 4.1.3). */
+static bool hello_head(struct cursor *c, uint16_t *version,
+		       uint8_t random[32])
+{
+	uint8_t sid_len;
+
+	return cur_be16(c, version) && cur_bytes(c, random, 32) &&
+	       cur_u8(c, &sid_len) && sid_len <= 32 && cur_skip(c, sid_len);
+}
+
+/* Extensions are optional before TLS 1.3; when present the block must end
+ * exactly where the message ends.  *exts is the block, empty if absent. */
+static bool hello_exts(struct cursor *c, struct cursor *exts)
+{
+	uint16_t len;
+
+	*exts = cur_make(NULL, 0);
+	if (cur_left(c) == 0)
+		return true;
+	return cur_be16(c, &len) && len == cur_left(c) && cur_sub(c, len, exts);
+}
+
 /* ---- JA3 / JA3S ---------------------------------------------------------
  * The fingerprint strings can be long (a ClientHello may list 32767
  * ciphers), so they are streamed into the digest through a small buffer
@@ -141,9 +175,10 @@ static bool ja3w_start(struct ja3w *w, uint16_t version, char out[33])
 static void ja3w_ext_types(struct ja3w *w, struct cursor c)
 {
 	bool first = true;
-	uint16_t type, len;
+	uint16_t type;
+	struct cursor body;
 
-	while (cur_be16(&c, &type) && cur_be16(&c, &len) && cur_skip(&c, len))
+	while (ext_next(&c, &type, &body))
 		if (!is_grease(type))
 			ja3w_num(w, type, &first);
 }
@@ -327,11 +362,10 @@ static bool ch_extensions(struct cursor c, struct tls_info *ti,
 			  struct ch_lists *l)
 {
 	while (cur_left(&c) > 0) {
-		uint16_t type, len;
+		uint16_t type;
 		struct cursor body;
 
-		if (!cur_be16(&c, &type) || !cur_be16(&c, &len) ||
-		    !cur_sub(&c, len, &body)) {
+		if (!ext_next(&c, &type, &body)) {
 			/* The block's own length matched the message, but an
 			 * extension inside runs past it: keep what came before
 			 * (the SNI usually does), as tshark and a DPI box do,
@@ -396,13 +430,12 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	struct tls_info ch;
 	struct ch_lists l;
 	struct cursor c = cur_make(body, len);
-	uint16_t version, cs_len, ext_len;
-	uint8_t sid_len, comp_len;
+	uint8_t random[32], comp_len;
+	uint16_t version, cs_len;
 
 	memset(&ch, 0, sizeof(ch));
 	memset(&l, 0, sizeof(l));
-	if (!cur_be16(&c, &version) || !cur_skip(&c, 32) ||
-	    !cur_u8(&c, &sid_len) || sid_len > 32 || !cur_skip(&c, sid_len))
+	if (!hello_head(&c, &version, random))
 		return false;
 	/* CipherSuite cipher_suites<2..2^16-2> */
 	if (!cur_be16(&c, &cs_len) || cs_len == 0 || cs_len % 2 != 0 ||
@@ -411,15 +444,8 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	/* opaque legacy_compression_methods<1..2^8-1> */
 	if (!cur_u8(&c, &comp_len) || comp_len == 0 || !cur_skip(&c, comp_len))
 		return false;
-	/* Extensions are optional before TLS 1.3; when present the block
-	 * must end exactly where the message ends. */
-	if (cur_left(&c) > 0) {
-		if (!cur_be16(&c, &ext_len) || ext_len != cur_left(&c))
-			return false;
-		l.exts = c;
-		if (!ch_extensions(c, &ch, &l))
-			return false;
-	}
+	if (!hello_exts(&c, &l.exts) || !ch_extensions(l.exts, &ch, &l))
+		return false;
 	ch.ch_seen = 1;
 	ch.ch_version = version;
 	ch.n_ciphers = cs_len / 2;
@@ -434,15 +460,14 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 static bool sh_extensions(struct cursor c, uint16_t *selected)
 {
 	while (cur_left(&c) > 0) {
-		uint16_t type, len;
+		uint16_t type;
 		struct cursor body;
 
-		if (!cur_be16(&c, &type) || !cur_be16(&c, &len) ||
-		    !cur_sub(&c, len, &body))
+		if (!ext_next(&c, &type, &body))
 			return false;
 		if (type != EXT_SUPPORTED_VERSIONS)
 			continue;
-		if (len != 2 || !cur_be16(&body, selected))
+		if (cur_left(&body) != 2 || !cur_be16(&body, selected))
 			return false;
 	}
 	return true;
@@ -467,21 +492,15 @@ bool tls_hello_parse_server_hello(const uint8_t *body, size_t len,
 				  struct tls_info *info, bool *is_hrr)
 {
 	struct cursor c = cur_make(body, len);
-	struct cursor exts = cur_make(NULL, 0);
-	uint8_t random[32], sid_len, comp;
-	uint16_t version, cipher, ext_len, selected = 0;
+	struct cursor exts;
+	uint8_t random[32], comp;
+	uint16_t version, cipher, selected = 0;
 
-	if (!cur_be16(&c, &version) || !cur_bytes(&c, random, sizeof(random)) ||
-	    !cur_u8(&c, &sid_len) || sid_len > 32 || !cur_skip(&c, sid_len) ||
-	    !cur_be16(&c, &cipher) || !cur_u8(&c, &comp))
+	if (!hello_head(&c, &version, random) || !cur_be16(&c, &cipher) ||
+	    !cur_u8(&c, &comp))
 		return false;
-	if (cur_left(&c) > 0) {
-		if (!cur_be16(&c, &ext_len) || ext_len != cur_left(&c))
-			return false;
-		exts = c;
-		if (!sh_extensions(c, &selected))
-			return false;
-	}
+	if (!hello_exts(&c, &exts) || !sh_extensions(exts, &selected))
+		return false;
 	*is_hrr = memcmp(random, hrr_random, sizeof(random)) == 0;
 	info->sh_seen = 1;
 	if (*is_hrr)
