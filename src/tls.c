@@ -118,14 +118,21 @@ void tls_parser_init(struct tls_parser *p, bool is_server, uint32_t max_msg)
 	p->max_msg = max_msg;
 }
 
+/* The message in progress is finished or given up; its buffer stays for
+ * the next one. */
+static void msg_clear(struct tls_parser *p)
+{
+	p->msg_have = 0;
+	p->msg_need = 0;
+}
+
 static void msg_free(struct tls_parser *p)
 {
 	free(p->msg);
 	p->msg = NULL;
 	p->msg_cap = 0;
-	p->msg_have = 0;
-	p->msg_need = 0;
 	p->msg_skip = 0;
+	msg_clear(p);
 }
 
 void tls_parser_release(struct tls_parser *p)
@@ -173,6 +180,19 @@ static bool msg_reserve(struct tls_parser *p, uint32_t need)
 	p->msg = n;
 	p->msg_cap = cap;
 	return true;
+}
+
+/* Copy what c holds of the message in progress, never past msg_need (the
+ * size msg_reserve made room for); true once the message is whole. */
+static bool msg_fill(struct tls_parser *p, struct cursor *c)
+{
+	size_t k = p->msg_need - p->msg_have;
+
+	if (k > cur_left(c))
+		k = cur_left(c);
+	cur_bytes(c, p->msg + p->msg_have, k);
+	p->msg_have += (uint32_t)k;
+	return p->msg_have == p->msg_need;
 }
 
 static unsigned on_client_hello(struct tls_parser *p, struct tls_info *info,
@@ -239,8 +259,7 @@ static unsigned msg_done(struct tls_parser *p, struct tls_info *info)
 	struct cursor m = cur_make(p->msg, p->msg_have);
 	uint8_t type = 0;
 
-	p->msg_have = 0;
-	p->msg_need = 0;
+	msg_clear(p);
 	if (!cur_u8(&m, &type) || !cur_skip(&m, 3))
 		return tls_stop(p, TLS_ERR_HANDSHAKE);
 	switch (type) {
@@ -269,8 +288,7 @@ static unsigned msg_header(struct tls_parser *p, struct tls_info *info)
 		p->msgs_too_big++;
 		p->error = TLS_ERR_MSG_TOO_BIG;
 		p->msg_skip = body_len;
-		p->msg_have = 0;
-		p->msg_need = 0;
+		msg_clear(p);
 		if (type == HS_CERTIFICATE && cert_wanted(p, info))
 			info->certs_truncated = 1;
 		return 0;
@@ -291,10 +309,10 @@ static unsigned handshake_bytes(struct tls_parser *p, struct tls_info *info,
 
 	while (cur_left(&c) > 0 && p->state != TLS_ST_STOPPED &&
 	       !p->encrypted) {
-		size_t k;
-
 		if (p->msg_skip > 0) {
-			k = cur_left(&c) < p->msg_skip ? cur_left(&c) : p->msg_skip;
+			size_t k = cur_left(&c) < p->msg_skip ? cur_left(&c)
+							      : p->msg_skip;
+
 			cur_skip(&c, k);
 			p->msg_skip -= (uint32_t)k;
 			continue;
@@ -307,12 +325,7 @@ static unsigned handshake_bytes(struct tls_parser *p, struct tls_info *info,
 				ev |= msg_header(p, info);
 			continue;
 		}
-		k = p->msg_need - p->msg_have;
-		if (k > cur_left(&c))
-			k = cur_left(&c);
-		cur_bytes(&c, p->msg + p->msg_have, k);
-		p->msg_have += (uint32_t)k;
-		if (p->msg_have == p->msg_need)
+		if (msg_fill(p, &c))
 			ev |= msg_done(p, info);
 	}
 	return ev;
@@ -492,22 +505,16 @@ static bool parse_sslv2_hello(struct cursor c, uint16_t *version,
 static unsigned feed_sslv2(struct tls_parser *p, struct tls_info *info,
 			   struct cursor *c)
 {
-	size_t k = p->msg_need - p->msg_have;
 	uint16_t version, n_specs;
 	unsigned ev = TLS_EV_RECORD;
 
-	if (k > cur_left(c))
-		k = cur_left(c);
-	cur_bytes(c, p->msg + p->msg_have, k);
-	p->msg_have += (uint32_t)k;
-	if (p->msg_have < p->msg_need)
+	if (!msg_fill(p, c))
 		return 0;
 	if (!parse_sslv2_hello(cur_make(p->msg, p->msg_have), &version,
 			       &n_specs))
 		return tls_stop(p, TLS_ERR_NOT_TLS);
 	p->records++;
-	p->msg_have = 0;
-	p->msg_need = 0;
+	msg_clear(p);
 	/* A TLS server answers with TLS records and the client goes on in
 	 * them, so keep reading. */
 	p->state = TLS_ST_RECORD_HDR;
