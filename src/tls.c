@@ -66,6 +66,38 @@ const char *tls_error_name(enum tls_error e)
 	return tls_error_names[e];
 }
 
+/* ---- what a stream's first bytes may be ----------------------------------
+ * The parser and tls_looks_like_tls judge a header's content type and
+ * version, and an SSLv2 hello's head, by these same rules, so the quick
+ * check and the parser cannot drift apart. */
+
+/* SSL 3.0 (0x0300) to TLS 1.3 (0x0304): the versions a record header may
+ * carry, and the ones with names. */
+static bool version_known(uint16_t v)
+{
+	return (v >> 8) == 3 && (v & 0xff) <= 4;
+}
+
+/* ContentType change_cipher_spec (20) to heartbeat (24, RFC 6520). */
+static bool rec_type_known(uint8_t type)
+{
+	return type >= CT_CCS && type <= CT_HEARTBEAT;
+}
+
+/* An SSL 2.0 record opening a stream is read only as a CLIENT-HELLO long
+ * enough for its fixed part (RFC 6101 appendix E.2). */
+static bool sslv2_head_ok(uint8_t type, uint16_t len)
+{
+	return type == HS_CLIENT_HELLO && len >= SSLV2_CH_FIXED;
+}
+
+/* 0x0002 is SSL 2.0, 0x03xx a TLS client speaking the old format for
+ * compatibility. */
+static bool sslv2_version_ok(uint16_t v)
+{
+	return v == SSLV2_RECORD_VERSION || (v >> 8) == 3;
+}
+
 /* Copy s into buf as snprintf(buf, len, "%s", s) would: cut to len - 1
  * bytes and always terminated. */
 static void copy_cut(char *buf, size_t len, const char *s, size_t n)
@@ -85,7 +117,7 @@ const char *tls_version_name(uint16_t v, char *buf, size_t len)
 
 	if (buf == NULL || len == 0)
 		return "";
-	if ((v >> 8) == 3 && (v & 0xff) <= 4) {
+	if (version_known(v)) {
 		const char *name = names[v & 0xff];
 		copy_cut(buf, len, name, strlen(name));
 	} else {
@@ -387,10 +419,10 @@ static unsigned record_header(struct tls_parser *p, struct tls_info *info)
 	(void)(cur_u8(&h, &type) && cur_be16(&h, &version) &&
 	       cur_be16(&h, &len));
 	p->hdr_have = 0;
-	if (type < CT_CCS || type > CT_HEARTBEAT)
+	if (!rec_type_known(type))
 		return tls_stop(p, p->records == 0 ? TLS_ERR_NOT_TLS
 						  : TLS_ERR_RECORD_TYPE);
-	if ((version >> 8) != 3 || (version & 0xff) > 4)
+	if (!version_known(version))
 		return tls_stop(p, TLS_ERR_NOT_TLS);
 	if (len > TLS_MAX_RECORD)
 		return tls_stop(p, TLS_ERR_RECORD_LEN);
@@ -426,7 +458,7 @@ static unsigned sslv2_start(struct tls_parser *p)
 	(void)(cur_be16(&h, &word) && cur_u8(&h, &type));
 	p->hdr_have = 0;
 	len = word & 0x7fff;
-	if (type != HS_CLIENT_HELLO || len < SSLV2_CH_FIXED)
+	if (!sslv2_head_ok(type, len))
 		return tls_stop(p, TLS_ERR_NOT_TLS);
 	if (!msg_reserve(p, len))
 		return tls_stop(p, TLS_ERR_MSG_TOO_BIG);
@@ -478,8 +510,7 @@ static unsigned feed_body(struct tls_parser *p, struct tls_info *info,
 
 /* SSL 2.0 CLIENT-HELLO (RFC 6101 appendix E.2): msg type, version, cipher
  * spec / session id / challenge lengths, then those three fields; nothing
- * may follow.  Version 0x0002 is SSL 2.0, 0x03xx a TLS client speaking the
- * old format for compatibility. */
+ * may follow. */
 static bool parse_sslv2_hello(struct cursor c, uint16_t *version,
 			      uint16_t *n_specs)
 {
@@ -490,7 +521,7 @@ static bool parse_sslv2_hello(struct cursor c, uint16_t *version,
 	    !cur_be16(&c, version) || !cur_be16(&c, &cs_len) ||
 	    !cur_be16(&c, &sid_len) || !cur_be16(&c, &chal_len))
 		return false;
-	if (*version != SSLV2_RECORD_VERSION && (*version >> 8) != 3)
+	if (!sslv2_version_ok(*version))
 		return false;
 	if (cs_len == 0 || cs_len % 3 != 0 || (sid_len != 0 && sid_len != 16) ||
 	    chal_len < 16 || chal_len > 32)
@@ -558,18 +589,19 @@ unsigned tls_feed(struct tls_parser *p, struct tls_info *info,
 bool tls_looks_like_tls(const uint8_t *data, size_t len)
 {
 	struct cursor c = cur_make(data, len);
-	uint8_t b0, b1, b2, v_major, v_minor;
+	uint8_t b0 = 0, type;
+	uint16_t word, version;
 
-	if (!cur_u8(&c, &b0) || !cur_u8(&c, &b1) || !cur_u8(&c, &b2))
-		return false;
+	(void)cur_peek_u8(&c, 0, &b0);
 	if (b0 & 0x80) {
-		uint16_t v2_len = (uint16_t)(((b0 & 0x7f) << 8) | b1);
-
-		if (b2 != HS_CLIENT_HELLO || v2_len < SSLV2_CH_FIXED)
+		if (!cur_be16(&c, &word) || !cur_u8(&c, &type) ||
+		    !sslv2_head_ok(type, word & 0x7fff))
 			return false;
-		if (!cur_u8(&c, &v_major) || !cur_u8(&c, &v_minor))
+		if (!cur_be16(&c, &version))
 			return true; /* too short to say more */
-		return (v_major == 0 && v_minor == 2) || v_major == 3;
+		return sslv2_version_ok(version);
 	}
-	return b0 >= CT_CCS && b0 <= CT_HEARTBEAT && b1 == 3 && b2 <= 4;
+	if (!cur_u8(&c, &type) || !cur_be16(&c, &version))
+		return false;
+	return rec_type_known(type) && version_known(version);
 }
