@@ -53,6 +53,10 @@ struct engine {
 	uint64_t now_us;             /* packet clock: latest packet time seen */
 	uint64_t first_us;           /* first packet time */
 	bool input_start;            /* next frame is the first of a new input */
+	int64_t clock_shift_us;      /* added to this input's timestamps (discontinuities) */
+	uint64_t clock_jumps;        /* discontinuities found */
+	uint8_t clock_epoch;         /* discontinuities so far, saturating */
+	int64_t clock_shifts[256];   /* the shift of each epoch */
 	bool early_verdicts;         /* live/replay: records of stalls at their deadline */
 	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
 	struct engine_stats st;
@@ -155,6 +159,8 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 {
 	struct flow_record rec;
 	record_build(&e->rec, f, why, vr, &rec);
+	rec.clock_shift_us = e->clock_shifts[f->clock_epoch];
+	rec.vr.clock_jump = f->clock_jumped;
 	if (e->cstats && rec.tls)
 		certstats_add(e->cstats, rec.tls, rec.cert, rec.client_as.asn, rec.flow_id,
 			      rec.vr.verdict);
@@ -373,14 +379,49 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 
 /* The packet clock: the latest packet time; a file starting before it is
  * a separate capture (see engine_begin_input). */
-static void clock_frame(struct engine *e, uint64_t ts_us, uint32_t wirelen)
+/* A capture's clock that jumps back (a device's clock reset, captures
+ * glued together) or absurdly forward (a clock set from 1970 to today while
+ * capturing) within one input is a discontinuity, not time passing: the
+ * packets after it are shifted so the clock goes on from where it was,
+ * flows are kept and nothing expires by the jump.  Small steps back are
+ * reordering, left as they are; a forward gap of days or months is a quiet
+ * capture, or captures of different days put together, and real time. */
+#define CLOCK_BACK_MAX_US (60ULL * 1000000)
+#define CLOCK_FORWARD_MAX_US (10ULL * 365 * 86400 * 1000000)
+
+static uint64_t clock_shifted(struct engine *e, uint64_t raw_us)
 {
+	uint64_t ts = (uint64_t)((int64_t)raw_us + e->clock_shift_us);
+	if (e->st.frames == 0)
+		return ts;
+	bool back = ts + CLOCK_BACK_MAX_US < e->now_us;
+	bool forward = ts > e->now_us + CLOCK_FORWARD_MAX_US;
+	if (!back && !forward)
+		return ts;
+	e->clock_shift_us += (int64_t)e->now_us - (int64_t)ts;
+	e->clock_jumps++;
+	if (e->clock_epoch < UINT8_MAX)
+		e->clock_epoch++;
+	e->clock_shifts[e->clock_epoch] = e->clock_shift_us;
+	return e->now_us;
+}
+
+/* The packet clock: the latest packet time; a file starting before it is
+ * a separate capture (see engine_begin_input).  Returns the frame's time
+ * on the analysis clock. */
+static uint64_t clock_frame(struct engine *e, uint64_t raw_us, uint32_t wirelen)
+{
+	uint64_t ts_us;
 	if (e->input_start) {
 		e->input_start = false;
-		if (e->st.frames > 0 && ts_us < e->now_us) {
+		e->clock_shift_us = 0;
+		if (e->st.frames > 0 && raw_us < e->now_us) {
 			flow_table_flush(e->flows, FLOW_END_EOF);
-			e->now_us = ts_us;
+			e->now_us = raw_us;
 		}
+		ts_us = raw_us;
+	} else {
+		ts_us = clock_shifted(e, raw_us);
 	}
 	e->st.frames++;
 	e->st.bytes += wirelen;
@@ -388,13 +429,14 @@ static void clock_frame(struct engine *e, uint64_t ts_us, uint32_t wirelen)
 		e->first_us = ts_us;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;
+	return ts_us;
 }
 
-void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *frame,
+void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *frame,
 		  uint32_t caplen, uint32_t wirelen)
 {
 	struct ts_packet p;
-	clock_frame(e, ts_us, wirelen);
+	uint64_t ts_us = clock_frame(e, raw_us, wirelen);
 	enum decode_result r = decode_frame(dlt, frame, caplen, wirelen, ts_us, e->defrag, &p);
 	e->st.decode[r]++;
 	flow_table_expire(e->flows, e->now_us);
@@ -411,6 +453,10 @@ void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *fram
 		e->st.flow_alloc_failed++;
 		return;
 	}
+	if (created)
+		f->clock_epoch = e->clock_epoch;
+	else if (f->clock_epoch != e->clock_epoch)
+		f->clock_jumped = 1;
 	f->pkts[dir]++;
 	f->bytes[dir] += p.l3_len;
 	flow_touch(e->flows, f, p.ts_us);
@@ -489,6 +535,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->flows_evicted = fs->evicted;
 	c->tls_errors = e->st.tls_errors;
 	c->reasm_overlap_diffs = e->st.reasm_overlap_diffs;
+	c->clock_jumps = e->clock_jumps;
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;
 }

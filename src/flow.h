@@ -60,6 +60,8 @@ struct flow {
 	uint8_t tls_candidate;        /* client stream began like TLS */
 	uint16_t overlap_diffs;       /* overlapping segments with different bytes */
 	uint8_t reported;             /* live: its event was already written early */
+	uint8_t clock_epoch;          /* the engine's clock discontinuities when it began */
+	uint8_t clock_jumped;         /* a discontinuity happened while it was open */
 	uint8_t pending;              /* live: on the engine's deadline list */
 	uint64_t deadline_us;         /* live: when to look for a stall / SYN timeout */
 	struct flow *pprev, *pnext;   /* live: deadline list */

@@ -165,6 +165,8 @@ static void write_flow(struct json *j, const struct flow_record *r)
 	json_str(j, "reason", flow_end_name(r->why));
 	json_str(j, "client_by", r->client_by == ROLE_SYN ? "syn" :
 				 r->client_by == ROLE_SYNACK ? "synack" : "port");
+	if (r->clock_shift_us)
+		json_double(j, "clock_shift_s", (double)r->clock_shift_us / 1e6, 6);
 	json_obj_close(j);
 }
 

@@ -68,6 +68,8 @@ void out_evidence_json(struct json *j, const struct verdict_result *r)
 	json_str(j, "reason", r->reason);
 	json_bool(j, "residual", r->residual);
 	json_bool(j, "one_direction", r->one_direction);
+	if (r->clock_jump)
+		json_bool(j, "clock_jump", true);
 	json_str(j, "vantage", verdict_vantage_name(r->vantage));
 	if (r->ev & EV_RTT)
 		ms(j, "rtt_ms", r->rtt_us);

@@ -285,4 +285,7 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 	if (c->reasm_overlap_diffs)
 		fprintf(out, "tamperscope:   overlapping segments with different bytes: %llu\n",
 			(unsigned long long)c->reasm_overlap_diffs);
+	if (c->clock_jumps)
+		fprintf(out, "tamperscope:   capture clock discontinuities: %llu (later timestamps shifted "
+			"to continue the clock; flows kept)\n", (unsigned long long)c->clock_jumps);
 }

@@ -28,7 +28,9 @@ struct cert_analysis;
 struct flow_record {
 	/* the flow */
 	uint64_t flow_id;
-	uint64_t first_us, last_us;      /* packet time */
+	uint64_t first_us, last_us;      /* packet time (on the analysis clock, see clock_shift_us) */
+	int64_t clock_shift_us;          /* added to this flow's capture timestamps after a
+					    discontinuity of the capture clock; 0 normally */
 	struct ts_addr cli, srv;         /* cli cut to /24 or /48 with --anonymize-clients */
 	uint16_t cport, sport;
 	uint8_t proto;                   /* 6 TCP, 17 UDP */

@@ -85,6 +85,9 @@
  *                   server_gap, client_gap, capture_ended, server_not_tls,
  *                   server_hello_not_seen, syn_abandoned,
  *                   closed_before_answer, server_fin; null otherwise.
+ *  clock_jump       (only when true) the capture's clock jumped back, or
+ *                   absurdly forward, while the flow was open; its later
+ *                   packets were shifted to continue the clock.
  *  residual         a flow of the same client, server address and port was
  *                   blocked (interference verdict) at most --residual
  *                   (180 s) before this failed flow started: residual
@@ -271,6 +274,7 @@ struct verdict_result {
 
 	bool residual;
 	bool one_direction;
+	bool clock_jump;             /* the capture clock jumped while the flow was open */
 	uint32_t rtt_us;
 	uint16_t syn_retransmits;
 	bool ch_complete;
