@@ -715,6 +715,7 @@ int main(int argc, char **argv)
 		engine_free(&e);
 		return 2;
 	}
+	o.report.seed = &o.cfg.seed;
 	o.report.extra_json = report_cert_json;
 	o.report.extra_arg = &e;
 	e.report = report_new(&o.report);

@@ -3,30 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "asn.h"
 #include "flow.h"
+#include "htab.h"
 #include "report.h"
 #include "testlist.h"
 #include "tls.h"
 
-struct hslot {
-	uint64_t h;
-	void *p;                       /* NULL: empty */
-};
-
-/* Open addressing with the hash kept per slot, so growing never rehashes
- * keys; at most half full. */
-struct htab {
-	struct hslot *s;
-	uint32_t cap, used;
-};
+/* Slots of each table at start: small reports never grow them. */
+#define REPORT_TABLE_INITIAL 256
 
 struct report {
-	struct report_cfg cfg;
-	uint64_t seed[2];
+	struct report_cfg cfg;         /* cfg.seed points at seed */
+	struct hseed seed;
 	struct htab nets, names, pairs;
 	struct report_category cats[REPORT_MAX_CATEGORIES];
 	size_t n_cats;
@@ -70,175 +60,111 @@ const char *report_cross_name(enum report_cross x)
 	}
 }
 
-/* ---- hashing ------------------------------------------------------------ */
+/* ---- tables under the memory cap ------------------------------------------ */
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                        \
-	do {                                                            \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                   \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                   \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-	} while (0)
-
-/* SipHash-2-4: server names come from the wire, and a keyed hash keeps a
- * sender from aiming collisions at one probe chain. */
-static uint64_t siphash(const uint64_t k[2], const uint8_t *in, size_t n)
-{
-	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
-	uint64_t b = (uint64_t)n << 56;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t m = 0;
-		for (int j = 7; j >= 0; j--)
-			m = (m << 8) | in[i + (size_t)j];
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t j = 0; i + j < n; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static bool mem_ok(struct report *r, size_t more)
+static bool mem_ok(const struct report *r, size_t more)
 {
 	return r->st.bytes + more <= r->cfg.max_bytes;
 }
 
-static int htab_init(struct report *r, struct htab *t)
+static int table_init(struct report *r, struct htab *t)
 {
-	t->cap = 256;
-	t->used = 0;
-	t->s = calloc(t->cap, sizeof(*t->s));
-	if (!t->s)
+	if (htab_init(t, REPORT_TABLE_INITIAL, 0) < 0)
 		return -1;
-	r->st.bytes += t->cap * sizeof(*t->s);
+	r->st.bytes += htab_bytes(t);
 	return 0;
 }
 
-static int htab_grow(struct report *r, struct htab *t)
+/* May an entry of `need` bytes go into t?  An insert that doubles the
+ * table allocates the new slots while the old ones are still held, so the
+ * whole new array must fit too. */
+static bool room_for(const struct report *r, const struct htab *t, size_t need)
 {
-	uint32_t ncap = t->cap * 2;
-	if (ncap == 0 || !mem_ok(r, (size_t)ncap * sizeof(*t->s)))
-		return -1;
-	struct hslot *ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -1;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		if (!t->s[i].p)
-			continue;
-		uint32_t j = (uint32_t)t->s[i].h & (ncap - 1);
-		while (ns[j].p)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = t->s[i];
-	}
-	r->st.bytes += (uint64_t)(ncap - t->cap) * sizeof(*t->s);
-	free(t->s);
-	t->s = ns;
-	t->cap = ncap;
-	return 0;
+	return mem_ok(r, need) && (!htab_needs_growth(t) || mem_ok(r, 2 * htab_bytes(t)));
 }
 
-/* Room for one more entry; -1 when the table cannot grow. */
-static int htab_reserve(struct report *r, struct htab *t)
+/* Insert entry e of `need` bytes under hash h and count its memory and any
+ * growth of the table.  -1 when the table refused it (the caller frees e
+ * and counts the refusal). */
+static int table_insert(struct report *r, struct htab *t, uint64_t h, void *e, size_t need)
 {
-	if ((t->used + 1) * 2 <= t->cap)
-		return 0;
-	return htab_grow(r, t);
-}
-
-/* The empty slot for hash h (call after htab_reserve). */
-static struct hslot *htab_free_slot(struct htab *t, uint64_t h)
-{
-	uint32_t i = (uint32_t)h & (t->cap - 1);
-	while (t->s[i].p)
-		i = (i + 1) & (t->cap - 1);
-	return &t->s[i];
+	size_t before = htab_bytes(t);
+	int rc = htab_insert(t, h, e);
+	r->st.bytes += htab_bytes(t) - before; /* a refused insert may still have grown it */
+	if (rc == 0)
+		r->st.bytes += need;
+	return rc;
 }
 
 /* ---- entries -------------------------------------------------------------- */
 
 static uint64_t net_hash(const struct report *r, uint32_t asn)
 {
-	return mix64(asn ^ r->seed[0]);
+	return hseed_hash(&r->seed, &asn, sizeof(asn));
 }
 
-static struct report_net *net_find(struct report *r, uint32_t asn, uint64_t h)
+static bool net_eq(const void *entry, const void *key)
 {
-	for (uint32_t i = (uint32_t)h & (r->nets.cap - 1); r->nets.s[i].p;
-	     i = (i + 1) & (r->nets.cap - 1)) {
-		struct report_net *n = r->nets.s[i].p;
-		if (r->nets.s[i].h == h && n->asn == asn)
-			return n;
-	}
-	return NULL;
+	return ((const struct report_net *)entry)->asn == *(const uint32_t *)key;
+}
+
+static struct report_net *net_find(const struct report *r, uint32_t asn)
+{
+	return htab_find(&r->nets, net_hash(r, asn), net_eq, &asn);
 }
 
 static struct report_net *net_get(struct report *r, uint32_t asn, const char *org)
 {
-	uint64_t h = net_hash(r, asn);
-	struct report_net *n = net_find(r, asn, h);
+	struct report_net *n = net_find(r, asn);
 	if (n)
 		return n;
 	if (!org || !org[0])
 		org = ASN_UNKNOWN_ORG;
 	size_t need = sizeof(*n) + strlen(org) + 1;
-	if (!mem_ok(r, need) || htab_reserve(r, &r->nets) < 0)
+	if (!room_for(r, &r->nets, need))
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->org = strdup(org);
-	if (!n->org) {
+	n->asn = asn;
+	if (!n->org || table_insert(r, &r->nets, net_hash(r, asn), n, need) < 0) {
+		free(n->org);
 		free(n);
 		return NULL;
 	}
-	n->asn = asn;
-	struct hslot *s = htab_free_slot(&r->nets, h);
-	s->h = h;
-	s->p = n;
-	r->nets.used++;
 	r->st.nets++;
-	r->st.bytes += need;
 	return n;
 }
 
-static uint64_t name_hash(const struct report *r, const char *name, bool is_addr)
+struct name_key {
+	const char *name;
+	bool is_addr;
+};
+
+/* A server address and a server name never share an entry, even when the
+ * text is the same. */
+static uint64_t name_hash(const struct report *r, const struct name_key *k)
 {
-	return siphash(r->seed, (const uint8_t *)name, strlen(name)) ^ is_addr;
+	struct hasher h;
+	uint8_t kind = k->is_addr;
+	hasher_init(&h, &r->seed);
+	hasher_add(&h, &kind, 1);
+	hasher_add(&h, k->name, strlen(k->name));
+	return hasher_end(&h);
 }
 
-static struct report_name *name_find(struct report *r, const char *name, bool is_addr,
-				     uint64_t h)
+static bool name_eq(const void *entry, const void *key)
 {
-	for (uint32_t i = (uint32_t)h & (r->names.cap - 1); r->names.s[i].p;
-	     i = (i + 1) & (r->names.cap - 1)) {
-		struct report_name *n = r->names.s[i].p;
-		if (r->names.s[i].h == h && n->is_addr == is_addr && strcmp(n->name, name) == 0)
-			return n;
-	}
-	return NULL;
+	const struct report_name *n = entry;
+	const struct name_key *k = key;
+	return n->is_addr == k->is_addr && strcmp(n->name, k->name) == 0;
+}
+
+static struct report_name *name_find(const struct report *r, const char *name, bool is_addr)
+{
+	struct name_key k = { name, is_addr };
+	return htab_find(&r->names, name_hash(r, &k), name_eq, &k);
 }
 
 static struct report_category *cat_find(struct report *r, const char *code)
@@ -279,66 +205,96 @@ static void name_category(struct report *r, struct report_name *n, const char *g
 static struct report_name *name_get(struct report *r, const char *name, bool is_addr,
 				    const char *category)
 {
-	uint64_t h = name_hash(r, name, is_addr);
-	struct report_name *n = name_find(r, name, is_addr, h);
+	struct name_key k = { name, is_addr };
+	uint64_t h = name_hash(r, &k);
+	struct report_name *n = htab_find(&r->names, h, name_eq, &k);
 	if (n)
 		return n;
 	size_t need = sizeof(*n) + strlen(name) + 1;
-	if (!mem_ok(r, need) || htab_reserve(r, &r->names) < 0)
+	if (!room_for(r, &r->names, need))
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->name = strdup(name);
-	if (!n->name) {
+	n->is_addr = is_addr;
+	n->id = (uint32_t)r->st.names;
+	if (!n->name || table_insert(r, &r->names, h, n, need) < 0) {
+		free(n->name);
 		free(n);
 		return NULL;
 	}
-	n->is_addr = is_addr;
-	n->id = (uint32_t)r->st.names;
 	name_category(r, n, category);
-	struct hslot *s = htab_free_slot(&r->names, h);
-	s->h = h;
-	s->p = n;
-	r->names.used++;
 	r->st.names++;
-	r->st.bytes += need;
 	return n;
 }
 
-static uint64_t pair_hash(const struct report *r, const struct report_net *net,
-			  const struct report_name *nm)
+struct pair_key {
+	const struct report_net *net;
+	const struct report_name *name;
+};
+
+/* Keyed by the network's ASN and the name's creation number: both are
+ * unique within a report and cheaper to hash than the name again. */
+static uint64_t pair_hash(const struct report *r, const struct pair_key *k)
 {
-	return mix64((((uint64_t)net->asn << 32) | nm->id) ^ r->seed[1]);
+	uint64_t id = ((uint64_t)k->net->asn << 32) | k->name->id;
+	return hseed_hash(&r->seed, &id, sizeof(id));
+}
+
+static bool pair_eq(const void *entry, const void *key)
+{
+	const struct report_pair *p = entry;
+	const struct pair_key *k = key;
+	return p->net == k->net && p->name == k->name;
+}
+
+static struct report_pair *pair_find(const struct report *r, const struct report_net *net,
+				     const struct report_name *nm)
+{
+	struct pair_key k = { net, nm };
+	return htab_find(&r->pairs, pair_hash(r, &k), pair_eq, &k);
 }
 
 static struct report_pair *pair_get(struct report *r, struct report_net *net,
 				    struct report_name *nm)
 {
-	uint64_t h = pair_hash(r, net, nm);
-	for (uint32_t i = (uint32_t)h & (r->pairs.cap - 1); r->pairs.s[i].p;
-	     i = (i + 1) & (r->pairs.cap - 1)) {
-		struct report_pair *p = r->pairs.s[i].p;
-		if (r->pairs.s[i].h == h && p->net == net && p->name == nm)
-			return p;
-	}
-	if (!mem_ok(r, sizeof(struct report_pair)) || htab_reserve(r, &r->pairs) < 0)
+	struct pair_key k = { net, nm };
+	uint64_t h = pair_hash(r, &k);
+	struct report_pair *p = htab_find(&r->pairs, h, pair_eq, &k);
+	if (p)
+		return p;
+	if (!room_for(r, &r->pairs, sizeof(*p)))
 		return NULL;
-	struct report_pair *p = calloc(1, sizeof(*p));
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->net = net;
 	p->name = nm;
-	struct hslot *s = htab_free_slot(&r->pairs, h);
-	s->h = h;
-	s->p = p;
-	r->pairs.used++;
+	if (table_insert(r, &r->pairs, h, p, sizeof(*p)) < 0) {
+		free(p);
+		return NULL;
+	}
 	r->st.pairs++;
-	r->st.bytes += sizeof(*p);
 	return p;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
+
+static void add_listed_categories(struct report *r, const struct testlist *tl)
+{
+	unsigned n = testlist_n_categories(tl);
+	for (unsigned i = 0; i < n && r->n_cats < REPORT_MAX_CATEGORIES; i++) {
+		const char *code, *desc;
+		uint64_t listed;
+		testlist_category_at(tl, i, &code, &desc, &listed);
+		struct report_category *c = cat_get(r, code);
+		if (!c)
+			break;
+		snprintf(c->desc, sizeof(c->desc), "%s", desc ? desc : "");
+		c->listed = listed;
+	}
+}
 
 struct report *report_new(const struct report_cfg *cfg)
 {
@@ -351,29 +307,20 @@ struct report *report_new(const struct report_cfg *cfg)
 	if (r->cfg.max_bytes == 0)
 		r->cfg.max_bytes = REPORT_DEFAULT_MAX_BYTES;
 	/* The seed only orders hash probes; outputs are sorted, so runs stay
-	 * identical whatever it is. */
-	if (getrandom(r->seed, sizeof(r->seed), GRND_NONBLOCK) != (ssize_t)sizeof(r->seed)) {
-		r->seed[0] = mix64((uint64_t)time(NULL) ^ (uintptr_t)r);
-		r->seed[1] = mix64(r->seed[0]);
-	}
-	if (htab_init(r, &r->nets) < 0 || htab_init(r, &r->names) < 0 ||
-	    htab_init(r, &r->pairs) < 0) {
+	 * identical whatever it is.  A report made without an engine (merge,
+	 * tests) draws its own. */
+	if (cfg->seed)
+		r->seed = *cfg->seed;
+	else
+		hseed_draw(&r->seed);
+	r->cfg.seed = &r->seed;
+	if (table_init(r, &r->nets) < 0 || table_init(r, &r->names) < 0 ||
+	    table_init(r, &r->pairs) < 0) {
 		report_free(r);
 		return NULL;
 	}
-	if (cfg->testlist) {
-		unsigned n = testlist_n_categories(cfg->testlist);
-		for (unsigned i = 0; i < n && r->n_cats < REPORT_MAX_CATEGORIES; i++) {
-			const char *code, *desc;
-			uint64_t listed;
-			testlist_category_at(cfg->testlist, i, &code, &desc, &listed);
-			struct report_category *c = cat_get(r, code);
-			if (!c)
-				break;
-			snprintf(c->desc, sizeof(c->desc), "%s", desc ? desc : "");
-			c->listed = listed;
-		}
-	}
+	if (cfg->testlist)
+		add_listed_categories(r, cfg->testlist);
 	return r;
 }
 
@@ -381,30 +328,24 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (uint32_t i = 0; r->pairs.s && i < r->pairs.cap; i++) {
-		struct report_pair *p = r->pairs.s[i].p;
-		if (p) {
-			free(p->b);
-			free(p);
-		}
+	struct report_pair *p;
+	struct report_name *nm;
+	struct report_net *net;
+	for (uint32_t i = 0; (p = htab_next(&r->pairs, &i));) {
+		free(p->b);
+		free(p);
 	}
-	for (uint32_t i = 0; r->names.s && i < r->names.cap; i++) {
-		struct report_name *n = r->names.s[i].p;
-		if (n) {
-			free(n->name);
-			free(n);
-		}
+	for (uint32_t i = 0; (nm = htab_next(&r->names, &i));) {
+		free(nm->name);
+		free(nm);
 	}
-	for (uint32_t i = 0; r->nets.s && i < r->nets.cap; i++) {
-		struct report_net *n = r->nets.s[i].p;
-		if (n) {
-			free(n->org);
-			free(n);
-		}
+	for (uint32_t i = 0; (net = htab_next(&r->nets, &i));) {
+		free(net->org);
+		free(net);
 	}
-	free(r->pairs.s);
-	free(r->names.s);
-	free(r->nets.s);
+	htab_free(&r->pairs);
+	htab_free(&r->names);
+	htab_free(&r->nets);
 	free(r->net_list);
 	free(r->name_list);
 	free(r->pair_list);
@@ -615,20 +556,9 @@ uint64_t report_relabel(struct report *r, uint32_t asn, const char *sni, size_t 
 	report_norm_name(sni, sni_len, key, &cut);
 	if (!key[0])
 		return 0;
-	struct report_net *net = net_find(r, asn, net_hash(r, asn));
-	struct report_name *nm = name_find(r, key, false, name_hash(r, key, false));
-	if (!net || !nm)
-		return 0;
-	uint64_t h = pair_hash(r, net, nm);
-	struct report_pair *p = NULL;
-	for (uint32_t i = (uint32_t)h & (r->pairs.cap - 1); r->pairs.s[i].p;
-	     i = (i + 1) & (r->pairs.cap - 1)) {
-		struct report_pair *q = r->pairs.s[i].p;
-		if (r->pairs.s[i].h == h && q->net == net && q->name == nm) {
-			p = q;
-			break;
-		}
-	}
+	struct report_net *net = net_find(r, asn);
+	struct report_name *nm = name_find(r, key, false);
+	struct report_pair *p = net && nm ? pair_find(r, net, nm) : NULL;
 	if (!p)
 		return 0;
 	if (n > p->c.n[from])
@@ -873,9 +803,9 @@ static int cmp_pair(const void *x, const void *y)
 		*list = malloc(((size_t)t->used + 1) * sizeof(**list));      \
 		if (!*list)                                                  \
 			return -1;                                           \
-		for (uint32_t i = 0; i < t->cap; i++)                        \
-			if (t->s[i].p)                                       \
-				(*list)[(*n)++] = t->s[i].p;                 \
+		type *e;                                                     \
+		for (uint32_t i = 0; (e = htab_next(t, &i));)                \
+			(*list)[(*n)++] = e;                                 \
 		qsort(*list, *n, sizeof(**list), cmp);                       \
 		return 0;                                                    \
 	}
