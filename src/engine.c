@@ -57,7 +57,7 @@ int engine_init(struct engine *e, const struct engine_cfg *cfg)
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us);
 	e->residual = residual_new(65536);
-	e->summary = summary_new();
+	e->summary = summary_new(&cfg->seed);
 	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->summary) {
 		engine_free(e);
 		return -1;

@@ -1,8 +1,9 @@
 /* summary.h - per server name verdict counts for the human summary.
  *
  * Flows without an SNI are attributed to their server address ("[addr]:port"
- * style key) so IP-level blocking still shows up.  The table is capped;
- * names past the cap are counted under "(other)".
+ * style key) so IP-level blocking still shows up.  Names are hashed with
+ * the run's seed (htab.h): they come from the wire.  The table is capped;
+ * names past the cap are counted under "(other)" (summary_overflow).
  */
 #ifndef TS_SUMMARY_H
 #define TS_SUMMARY_H
@@ -15,8 +16,10 @@
 #define SUMMARY_MAX_NAMES 100000
 
 struct summary;
+struct hseed;
 
-struct summary *summary_new(void);
+/* seed: the run's hash seed (engine_cfg.seed), copied; NULL: draw one. */
+struct summary *summary_new(const struct hseed *seed);
 void summary_free(struct summary *s);
 /* The name a flow is counted under: its SNI (non-printable bytes as '?'),
  * else its server address and port. */
