@@ -685,7 +685,7 @@ int main(int argc, char **argv)
 	char err[512], warn[512] = "";
 	struct testlist *tl = NULL;
 	if (o.test_list) {
-		tl = testlist_new();
+		tl = testlist_new(&o.cfg.seed);
 		if (!tl || testlist_load_file(tl, o.test_list, on_bad_testlist_line,
 					      (void *)o.test_list, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tamperscope: %s\n", tl ? err : "out of memory");

@@ -465,7 +465,7 @@ static void test_seed_does_not_change_outputs(void **state)
 
 static struct testlist *small_list(void)
 {
-	struct testlist *tl = testlist_new();
+	struct testlist *tl = testlist_new(NULL);
 	const char *csv = "url,category_code,category_description,date_added,source,notes\n"
 			  "https://kloop.kg/,NEWS,News Media,,,\n"
 			  "https://vlast.kz/,NEWS,News Media,,,\n"
