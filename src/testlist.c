@@ -191,6 +191,47 @@ static bool host_char(unsigned char c)
 	return isalnum(c) || c == '-' || c == '.' || c == '_';
 }
 
+/* The host of an authority whose userinfo is gone: an IPv6 literal without
+ * its brackets, or a name without its port, checked byte by byte.  0, or
+ * -1 with *why set. */
+static int authority_host(const char **host, size_t *hlen, const char **why)
+{
+	const char *h = *host;
+	size_t n = *hlen;
+	if (n && h[0] == '[') { /* IPv6 literal */
+		const char *close = memchr(h, ']', n);
+		if (!close) {
+			*why = "unterminated IPv6 literal";
+			return -1;
+		}
+		h++;
+		n = (size_t)(close - h);
+		for (size_t i = 0; i < n; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.') {
+				*why = "bad IPv6 literal";
+				return -1;
+			}
+	} else {
+		const char *colon = memchr(h, ':', n);
+		if (colon) {
+			for (const char *s = colon + 1; s < h + n; s++)
+				if (!isdigit((unsigned char)*s)) {
+					*why = "bad port";
+					return -1;
+				}
+			n = (size_t)(colon - h);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!host_char((unsigned char)h[i])) {
+				*why = "host has bytes not allowed in a domain name";
+				return -1;
+			}
+	}
+	*host = h;
+	*hlen = n;
+	return 0;
+}
+
 int testlist_url_domain(const char *url, char *out, size_t outlen, const char **why)
 {
 	*why = NULL;
@@ -221,35 +262,8 @@ int testlist_url_domain(const char *url, char *out, size_t outlen, const char **
 	}
 	const char *host = p;
 	size_t hlen = alen;
-	if (hlen && host[0] == '[') { /* IPv6 literal */
-		const char *close = memchr(host, ']', hlen);
-		if (!close) {
-			*why = "unterminated IPv6 literal";
-			return -1;
-		}
-		host++;
-		hlen = (size_t)(close - host);
-		for (size_t i = 0; i < hlen; i++)
-			if (!isxdigit((unsigned char)host[i]) && host[i] != ':' && host[i] != '.') {
-				*why = "bad IPv6 literal";
-				return -1;
-			}
-	} else {
-		const char *colon = memchr(host, ':', hlen);
-		if (colon) {
-			for (const char *s = colon + 1; s < host + hlen; s++)
-				if (!isdigit((unsigned char)*s)) {
-					*why = "bad port";
-					return -1;
-				}
-			hlen = (size_t)(colon - host);
-		}
-		for (size_t i = 0; i < hlen; i++)
-			if (!host_char((unsigned char)host[i])) {
-				*why = "host has bytes not allowed in a domain name";
-				return -1;
-			}
-	}
+	if (authority_host(&host, &hlen, why) < 0)
+		return -1;
 	while (hlen && host[hlen - 1] == '.')
 		hlen--;
 	if (hlen == 0) {

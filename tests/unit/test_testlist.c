@@ -165,6 +165,21 @@ static void test_url_domain(void **state)
 	const char *why;
 	assert_int_equal(testlist_url_domain("https://toolong.example/", out, sizeof(out), &why),
 			 -1);
+	/* each malformed authority says why */
+	static const struct {
+		const char *url, *why;
+	} bad[] = {
+		{ "https://[2001:db8::1/", "unterminated IPv6 literal" },
+		{ "https://[2001:db8::g]/", "bad IPv6 literal" },
+		{ "https://a.kz:44x/", "bad port" },
+		{ "https://a!.kz/", "host has bytes not allowed in a domain name" },
+		{ "https://:443/", "URL without a host" },
+	};
+	char dom[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(testlist_url_domain(bad[i].url, dom, sizeof(dom), &why), -1);
+		assert_string_equal(why, bad[i].why);
+	}
 }
 
 static void test_parent_lookup_and_duplicates(void **state)
