@@ -487,7 +487,7 @@ static int load_testlist(struct options *o, struct app *a)
 	char err[512];
 	if (!o->test_list)
 		return 0;
-	a->tl = testlist_new();
+	a->tl = testlist_new(&o->cfg.seed);
 	if (!a->tl || testlist_load_file(a->tl, o->test_list, on_bad_testlist_line,
 					 (void *)o->test_list, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tamperscope: %s\n", a->tl ? err : "out of memory");
@@ -574,9 +574,10 @@ static int setup_sinks(struct options *o, struct app *a)
 	if (a->live && sinks_add(&a->sinks, out_stats_sink(o->metrics_path, ev)) < 0)
 		goto oom;
 	struct out_report_opts ro = { o->report_json, o->report_csv, text, a->certs != NULL };
+	o->report.seed = &o->cfg.seed;
 	if (sinks_add(&a->sinks, out_report_sink(&o->report, &ro)) < 0)
 		goto oom;
-	if (text && sinks_add(&a->sinks, summary_sink(text)) < 0)
+	if (text && sinks_add(&a->sinks, summary_sink(text, &o->cfg.seed)) < 0)
 		goto oom;
 	return 0;
 oom:

@@ -1,42 +1,19 @@
-/* report.c - per-network, per-name statistics, timeline and blocking conclusions. */
+/* report.c - the report's storage: networks, names and network x name
+ * pairs in memory-capped tables, flows added, timeline buckets,
+ * relabelling, and the primitives merge builds on. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "asn.h"
 #include "flow.h"
-#include "report.h"
+#include "report_impl.h"
 #include "testlist.h"
 #include "tls.h"
 
-struct hslot {
-	uint64_t h;
-	void *p;                       /* NULL: empty */
-};
-
-/* Open addressing with the hash kept per slot, so growing never rehashes
- * keys; at most half full. */
-struct htab {
-	struct hslot *s;
-	uint32_t cap, used;
-};
-
-struct report {
-	struct report_cfg cfg;
-	uint64_t seed[2];
-	struct htab nets, names, pairs;
-	struct report_category cats[REPORT_MAX_CATEGORIES];
-	size_t n_cats;
-	struct report_stats st;
-	/* report_finalize */
-	struct report_net **net_list;
-	struct report_name **name_list;
-	struct report_pair **pair_list;
-	size_t n_net_list, n_name_list, n_pair_list;
-};
+/* Slots of each table at start: small reports never grow them. */
+#define REPORT_TABLE_INITIAL 256
 
 void report_cfg_default(struct report_cfg *cfg)
 {
@@ -46,202 +23,114 @@ void report_cfg_default(struct report_cfg *cfg)
 	cfg->max_bytes = REPORT_DEFAULT_MAX_BYTES;
 }
 
-static const char *const status_names[RS__COUNT] = {
-	[RS_NO_DATA] = "no_data",
-	[RS_OK] = "ok",
-	[RS_INCONCLUSIVE] = "inconclusive",
-	[RS_BLOCKED] = "blocked",
-};
+/* ---- tables under the memory cap ------------------------------------------ */
 
-const char *report_status_name(enum report_status s)
-{
-	return (unsigned)s < RS__COUNT ? status_names[s] : "unknown";
-}
-
-const char *report_cross_name(enum report_cross x)
-{
-	switch (x) {
-	case RX_WORKS_ELSEWHERE:
-		return "works_elsewhere";
-	case RX_FAILS_ELSEWHERE:
-		return "fails_elsewhere";
-	default:
-		return "only_here";
-	}
-}
-
-/* ---- hashing ------------------------------------------------------------ */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                        \
-	do {                                                            \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                   \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                   \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-	} while (0)
-
-/* SipHash-2-4: server names come from the wire, and a keyed hash keeps a
- * sender from aiming collisions at one probe chain. */
-static uint64_t siphash(const uint64_t k[2], const uint8_t *in, size_t n)
-{
-	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
-	uint64_t b = (uint64_t)n << 56;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t m = 0;
-		for (int j = 7; j >= 0; j--)
-			m = (m << 8) | in[i + (size_t)j];
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t j = 0; i + j < n; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static bool mem_ok(struct report *r, size_t more)
+static bool mem_ok(const struct report *r, size_t more)
 {
 	return r->st.bytes + more <= r->cfg.max_bytes;
 }
 
-static int htab_init(struct report *r, struct htab *t)
+static int table_init(struct report *r, struct htab *t)
 {
-	t->cap = 256;
-	t->used = 0;
-	t->s = calloc(t->cap, sizeof(*t->s));
-	if (!t->s)
+	if (htab_init(t, REPORT_TABLE_INITIAL, 0) < 0)
 		return -1;
-	r->st.bytes += t->cap * sizeof(*t->s);
+	r->st.bytes += htab_bytes(t);
 	return 0;
 }
 
-static int htab_grow(struct report *r, struct htab *t)
+/* May an entry of `need` bytes go into t?  An insert that doubles the
+ * table allocates the new slots while the old ones are still held, so the
+ * whole new array must fit too. */
+static bool room_for(const struct report *r, const struct htab *t, size_t need)
 {
-	uint32_t ncap = t->cap * 2;
-	if (ncap == 0 || !mem_ok(r, (size_t)ncap * sizeof(*t->s)))
-		return -1;
-	struct hslot *ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -1;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		if (!t->s[i].p)
-			continue;
-		uint32_t j = (uint32_t)t->s[i].h & (ncap - 1);
-		while (ns[j].p)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = t->s[i];
-	}
-	r->st.bytes += (uint64_t)(ncap - t->cap) * sizeof(*t->s);
-	free(t->s);
-	t->s = ns;
-	t->cap = ncap;
-	return 0;
+	return mem_ok(r, need) && (!htab_needs_growth(t) || mem_ok(r, 2 * htab_bytes(t)));
 }
 
-/* Room for one more entry; -1 when the table cannot grow. */
-static int htab_reserve(struct report *r, struct htab *t)
+/* Insert entry e of `need` bytes under hash h and count its memory and any
+ * growth of the table.  -1 when the table refused it (the caller frees e
+ * and counts the refusal). */
+static int table_insert(struct report *r, struct htab *t, uint64_t h, void *e, size_t need)
 {
-	if ((t->used + 1) * 2 <= t->cap)
-		return 0;
-	return htab_grow(r, t);
-}
-
-/* The empty slot for hash h (call after htab_reserve). */
-static struct hslot *htab_free_slot(struct htab *t, uint64_t h)
-{
-	uint32_t i = (uint32_t)h & (t->cap - 1);
-	while (t->s[i].p)
-		i = (i + 1) & (t->cap - 1);
-	return &t->s[i];
+	size_t before = htab_bytes(t);
+	int rc = htab_insert(t, h, e);
+	r->st.bytes += htab_bytes(t) - before; /* a refused insert may still have grown it */
+	if (rc == 0)
+		r->st.bytes += need;
+	return rc;
 }
 
 /* ---- entries -------------------------------------------------------------- */
 
 static uint64_t net_hash(const struct report *r, uint32_t asn)
 {
-	return mix64(asn ^ r->seed[0]);
+	return hseed_hash(&r->seed, &asn, sizeof(asn));
 }
 
-static struct report_net *net_find(struct report *r, uint32_t asn, uint64_t h)
+static bool net_eq(const void *entry, const void *key)
 {
-	for (uint32_t i = (uint32_t)h & (r->nets.cap - 1); r->nets.s[i].p;
-	     i = (i + 1) & (r->nets.cap - 1)) {
-		struct report_net *n = r->nets.s[i].p;
-		if (r->nets.s[i].h == h && n->asn == asn)
-			return n;
-	}
-	return NULL;
+	return ((const struct report_net *)entry)->asn == *(const uint32_t *)key;
+}
+
+static struct report_net *net_find(const struct report *r, uint32_t asn)
+{
+	return htab_find(&r->nets, net_hash(r, asn), net_eq, &asn);
 }
 
 static struct report_net *net_get(struct report *r, uint32_t asn, const char *org)
 {
-	uint64_t h = net_hash(r, asn);
-	struct report_net *n = net_find(r, asn, h);
+	struct report_net *n = net_find(r, asn);
 	if (n)
 		return n;
 	if (!org || !org[0])
 		org = ASN_UNKNOWN_ORG;
 	size_t need = sizeof(*n) + strlen(org) + 1;
-	if (!mem_ok(r, need) || htab_reserve(r, &r->nets) < 0)
+	if (!room_for(r, &r->nets, need))
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->org = strdup(org);
-	if (!n->org) {
+	n->asn = asn;
+	if (!n->org || table_insert(r, &r->nets, net_hash(r, asn), n, need) < 0) {
+		free(n->org);
 		free(n);
 		return NULL;
 	}
-	n->asn = asn;
-	struct hslot *s = htab_free_slot(&r->nets, h);
-	s->h = h;
-	s->p = n;
-	r->nets.used++;
 	r->st.nets++;
-	r->st.bytes += need;
 	return n;
 }
 
-static uint64_t name_hash(const struct report *r, const char *name, bool is_addr)
+struct name_key {
+	const char *name;
+	bool is_addr;
+};
+
+/* A server address and a server name never share an entry, even when the
+ * text is the same. */
+static uint64_t name_hash(const struct report *r, const struct name_key *k)
 {
-	return siphash(r->seed, (const uint8_t *)name, strlen(name)) ^ is_addr;
+	struct hasher h;
+	uint8_t kind = k->is_addr;
+	hasher_init(&h, &r->seed);
+	hasher_add(&h, &kind, 1);
+	hasher_add(&h, k->name, strlen(k->name));
+	return hasher_end(&h);
 }
 
-static struct report_name *name_find(struct report *r, const char *name, bool is_addr,
-				     uint64_t h)
+static bool name_eq(const void *entry, const void *key)
 {
-	for (uint32_t i = (uint32_t)h & (r->names.cap - 1); r->names.s[i].p;
-	     i = (i + 1) & (r->names.cap - 1)) {
-		struct report_name *n = r->names.s[i].p;
-		if (r->names.s[i].h == h && n->is_addr == is_addr && strcmp(n->name, name) == 0)
-			return n;
-	}
-	return NULL;
+	const struct report_name *n = entry;
+	const struct name_key *k = key;
+	return n->is_addr == k->is_addr && strcmp(n->name, k->name) == 0;
 }
 
-static struct report_category *cat_find(struct report *r, const char *code)
+static struct report_name *name_find(const struct report *r, const char *name, bool is_addr)
+{
+	struct name_key k = { name, is_addr };
+	return htab_find(&r->names, name_hash(r, &k), name_eq, &k);
+}
+
+struct report_category *report_cat_find(struct report *r, const char *code)
 {
 	for (size_t i = 0; i < r->n_cats; i++)
 		if (strcmp(r->cats[i].code, code) == 0)
@@ -251,7 +140,7 @@ static struct report_category *cat_find(struct report *r, const char *code)
 
 static struct report_category *cat_get(struct report *r, const char *code)
 {
-	struct report_category *c = cat_find(r, code);
+	struct report_category *c = report_cat_find(r, code);
 	if (c || r->n_cats >= REPORT_MAX_CATEGORIES)
 		return c;
 	c = &r->cats[r->n_cats++];
@@ -279,66 +168,96 @@ static void name_category(struct report *r, struct report_name *n, const char *g
 static struct report_name *name_get(struct report *r, const char *name, bool is_addr,
 				    const char *category)
 {
-	uint64_t h = name_hash(r, name, is_addr);
-	struct report_name *n = name_find(r, name, is_addr, h);
+	struct name_key k = { name, is_addr };
+	uint64_t h = name_hash(r, &k);
+	struct report_name *n = htab_find(&r->names, h, name_eq, &k);
 	if (n)
 		return n;
 	size_t need = sizeof(*n) + strlen(name) + 1;
-	if (!mem_ok(r, need) || htab_reserve(r, &r->names) < 0)
+	if (!room_for(r, &r->names, need))
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->name = strdup(name);
-	if (!n->name) {
+	n->is_addr = is_addr;
+	n->id = (uint32_t)r->st.names;
+	if (!n->name || table_insert(r, &r->names, h, n, need) < 0) {
+		free(n->name);
 		free(n);
 		return NULL;
 	}
-	n->is_addr = is_addr;
-	n->id = (uint32_t)r->st.names;
 	name_category(r, n, category);
-	struct hslot *s = htab_free_slot(&r->names, h);
-	s->h = h;
-	s->p = n;
-	r->names.used++;
 	r->st.names++;
-	r->st.bytes += need;
 	return n;
 }
 
-static uint64_t pair_hash(const struct report *r, const struct report_net *net,
-			  const struct report_name *nm)
+struct pair_key {
+	const struct report_net *net;
+	const struct report_name *name;
+};
+
+/* Keyed by the network's ASN and the name's creation number: both are
+ * unique within a report and cheaper to hash than the name again. */
+static uint64_t pair_hash(const struct report *r, const struct pair_key *k)
 {
-	return mix64((((uint64_t)net->asn << 32) | nm->id) ^ r->seed[1]);
+	uint64_t id = ((uint64_t)k->net->asn << 32) | k->name->id;
+	return hseed_hash(&r->seed, &id, sizeof(id));
+}
+
+static bool pair_eq(const void *entry, const void *key)
+{
+	const struct report_pair *p = entry;
+	const struct pair_key *k = key;
+	return p->net == k->net && p->name == k->name;
+}
+
+static struct report_pair *pair_find(const struct report *r, const struct report_net *net,
+				     const struct report_name *nm)
+{
+	struct pair_key k = { net, nm };
+	return htab_find(&r->pairs, pair_hash(r, &k), pair_eq, &k);
 }
 
 static struct report_pair *pair_get(struct report *r, struct report_net *net,
 				    struct report_name *nm)
 {
-	uint64_t h = pair_hash(r, net, nm);
-	for (uint32_t i = (uint32_t)h & (r->pairs.cap - 1); r->pairs.s[i].p;
-	     i = (i + 1) & (r->pairs.cap - 1)) {
-		struct report_pair *p = r->pairs.s[i].p;
-		if (r->pairs.s[i].h == h && p->net == net && p->name == nm)
-			return p;
-	}
-	if (!mem_ok(r, sizeof(struct report_pair)) || htab_reserve(r, &r->pairs) < 0)
+	struct pair_key k = { net, nm };
+	uint64_t h = pair_hash(r, &k);
+	struct report_pair *p = htab_find(&r->pairs, h, pair_eq, &k);
+	if (p)
+		return p;
+	if (!room_for(r, &r->pairs, sizeof(*p)))
 		return NULL;
-	struct report_pair *p = calloc(1, sizeof(*p));
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->net = net;
 	p->name = nm;
-	struct hslot *s = htab_free_slot(&r->pairs, h);
-	s->h = h;
-	s->p = p;
-	r->pairs.used++;
+	if (table_insert(r, &r->pairs, h, p, sizeof(*p)) < 0) {
+		free(p);
+		return NULL;
+	}
 	r->st.pairs++;
-	r->st.bytes += sizeof(*p);
 	return p;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
+
+static void add_listed_categories(struct report *r, const struct testlist *tl)
+{
+	unsigned n = testlist_n_categories(tl);
+	for (unsigned i = 0; i < n && r->n_cats < REPORT_MAX_CATEGORIES; i++) {
+		const char *code, *desc;
+		uint64_t listed;
+		testlist_category_at(tl, i, &code, &desc, &listed);
+		struct report_category *c = cat_get(r, code);
+		if (!c)
+			break;
+		snprintf(c->desc, sizeof(c->desc), "%s", desc ? desc : "");
+		c->listed = listed;
+	}
+}
 
 struct report *report_new(const struct report_cfg *cfg)
 {
@@ -351,29 +270,20 @@ struct report *report_new(const struct report_cfg *cfg)
 	if (r->cfg.max_bytes == 0)
 		r->cfg.max_bytes = REPORT_DEFAULT_MAX_BYTES;
 	/* The seed only orders hash probes; outputs are sorted, so runs stay
-	 * identical whatever it is. */
-	if (getrandom(r->seed, sizeof(r->seed), GRND_NONBLOCK) != (ssize_t)sizeof(r->seed)) {
-		r->seed[0] = mix64((uint64_t)time(NULL) ^ (uintptr_t)r);
-		r->seed[1] = mix64(r->seed[0]);
-	}
-	if (htab_init(r, &r->nets) < 0 || htab_init(r, &r->names) < 0 ||
-	    htab_init(r, &r->pairs) < 0) {
+	 * identical whatever it is.  A report made without an engine (merge,
+	 * tests) draws its own. */
+	if (cfg->seed)
+		r->seed = *cfg->seed;
+	else
+		hseed_draw(&r->seed);
+	r->cfg.seed = &r->seed;
+	if (table_init(r, &r->nets) < 0 || table_init(r, &r->names) < 0 ||
+	    table_init(r, &r->pairs) < 0) {
 		report_free(r);
 		return NULL;
 	}
-	if (cfg->testlist) {
-		unsigned n = testlist_n_categories(cfg->testlist);
-		for (unsigned i = 0; i < n && r->n_cats < REPORT_MAX_CATEGORIES; i++) {
-			const char *code, *desc;
-			uint64_t listed;
-			testlist_category_at(cfg->testlist, i, &code, &desc, &listed);
-			struct report_category *c = cat_get(r, code);
-			if (!c)
-				break;
-			snprintf(c->desc, sizeof(c->desc), "%s", desc ? desc : "");
-			c->listed = listed;
-		}
-	}
+	if (cfg->testlist)
+		add_listed_categories(r, cfg->testlist);
 	return r;
 }
 
@@ -381,30 +291,24 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (uint32_t i = 0; r->pairs.s && i < r->pairs.cap; i++) {
-		struct report_pair *p = r->pairs.s[i].p;
-		if (p) {
-			free(p->b);
-			free(p);
-		}
+	struct report_pair *p;
+	struct report_name *nm;
+	struct report_net *net;
+	for (uint32_t i = 0; (p = htab_next(&r->pairs, &i));) {
+		free(p->b);
+		free(p);
 	}
-	for (uint32_t i = 0; r->names.s && i < r->names.cap; i++) {
-		struct report_name *n = r->names.s[i].p;
-		if (n) {
-			free(n->name);
-			free(n);
-		}
+	for (uint32_t i = 0; (nm = htab_next(&r->names, &i));) {
+		free(nm->name);
+		free(nm);
 	}
-	for (uint32_t i = 0; r->nets.s && i < r->nets.cap; i++) {
-		struct report_net *n = r->nets.s[i].p;
-		if (n) {
-			free(n->org);
-			free(n);
-		}
+	for (uint32_t i = 0; (net = htab_next(&r->nets, &i));) {
+		free(net->org);
+		free(net);
 	}
-	free(r->pairs.s);
-	free(r->names.s);
-	free(r->nets.s);
+	htab_free(&r->pairs);
+	htab_free(&r->names);
+	htab_free(&r->nets);
 	free(r->net_list);
 	free(r->name_list);
 	free(r->pair_list);
@@ -615,20 +519,9 @@ uint64_t report_relabel(struct report *r, uint32_t asn, const char *sni, size_t 
 	report_norm_name(sni, sni_len, key, &cut);
 	if (!key[0])
 		return 0;
-	struct report_net *net = net_find(r, asn, net_hash(r, asn));
-	struct report_name *nm = name_find(r, key, false, name_hash(r, key, false));
-	if (!net || !nm)
-		return 0;
-	uint64_t h = pair_hash(r, net, nm);
-	struct report_pair *p = NULL;
-	for (uint32_t i = (uint32_t)h & (r->pairs.cap - 1); r->pairs.s[i].p;
-	     i = (i + 1) & (r->pairs.cap - 1)) {
-		struct report_pair *q = r->pairs.s[i].p;
-		if (r->pairs.s[i].h == h && q->net == net && q->name == nm) {
-			p = q;
-			break;
-		}
-	}
+	struct report_net *net = net_find(r, asn);
+	struct report_name *nm = name_find(r, key, false);
+	struct report_pair *p = net && nm ? pair_find(r, net, nm) : NULL;
 	if (!p)
 		return 0;
 	if (n > p->c.n[from])
@@ -764,200 +657,4 @@ int report_merge_category(struct report *r, const char *code, const char *desc,
 	if (listed > c->listed)
 		c->listed = listed;
 	return 0;
-}
-
-/* ---- conclusions ------------------------------------------------------------ */
-
-void report_counts_share(const struct report_counts *c, struct report_share *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->dominant = V__COUNT;
-	uint64_t best = 0;
-	for (int v = 0; v < V__COUNT; v++) {
-		if (verdict_is_failure((enum verdict)v)) {
-			s->failures += c->n[v];
-			if (c->n[v] > best) {
-				best = c->n[v];
-				s->dominant = (enum verdict)v;
-			}
-		}
-		if (verdict_is_interference((enum verdict)v))
-			s->anomalies += c->n[v];
-	}
-	s->measured = c->n[V_OK] + s->failures;
-	if (s->measured)
-		s->anomaly_share = (double)s->anomalies / (double)s->measured;
-	if (s->failures)
-		s->dominant_share = (double)best / (double)s->failures;
-}
-
-static void conclude(const struct report *r, struct report_pair *p)
-{
-	struct report_conclusion *k = &p->concl;
-	struct report_share s;
-	report_counts_share(&p->c, &s);
-	memset(k, 0, sizeof(*k));
-	k->method = V__COUNT;
-	uint64_t best = 0;
-	for (int v = 0; v < V__COUNT; v++)
-		if (verdict_is_interference((enum verdict)v) && p->c.n[v] > best) {
-			best = p->c.n[v];
-			k->method = (enum verdict)v;
-		}
-	uint64_t m = s.measured, a = s.anomalies;
-	k->anomaly_share = s.anomaly_share;
-	k->consistency = a ? (double)best / (double)a : 0.0;
-	k->sample = (double)m / ((double)m + REPORT_SAMPLE_K);
-
-	/* the same name on other networks: the name's totals minus this pair */
-	struct report_share ns;
-	report_counts_share(&p->name->c, &ns);
-	uint64_t ok_elsewhere = p->name->c.n[V_OK] - p->c.n[V_OK];
-	uint64_t measured_elsewhere = ns.measured - m;
-	if (ok_elsewhere > 0) {
-		k->cross_kind = RX_WORKS_ELSEWHERE;
-		k->cross = REPORT_X_WORKS_ELSEWHERE;
-	} else if (measured_elsewhere > 0) {
-		k->cross_kind = RX_FAILS_ELSEWHERE;
-		k->cross = REPORT_X_FAILS_ELSEWHERE;
-	} else {
-		k->cross_kind = RX_ONLY_HERE;
-		k->cross = REPORT_X_ONLY_HERE;
-	}
-	k->confidence = k->anomaly_share * k->consistency * k->sample * k->cross;
-
-	if (m == 0)
-		k->status = RS_NO_DATA;
-	else if (a * REPORT_OK_MAX_DEN <= m * REPORT_OK_MAX_NUM)
-		k->status = RS_OK;
-	else if (m >= r->cfg.min_flows &&
-		 a * REPORT_ANOMALY_MIN_DEN >= m * REPORT_ANOMALY_MIN_NUM &&
-		 best * REPORT_CONSISTENCY_MIN_DEN >= a * REPORT_CONSISTENCY_MIN_NUM)
-		k->status = RS_BLOCKED;
-	else
-		k->status = RS_INCONCLUSIVE;
-}
-
-static int cmp_net(const void *x, const void *y)
-{
-	const struct report_net *a = *(const struct report_net *const *)x;
-	const struct report_net *b = *(const struct report_net *const *)y;
-	return a->asn < b->asn ? -1 : a->asn > b->asn;
-}
-
-static int cmp_name(const void *x, const void *y)
-{
-	const struct report_name *a = *(const struct report_name *const *)x;
-	const struct report_name *b = *(const struct report_name *const *)y;
-	if (a->is_addr != b->is_addr)
-		return a->is_addr ? 1 : -1; /* names first, addresses after */
-	return strcmp(a->name, b->name);
-}
-
-static int cmp_pair(const void *x, const void *y)
-{
-	const struct report_pair *a = *(const struct report_pair *const *)x;
-	const struct report_pair *b = *(const struct report_pair *const *)y;
-	if (a->net->asn != b->net->asn)
-		return a->net->asn < b->net->asn ? -1 : 1;
-	return cmp_name(&a->name, &b->name);
-}
-
-/* The entries of a table, sorted, as an array of their pointers (one
- * function per type: no casts between pointer-to-pointer types). */
-#define TABLE_LIST(fn, type, cmp)                                            \
-	static int fn(const struct htab *t, type ***list, size_t *n)         \
-	{                                                                    \
-		free(*list);                                                 \
-		*n = 0;                                                      \
-		*list = malloc(((size_t)t->used + 1) * sizeof(**list));      \
-		if (!*list)                                                  \
-			return -1;                                           \
-		for (uint32_t i = 0; i < t->cap; i++)                        \
-			if (t->s[i].p)                                       \
-				(*list)[(*n)++] = t->s[i].p;                 \
-		qsort(*list, *n, sizeof(**list), cmp);                       \
-		return 0;                                                    \
-	}
-TABLE_LIST(list_nets, struct report_net, cmp_net)
-TABLE_LIST(list_names, struct report_name, cmp_name)
-TABLE_LIST(list_pairs, struct report_pair, cmp_pair)
-
-static void category_totals(struct report *r)
-{
-	for (size_t i = 0; i < r->n_cats; i++) {
-		struct report_category *c = &r->cats[i];
-		c->domains_seen = c->domains_blocked = c->pairs_blocked = 0;
-		c->flows = c->anomalies = 0;
-	}
-	for (size_t i = 0; i < r->n_name_list; i++) {
-		const struct report_name *n = r->name_list[i];
-		struct report_category *c = n->category[0] ? cat_find(r, n->category) : NULL;
-		if (!c)
-			continue;
-		struct report_share s;
-		report_counts_share(&n->c, &s);
-		c->domains_seen++;
-		c->domains_blocked += n->blocked_networks > 0;
-		c->pairs_blocked += n->blocked_networks;
-		c->flows += n->c.flows;
-		c->anomalies += s.anomalies;
-	}
-}
-
-int report_finalize(struct report *r)
-{
-	if (list_nets(&r->nets, &r->net_list, &r->n_net_list) < 0 ||
-	    list_names(&r->names, &r->name_list, &r->n_name_list) < 0 ||
-	    list_pairs(&r->pairs, &r->pair_list, &r->n_pair_list) < 0)
-		return -1;
-	for (size_t i = 0; i < r->n_net_list; i++)
-		r->net_list[i]->names = r->net_list[i]->blocked_names = 0;
-	for (size_t i = 0; i < r->n_name_list; i++)
-		r->name_list[i]->networks = r->name_list[i]->blocked_networks = 0;
-	for (size_t i = 0; i < r->n_pair_list; i++) {
-		struct report_pair *p = r->pair_list[i];
-		conclude(r, p);
-		bool blocked = p->concl.status == RS_BLOCKED;
-		p->net->names++;
-		p->net->blocked_names += blocked;
-		p->name->networks++;
-		p->name->blocked_networks += blocked;
-	}
-	category_totals(r);
-	return 0;
-}
-
-struct report_net *const *report_nets(const struct report *r, size_t *n)
-{
-	*n = r->n_net_list;
-	return r->net_list;
-}
-
-struct report_pair *const *report_pairs(const struct report *r, size_t *n)
-{
-	*n = r->n_pair_list;
-	return r->pair_list;
-}
-
-struct report_name *const *report_names(const struct report *r, size_t *n)
-{
-	*n = r->n_name_list;
-	return r->name_list;
-}
-
-const struct report_category *report_categories(const struct report *r, size_t *n)
-{
-	*n = r->n_cats;
-	return r->cats;
-}
-
-bool report_pair_onset(const struct report_pair *p, uint64_t *us)
-{
-	struct report_share s;
-	report_counts_share(&p->c, &s);
-	if (!s.anomalies || !p->c.n[V_OK] || p->first_ok_us >= p->first_blocked_us)
-		return false;
-	*us = p->first_blocked_us;
-	return true;
 }

@@ -8,8 +8,8 @@
  * it still counts for its network).  Server names are lower-cased, a
  * trailing dot dropped, bytes outside printable ASCII shown as '?'.
  *
- * Every flow costs three hash lookups and a bucket increment (amortised
- * O(1)); memory is capped (report_cfg.max_bytes) and every refusal is
+ * Every flow costs three hash lookups (htab.h, keyed with the run's seed)
+ * and a bucket increment (amortised O(1)); memory is capped (report_cfg.max_bytes) and every refusal is
  * counted.  Only raw counts, first/last times and bucket counts are
  * stored, so reports of several sensors merge exactly (report_merge.c) and
  * conclusions are recomputed from the sum.
@@ -62,6 +62,7 @@
 struct flow;
 struct asn_info;
 struct testlist;
+struct hseed;
 
 #define REPORT_NAME_MAX 255            /* longer names are cut */
 #define REPORT_CAT_MAX 32              /* category code length */
@@ -90,6 +91,9 @@ struct report_cfg {
 	uint64_t bucket_us;            /* --time-bucket, > 0 */
 	uint64_t max_bytes;            /* memory cap of the tables */
 	const struct testlist *testlist; /* --test-list, NULL: none */
+	/* The run's hash seed (engine_cfg.seed), copied by report_new; NULL:
+	 * draw one (merge and tests, which have no engine). */
+	const struct hseed *seed;
 	/* Extra top-level members of the JSON report written by another stage
 	 * (the certificate consistency table); NULL: none.  Not read back by
 	 * merge. */

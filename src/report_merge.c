@@ -569,7 +569,7 @@ int report_merge_main(int argc, char **argv)
 	char err[768];
 	struct testlist *tl = NULL;
 	if (o.testlist) {
-		tl = testlist_new();
+		tl = testlist_new(NULL);
 		if (!tl || testlist_load_file(tl, o.testlist, tl_bad, (void *)o.testlist, err,
 					      sizeof(err)) < 0) {
 			fprintf(stderr, "tamperscope merge: %s\n", tl ? err : "out of memory");

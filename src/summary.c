@@ -3,32 +3,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htab.h"
 #include "record.h"
 #include "summary.h"
 #include "tls.h"
 
+/* Slots at start; the table may double up to twice the name cap, so it is
+ * never more than half full. */
+#define SUMMARY_TABLE_INITIAL 1024
+
 struct summary_row {
-	char *name;
+	char *name;                 /* after the row, in its allocation */
 	uint64_t total;
 	uint64_t n[V__COUNT];
 };
 
 struct summary {
 	FILE *out;                  /* where the table is printed */
-	struct summary_row *rows;   /* open addressing, power-of-two size */
-	uint32_t cap, used;
-	struct summary_row other;   /* names past SUMMARY_MAX_NAMES */
+	struct hseed seed;
+	struct htab rows;           /* struct summary_row, keyed by name */
+	struct summary_row other;   /* names past SUMMARY_MAX_NAMES, or refused */
 	uint64_t totals[V__COUNT];
 };
 
-static struct summary *summary_new(void)
+static struct summary *summary_new(const struct hseed *seed)
 {
 	struct summary *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->cap = 1024;
-	s->rows = calloc(s->cap, sizeof(*s->rows));
-	if (!s->rows) {
+	if (seed)
+		s->seed = *seed;
+	else
+		hseed_draw(&s->seed);
+	if (htab_init(&s->rows, SUMMARY_TABLE_INITIAL, 2 * SUMMARY_MAX_NAMES) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -41,60 +48,40 @@ static void summary_free(void *ctx)
 	struct summary *s = ctx;
 	if (!s)
 		return;
-	for (uint32_t i = 0; i < s->cap; i++)
-		free(s->rows[i].name);
-	free(s->rows);
+	struct summary_row *r;
+	for (uint32_t i = 0; (r = htab_next(&s->rows, &i));)
+		free(r);
+	htab_free(&s->rows);
 	free(s);
 }
 
-static uint32_t name_hash(const char *k)
+static bool row_eq(const void *entry, const void *key)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *k; k++)
-		h = (h ^ (uint8_t)*k) * 16777619u;
-	return h;
+	return strcmp(((const struct summary_row *)entry)->name, key) == 0;
 }
 
-static int grow(struct summary *s)
-{
-	uint32_t ncap = s->cap * 2;
-	struct summary_row *nr = calloc(ncap, sizeof(*nr));
-	if (!nr)
-		return -1;
-	for (uint32_t i = 0; i < s->cap; i++) {
-		if (!s->rows[i].name)
-			continue;
-		uint32_t j = name_hash(s->rows[i].name) & (ncap - 1);
-		while (nr[j].name)
-			j = (j + 1) & (ncap - 1);
-		nr[j] = s->rows[i];
-	}
-	free(s->rows);
-	s->rows = nr;
-	s->cap = ncap;
-	return 0;
-}
-
+/* The row of a name, made on first sight.  Past the cap, or when the table
+ * refuses it, a new name counts under "(other)": the flow is still in the
+ * totals and the table stays bounded. */
 static struct summary_row *row_for(struct summary *s, const char *key)
 {
-	uint32_t i = name_hash(key) & (s->cap - 1);
-	while (s->rows[i].name) {
-		if (strcmp(s->rows[i].name, key) == 0)
-			return &s->rows[i];
-		i = (i + 1) & (s->cap - 1);
-	}
-	if (s->used >= SUMMARY_MAX_NAMES)
+	size_t len = strlen(key);
+	uint64_t h = hseed_hash(&s->seed, key, len);
+	struct summary_row *r = htab_find(&s->rows, h, row_eq, key);
+	if (r)
+		return r;
+	if (s->rows.used >= SUMMARY_MAX_NAMES)
 		return &s->other;
-	if ((s->used + 1) * 2 > s->cap) {
-		if (grow(s) < 0)
-			return &s->other;
-		return row_for(s, key);
-	}
-	s->rows[i].name = strdup(key);
-	if (!s->rows[i].name)
+	r = calloc(1, sizeof(*r) + len + 1);
+	if (!r)
 		return &s->other;
-	s->used++;
-	return &s->rows[i];
+	r->name = (char *)(r + 1);
+	memcpy(r->name, key, len + 1);
+	if (htab_insert(&s->rows, h, r) < 0) {
+		free(r);
+		return &s->other;
+	}
+	return r;
 }
 
 static void summary_add(void *ctx, const struct flow_record *rec)
@@ -128,18 +115,17 @@ static int row_cmp(const void *a, const void *b)
 
 static void summary_print(const struct summary *s, FILE *out)
 {
-	struct summary_row **list = calloc(s->used + 1, sizeof(*list));
+	struct summary_row **list = calloc((size_t)s->rows.used + 1, sizeof(*list));
 	if (!list)
 		return;
 	uint32_t n = 0;
 	size_t width = strlen("server name");
-	for (uint32_t i = 0; i < s->cap; i++) {
-		if (s->rows[i].name) {
-			list[n++] = &s->rows[i];
-			size_t l = strlen(s->rows[i].name);
-			if (l > width)
-				width = l;
-		}
+	struct summary_row *r;
+	for (uint32_t i = 0; (r = htab_next(&s->rows, &i));) {
+		list[n++] = r;
+		size_t l = strlen(r->name);
+		if (l > width)
+			width = l;
 	}
 	if (s->other.total)
 		list[n++] = (struct summary_row *)&s->other;
@@ -193,9 +179,9 @@ static const struct sink_ops summary_ops = {
 	.free = summary_free,
 };
 
-struct sink summary_sink(FILE *out)
+struct sink summary_sink(FILE *out, const struct hseed *seed)
 {
-	struct summary *s = summary_new();
+	struct summary *s = summary_new(seed);
 	if (s)
 		s->out = out;
 	return (struct sink){ &summary_ops, s };

@@ -14,8 +14,11 @@
 
 #define SUMMARY_MAX_NAMES 100000
 
+struct hseed;
+
 /* The summary sink: counts every record, prints its table on `out` at the
- * end of the run (and on SIGUSR1). */
-struct sink summary_sink(FILE *out);
+ * end of the run (and on SIGUSR1).  seed: the run's hash seed, copied
+ * (NULL: draw one). */
+struct sink summary_sink(FILE *out, const struct hseed *seed);
 
 #endif

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "htab.h"
 #include "testlist.h"
 
 #define HOST_MAX 253
 #define REC_MAX (TESTLIST_MAX_FIELD * 4) /* bytes of one record kept */
+#define DOM_TABLE_INITIAL 256
 
 struct tl_cat {
 	char code[TESTLIST_CODE_MAX + 1];
@@ -18,13 +20,14 @@ struct tl_cat {
 };
 
 struct tl_dom {
-	char *name;               /* NULL: empty slot */
 	uint16_t cat;
+	uint16_t len;             /* at most HOST_MAX */
+	char name[];              /* len bytes and a NUL */
 };
 
 struct testlist {
-	struct tl_dom *dom;       /* open addressing, power-of-two size */
-	uint32_t cap, used;
+	struct hseed seed;
+	struct htab dom;          /* struct tl_dom, keyed by domain */
 	struct tl_cat cat[TESTLIST_MAX_CATEGORIES];
 	unsigned n_cat;
 	struct testlist_stats st;
@@ -41,14 +44,17 @@ struct csv_rec {
 	const char *why;          /* NULL: well-formed */
 };
 
-struct testlist *testlist_new(void)
+struct testlist *testlist_new(const struct hseed *seed)
 {
 	struct testlist *tl = calloc(1, sizeof(*tl));
 	if (!tl)
 		return NULL;
-	tl->cap = 256;
-	tl->dom = calloc(tl->cap, sizeof(*tl->dom));
-	if (!tl->dom) {
+	if (seed)
+		tl->seed = *seed;
+	else
+		hseed_draw(&tl->seed);
+	/* twice the domain cap: the table is never more than half full */
+	if (htab_init(&tl->dom, DOM_TABLE_INITIAL, 2 * TESTLIST_MAX_DOMAINS) < 0) {
 		free(tl);
 		return NULL;
 	}
@@ -59,9 +65,10 @@ void testlist_free(struct testlist *tl)
 {
 	if (!tl)
 		return;
-	for (uint32_t i = 0; i < tl->cap; i++)
-		free(tl->dom[i].name);
-	free(tl->dom);
+	struct tl_dom *d;
+	for (uint32_t i = 0; (d = htab_next(&tl->dom, &i));)
+		free(d);
+	htab_free(&tl->dom);
 	free(tl);
 }
 
@@ -72,61 +79,45 @@ const struct testlist_stats *testlist_stats(const struct testlist *tl)
 
 /* ---- domain table ------------------------------------------------------- */
 
-static uint32_t fnv1a(const char *s, size_t n)
+/* A domain as looked up: not necessarily NUL-terminated. */
+struct dom_key {
+	const char *name;
+	size_t len;
+};
+
+static bool dom_eq(const void *entry, const void *key)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
+	const struct tl_dom *d = entry;
+	const struct dom_key *k = key;
+	return d->len == k->len && memcmp(d->name, k->name, k->len) == 0;
 }
 
-/* Slot of name (length n, not necessarily NUL-terminated): the match or the
- * empty slot where it would go. */
-static struct tl_dom *dom_slot(const struct tl_dom *tab, uint32_t cap, const char *name,
-			       size_t n)
+static const struct tl_dom *dom_find(const struct testlist *tl, const char *name, size_t n)
 {
-	uint32_t i = fnv1a(name, n) & (cap - 1);
-	while (tab[i].name) {
-		if (strncmp(tab[i].name, name, n) == 0 && tab[i].name[n] == '\0')
-			break;
-		i = (i + 1) & (cap - 1);
-	}
-	return (struct tl_dom *)&tab[i];
-}
-
-static int dom_grow(struct testlist *tl)
-{
-	uint32_t ncap = tl->cap * 2;
-	struct tl_dom *nd = calloc(ncap, sizeof(*nd));
-	if (!nd)
-		return -1;
-	for (uint32_t i = 0; i < tl->cap; i++)
-		if (tl->dom[i].name)
-			*dom_slot(nd, ncap, tl->dom[i].name, strlen(tl->dom[i].name)) = tl->dom[i];
-	free(tl->dom);
-	tl->dom = nd;
-	tl->cap = ncap;
-	return 0;
+	struct dom_key k = { name, n };
+	return htab_find(&tl->dom, hseed_hash(&tl->seed, name, n), dom_eq, &k);
 }
 
 /* 1 added, 0 already there, -1 out of memory, -2 over a cap. */
 static int dom_add(struct testlist *tl, const char *name, uint16_t cat)
 {
-	struct tl_dom *d = dom_slot(tl->dom, tl->cap, name, strlen(name));
-	if (d->name)
+	size_t n = strlen(name);
+	if (dom_find(tl, name, n))
 		return 0;
-	if (tl->used >= TESTLIST_MAX_DOMAINS)
+	if (tl->dom.used >= TESTLIST_MAX_DOMAINS || n > HOST_MAX)
 		return -2;
-	if ((tl->used + 1) * 2 > tl->cap) {
-		if (dom_grow(tl) < 0)
-			return -1;
-		d = dom_slot(tl->dom, tl->cap, name, strlen(name));
-	}
-	d->name = strdup(name);
-	if (!d->name)
+	struct tl_dom *d = malloc(sizeof(*d) + n + 1);
+	if (!d)
 		return -1;
 	d->cat = cat;
-	tl->used++;
+	d->len = (uint16_t)n;
+	memcpy(d->name, name, n + 1);
+	/* Refused only when the table is at its size cap with this key's probe
+	 * window full: a cap like the domain count, not a failed load. */
+	if (htab_insert(&tl->dom, hseed_hash(&tl->seed, name, n), d) < 0) {
+		free(d);
+		return -2;
+	}
 	return 1;
 }
 
@@ -200,6 +191,47 @@ static bool host_char(unsigned char c)
 	return isalnum(c) || c == '-' || c == '.' || c == '_';
 }
 
+/* The host of an authority whose userinfo is gone: an IPv6 literal without
+ * its brackets, or a name without its port, checked byte by byte.  0, or
+ * -1 with *why set. */
+static int authority_host(const char **host, size_t *hlen, const char **why)
+{
+	const char *h = *host;
+	size_t n = *hlen;
+	if (n && h[0] == '[') { /* IPv6 literal */
+		const char *close = memchr(h, ']', n);
+		if (!close) {
+			*why = "unterminated IPv6 literal";
+			return -1;
+		}
+		h++;
+		n = (size_t)(close - h);
+		for (size_t i = 0; i < n; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.') {
+				*why = "bad IPv6 literal";
+				return -1;
+			}
+	} else {
+		const char *colon = memchr(h, ':', n);
+		if (colon) {
+			for (const char *s = colon + 1; s < h + n; s++)
+				if (!isdigit((unsigned char)*s)) {
+					*why = "bad port";
+					return -1;
+				}
+			n = (size_t)(colon - h);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!host_char((unsigned char)h[i])) {
+				*why = "host has bytes not allowed in a domain name";
+				return -1;
+			}
+	}
+	*host = h;
+	*hlen = n;
+	return 0;
+}
+
 int testlist_url_domain(const char *url, char *out, size_t outlen, const char **why)
 {
 	*why = NULL;
@@ -230,35 +262,8 @@ int testlist_url_domain(const char *url, char *out, size_t outlen, const char **
 	}
 	const char *host = p;
 	size_t hlen = alen;
-	if (hlen && host[0] == '[') { /* IPv6 literal */
-		const char *close = memchr(host, ']', hlen);
-		if (!close) {
-			*why = "unterminated IPv6 literal";
-			return -1;
-		}
-		host++;
-		hlen = (size_t)(close - host);
-		for (size_t i = 0; i < hlen; i++)
-			if (!isxdigit((unsigned char)host[i]) && host[i] != ':' && host[i] != '.') {
-				*why = "bad IPv6 literal";
-				return -1;
-			}
-	} else {
-		const char *colon = memchr(host, ':', hlen);
-		if (colon) {
-			for (const char *s = colon + 1; s < host + hlen; s++)
-				if (!isdigit((unsigned char)*s)) {
-					*why = "bad port";
-					return -1;
-				}
-			hlen = (size_t)(colon - host);
-		}
-		for (size_t i = 0; i < hlen; i++)
-			if (!host_char((unsigned char)host[i])) {
-				*why = "host has bytes not allowed in a domain name";
-				return -1;
-			}
-	}
+	if (authority_host(&host, &hlen, why) < 0)
+		return -1;
 	while (hlen && host[hlen - 1] == '.')
 		hlen--;
 	if (hlen == 0) {
@@ -432,7 +437,7 @@ static int take_record(struct testlist *tl, const struct csv_rec *r, testlist_ba
 		report_bad(tl, bad, arg, r->line, why);
 		return 0;
 	}
-	if (dom_slot(tl->dom, tl->cap, dom, strlen(dom))->name) {
+	if (dom_find(tl, dom, strlen(dom))) {
 		tl->st.duplicates++; /* the first category stays */
 		return 0;
 	}
@@ -554,7 +559,7 @@ const char *testlist_category(const struct testlist *tl, const char *name)
 	size_t n = strnlen(name, HOST_MAX + 1);
 	while (n && name[n - 1] == '.')
 		n--;
-	if (n == 0 || n > HOST_MAX || tl->used == 0)
+	if (n == 0 || n > HOST_MAX || tl->dom.used == 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
@@ -562,8 +567,8 @@ const char *testlist_category(const struct testlist *tl, const char *name)
 	/* the name, then each parent: a.b.example.org, b.example.org, ... */
 	const char *p = low;
 	for (;;) {
-		const struct tl_dom *d = dom_slot(tl->dom, tl->cap, p, strlen(p));
-		if (d->name)
+		const struct tl_dom *d = dom_find(tl, p, strlen(p));
+		if (d)
 			return tl->cat[d->cat].code;
 		p = strchr(p, '.');
 		if (!p || !p[1])

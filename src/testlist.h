@@ -39,11 +39,15 @@ struct testlist_stats {
 };
 
 struct testlist;
+struct hseed;
 
 /* Called once per bad record: its first line number (1-based) and why. */
 typedef void (*testlist_bad_fn)(void *arg, unsigned long line, const char *why);
 
-struct testlist *testlist_new(void);
+/* seed: the run's hash seed (engine_cfg.seed), copied; NULL: draw one
+ * (merge and tests).  Domains are hashed with it (htab.h): a list is an
+ * input file, and a crafted one must not pile its domains on one chain. */
+struct testlist *testlist_new(const struct hseed *seed);
 void testlist_free(struct testlist *tl);
 
 /* Parse CSV text (any number of calls; later duplicates keep the first

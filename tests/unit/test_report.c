@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "htab.h"
 #include "jsonread.h"
 #include "out_report.h"
 #include "report.h"
@@ -22,6 +23,8 @@
 
 #define HOUR 3600000000ull
 #define T0 (1715729838ull * 1000000ull) /* 2024-05-14T23:37:18Z */
+
+static char *json_text(const struct report *r);
 
 static struct report *new_report(uint32_t min_flows, const struct testlist *tl)
 {
@@ -394,11 +397,75 @@ static void test_memory_cap_counts_refusals(void **state)
 	report_free(r);
 }
 
+static void add_names(struct report *r, int n)
+{
+	char name[32];
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "n%d.example", i);
+		add(r, 9198, name, V_TLS_STALL, T0);
+	}
+}
+
+/* The tables' growth counts against the cap like their entries: 128 names
+ * fill the first 256 slots to half, the 129th doubles the name table.
+ * With room for three more names' entries but not for the doubled slots,
+ * the 129th name is refused and counted. */
+static void test_memory_cap_counts_table_growth(void **state)
+{
+	struct report_cfg cfg;
+	report_cfg_default(&cfg);
+	struct report *r = report_new(&cfg);
+	add_names(r, 127);
+	uint64_t b127 = report_stats(r)->bytes;
+	add_names(r, 128);
+	uint64_t b128 = report_stats(r)->bytes, per_name = b128 - b127;
+	add_names(r, 129);
+	/* the 129th name, its pair, and both tables doubled: 2 x 256 new slots */
+	assert_true(report_stats(r)->bytes - b128 >= per_name + 2 * 256 * 16);
+	report_free(r);
+
+	cfg.max_bytes = b128 + 3 * per_name;
+	r = report_new(&cfg);
+	add_names(r, 131);
+	const struct report_stats *st = report_stats(r);
+	assert_int_equal(st->names, 128);
+	assert_int_equal(st->refused_name, 3);
+	assert_true(st->bytes <= cfg.max_bytes);
+	report_free(r);
+}
+
+/* Outputs never depend on the hash seed: the same flows under two seeds
+ * give the same report, byte for byte. */
+static void test_seed_does_not_change_outputs(void **state)
+{
+	static const struct hseed s1 = { { 1, 2 } }, s2 = { { 0x9e3779b97f4a7c15ull, 42 } };
+	char *text[2];
+	for (int k = 0; k < 2; k++) {
+		struct report_cfg cfg;
+		report_cfg_default(&cfg);
+		cfg.seed = k ? &s2 : &s1;
+		struct report *r = report_new(&cfg);
+		assert_non_null(r);
+		char name[32];
+		for (int i = 0; i < 500; i++) {
+			snprintf(name, sizeof(name), "n%d.example", i * 7919 % 500);
+			add(r, 9198 + (uint32_t)(i % 3), name, i % 4 ? V_TLS_STALL : V_OK,
+			    T0 + (uint64_t)i * HOUR / 10);
+		}
+		assert_int_equal(report_finalize(r), 0);
+		text[k] = json_text(r);
+		report_free(r);
+	}
+	assert_string_equal(text[0], text[1]);
+	free(text[0]);
+	free(text[1]);
+}
+
 /* ---- categories ----------------------------------------------------------- */
 
 static struct testlist *small_list(void)
 {
-	struct testlist *tl = testlist_new();
+	struct testlist *tl = testlist_new(NULL);
 	const char *csv = "url,category_code,category_description,date_added,source,notes\n"
 			  "https://kloop.kg/,NEWS,News Media,,,\n"
 			  "https://vlast.kz/,NEWS,News Media,,,\n"
@@ -922,6 +989,8 @@ int main(void)
 		cmocka_unit_test(test_timeline_onset_and_buckets),
 		cmocka_unit_test(test_custom_bucket),
 		cmocka_unit_test(test_memory_cap_counts_refusals),
+		cmocka_unit_test(test_memory_cap_counts_table_growth),
+		cmocka_unit_test(test_seed_does_not_change_outputs),
 		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_text_output),
 		cmocka_unit_test(test_csv_output),

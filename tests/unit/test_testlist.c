@@ -1,6 +1,7 @@
 /* test_testlist.c - Citizen Lab test lists: quoted fields, bad lines reported
  * with their line numbers and skipped, URL to domain, parent-domain lookup,
- * caps, hostile and truncated input, the shipped sample list. */
+ * caps and their counters, seeded lookup, hostile and truncated input, the
+ * shipped sample list. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "htab.h"
 #include "testlist.h"
 
 struct bad_log {
@@ -31,7 +33,7 @@ static void on_bad(void *arg, unsigned long line, const char *why)
 
 static struct testlist *load(const char *text, struct bad_log *bad)
 {
-	struct testlist *tl = testlist_new();
+	struct testlist *tl = testlist_new(NULL);
 	assert_non_null(tl);
 	memset(bad, 0, sizeof(*bad));
 	assert_int_equal(testlist_load_buffer(tl, text, strlen(text), on_bad, bad), 0);
@@ -163,6 +165,21 @@ static void test_url_domain(void **state)
 	const char *why;
 	assert_int_equal(testlist_url_domain("https://toolong.example/", out, sizeof(out), &why),
 			 -1);
+	/* each malformed authority says why */
+	static const struct {
+		const char *url, *why;
+	} bad[] = {
+		{ "https://[2001:db8::1/", "unterminated IPv6 literal" },
+		{ "https://[2001:db8::g]/", "bad IPv6 literal" },
+		{ "https://a.kz:44x/", "bad port" },
+		{ "https://a!.kz/", "host has bytes not allowed in a domain name" },
+		{ "https://:443/", "URL without a host" },
+	};
+	char dom[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(testlist_url_domain(bad[i].url, dom, sizeof(dom), &why), -1);
+		assert_string_equal(why, bad[i].why);
+	}
 }
 
 static void test_parent_lookup_and_duplicates(void **state)
@@ -199,7 +216,7 @@ static void test_truncated_and_hostile_input(void **state)
 		"https://b.kz/,ANON,,,,\r\n";
 	size_t len = strlen(csv);
 	for (size_t cut = 0; cut <= len; cut++) {
-		struct testlist *tl = testlist_new();
+		struct testlist *tl = testlist_new(NULL);
 		char *copy = malloc(cut + 1);
 		memcpy(copy, csv, cut);
 		assert_int_equal(testlist_load_buffer(tl, copy, cut, NULL, NULL), 0);
@@ -217,7 +234,7 @@ static void test_truncated_and_hostile_input(void **state)
 			static const char alphabet[] = "\",\n\r#abc.:/@[]\0 NEWS";
 			buf[i] = alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
 		}
-		struct testlist *tl = testlist_new();
+		struct testlist *tl = testlist_new(NULL);
 		struct bad_log bad;
 		memset(&bad, 0, sizeof(bad));
 		assert_int_equal(testlist_load_buffer(tl, buf, sizeof(buf), on_bad, &bad), 0);
@@ -225,7 +242,7 @@ static void test_truncated_and_hostile_input(void **state)
 	}
 	/* a NUL byte inside a field is a bad line, not a silently cut field */
 	const char nul[] = "https://a.kz/,NE\0WS,,,,\nhttps://b.kz/,NEWS,,,,\n";
-	struct testlist *tl = testlist_new();
+	struct testlist *tl = testlist_new(NULL);
 	struct bad_log bad;
 	memset(&bad, 0, sizeof(bad));
 	testlist_load_buffer(tl, nul, sizeof(nul) - 1, on_bad, &bad);
@@ -263,9 +280,49 @@ static void test_field_caps(void **state)
 	free(csv);
 }
 
+/* TESTLIST_MAX_CATEGORIES and TESTLIST_MAX_DOMAINS: records past either cap
+ * are dropped and counted, the rest still load. */
+static void test_table_caps(void **state)
+{
+	size_t cap = (size_t)(TESTLIST_MAX_DOMAINS + 300) * 32;
+	char *csv = malloc(cap);
+	size_t len = 0;
+	for (int i = 0; i < TESTLIST_MAX_CATEGORIES + 2; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "https://c%d.kz/,C%d\n", i, i);
+	for (int i = 0; len < cap - 64 && i < TESTLIST_MAX_DOMAINS; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "https://d%d.kz/,C0\n", i);
+	struct testlist *tl = testlist_new(NULL);
+	assert_int_equal(testlist_load_buffer(tl, csv, len, NULL, NULL), 0);
+	const struct testlist_stats *st = testlist_stats(tl);
+	assert_int_equal(testlist_n_categories(tl), TESTLIST_MAX_CATEGORIES);
+	assert_int_equal(st->domains, TESTLIST_MAX_DOMAINS);
+	/* two categories, and the domains past the cap */
+	assert_int_equal(st->dropped_cap, st->records - TESTLIST_MAX_DOMAINS);
+	assert_true(st->dropped_cap > 2);
+	assert_string_equal(testlist_category(tl, "www.d0.kz"), "C0");
+	assert_null(testlist_category(tl, "c257.kz"));
+	testlist_free(tl);
+	free(csv);
+}
+
+/* Lookups do not depend on the hash seed. */
+static void test_seeded_lookup(void **state)
+{
+	static const struct hseed seeds[2] = { { { 1, 2 } }, { { 0x9e3779b97f4a7c15ull, 7 } } };
+	const char *csv = "https://kloop.kg/,NEWS,,,,\nhttps://vpn.example/,ANON,,,,\n";
+	for (int k = 0; k < 2; k++) {
+		struct testlist *tl = testlist_new(&seeds[k]);
+		assert_int_equal(testlist_load_buffer(tl, csv, strlen(csv), NULL, NULL), 0);
+		assert_string_equal(testlist_category(tl, "a.kloop.kg"), "NEWS");
+		assert_string_equal(testlist_category(tl, "vpn.example"), "ANON");
+		assert_null(testlist_category(tl, "example"));
+		testlist_free(tl);
+	}
+}
+
 static void test_load_file(void **state)
 {
-	struct testlist *tl = testlist_new();
+	struct testlist *tl = testlist_new(NULL);
 	char err[256] = "";
 	assert_int_equal(testlist_load_file(tl, "/nonexistent/list.csv", NULL, NULL, err,
 					    sizeof(err)), -1);
@@ -278,7 +335,7 @@ static void test_load_file(void **state)
 	snprintf(path, sizeof(path), "%s/data/testlist-kz.csv", srcdir ? srcdir : ".");
 	if (access(path, R_OK) != 0)
 		skip();
-	tl = testlist_new();
+	tl = testlist_new(NULL);
 	struct bad_log bad;
 	memset(&bad, 0, sizeof(bad));
 	assert_int_equal(testlist_load_file(tl, path, on_bad, &bad, err, sizeof(err)), 0);
@@ -314,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_parent_lookup_and_duplicates),
 		cmocka_unit_test(test_truncated_and_hostile_input),
 		cmocka_unit_test(test_field_caps),
+		cmocka_unit_test(test_table_caps),
+		cmocka_unit_test(test_seeded_lookup),
 		cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
