@@ -43,11 +43,62 @@ run_unit() {
 	fi
 }
 
+# run_replay NAME: every input of tests/fuzz/corpus/NAME, once, through the
+# harness tests/fuzz/fuzz_NAME.c - by replay_NAME (replay.c) in normal
+# builds, by the libFuzzer binary fuzz_NAME (which runs each file it is
+# given once) in --enable-fuzzing builds.  Fails when the corpus is missing
+# or empty, when neither program was built, or when the program crashes or
+# exits non-zero.
+run_replay() {
+	name=$1
+	corpus=$srcdir/tests/fuzz/corpus/$name
+	n=0
+	[ -d "$corpus" ] && n=$(find "$corpus" -maxdepth 1 -type f ! -name '.*' | wc -l)
+	if [ "$n" -eq 0 ]; then
+		echo "FAIL: fuzz: $name: no inputs in tests/fuzz/corpus/$name"
+		return
+	fi
+	if [ -x "$builddir/tests/fuzz/replay_$name" ]; then
+		prog=replay_$name
+		out=$("$builddir/tests/fuzz/$prog" "$corpus" 2>&1)
+		rc=$?
+		n=$(printf '%s\n' "$out" | sed -n 's/^\([0-9][0-9]*\) inputs replayed$/\1/p')
+	elif [ -x "$builddir/tests/fuzz/fuzz_$name" ]; then
+		prog=fuzz_$name
+		out=$(find "$corpus" -maxdepth 1 -type f ! -name '.*' -print0 | sort -z |
+			xargs -0 "$builddir/tests/fuzz/$prog" 2>&1)
+		rc=$?
+	else
+		echo "FAIL: fuzz: $name: neither tests/fuzz/replay_$name nor fuzz_$name was built"
+		return
+	fi
+	if [ $rc -eq 0 ] && [ -n "$n" ]; then
+		echo "PASS: fuzz: $name: $n inputs replayed ($prog)"
+	else
+		echo "FAIL: fuzz: $name: $prog exited with status $rc"
+		printf '%s\n' "$out" | tail -n 30 | sed 's/^/    /'
+	fi
+}
+
 {
 	if tier unit; then
 		echo "== unit tests (cmocka)"
 		for t in $UNIT_TESTS; do
 			run_unit "$builddir/$t"
+		done
+	fi
+
+	if tier fuzz; then
+		echo "== fuzz corpora (tests/fuzz/corpus: every saved input through its harness)"
+		for src in "$srcdir"/tests/fuzz/fuzz_*.c; do
+			name=${src##*/fuzz_}
+			run_replay "${name%.c}"
+		done
+		# A corpus nothing replays would pass silently.
+		for dir in "$srcdir"/tests/fuzz/corpus/*/; do
+			name=$(basename "$dir")
+			[ -f "$srcdir/tests/fuzz/fuzz_$name.c" ] ||
+				echo "FAIL: fuzz: tests/fuzz/corpus/$name: no harness tests/fuzz/fuzz_$name.c"
 		done
 	fi
 
