@@ -20,7 +20,6 @@
 #include "cert.h"
 #include "intercept.h"
 #include "util.h"
-#include "verdict.h"
 
 /* One remembered leaf certificate of a server name (hashes of its strings: a collision only hides a hint). */
 struct mem_variant {
@@ -1356,72 +1355,4 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 	ca->hints = chain_hints(ca) | memory_hints(cc, ti, ca);
 	for (unsigned i = 0; i < CERT_MAX_CHAIN; i++)
 		X509_free(cw.xs[i]);
-}
-
-/* ---- verdict mapping ----------------------------------------------------------------------------------------- */
-
-static bool has_error(const struct cert_analysis *ca, int code, int depth)
-{
-	for (unsigned i = 0; i < ca->n_errors; i++)
-		if (ca->errors[i].code == code && (depth < 0 || ca->errors[i].depth == depth))
-			return true;
-	return false;
-}
-
-static bool is_authority_error(int code)
-{
-	switch (code) {
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-	case X509_V_ERR_CERT_UNTRUSTED:
-	case X509_V_ERR_CERT_REJECTED:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Go's crypto/x509 Verify order, which OONI's failure strings come from: the leaf's own validity, then the
- * host name, then building a path to a root. */
-int cert_fail_class(const struct cert_analysis *ca)
-{
-	if (ca->trust != CERT_TRUST_UNTRUSTED)
-		return VCERT_NONE;
-	if (has_error(ca, X509_V_ERR_CERT_HAS_EXPIRED, 0) || has_error(ca, X509_V_ERR_CERT_NOT_YET_VALID, 0) ||
-	    has_error(ca, CERT_ERR_LEAF_UNPARSED, -1) || has_error(ca, CERT_ERR_EMPTY_CHAIN, -1))
-		return VCERT_INVALID_CERTIFICATE;
-	if (has_error(ca, X509_V_ERR_HOSTNAME_MISMATCH, -1) || has_error(ca, CERT_ERR_BAD_SNI, -1))
-		return VCERT_INVALID_HOSTNAME;
-	for (unsigned i = 0; i < ca->n_errors; i++)
-		if (is_authority_error(ca->errors[i].code))
-			return VCERT_UNKNOWN_AUTHORITY;
-	return VCERT_INVALID_CERTIFICATE;
-}
-
-const char *cert_ooni_failure(const struct cert_analysis *ca)
-{
-	switch (cert_fail_class(ca)) {
-	case VCERT_UNKNOWN_AUTHORITY: return "ssl_unknown_authority";
-	case VCERT_INVALID_HOSTNAME: return "ssl_invalid_hostname";
-	case VCERT_INVALID_CERTIFICATE: return "ssl_invalid_certificate";
-	default: return NULL;
-	}
-}
-
-void cert_apply_verdict(const struct cert_analysis *ca, struct verdict_result *vr)
-{
-	enum verdict v = vr->verdict;
-	if (ca->trust == CERT_TRUST_NOT_VISIBLE)
-		return;
-	if (ca->match == CERT_MATCH_FINGERPRINT || ca->match == CERT_MATCH_NAME) {
-		if (v == V_OK || v == V_TLS_ALERT || v == V_INCOMPLETE || v == V_CLIENT_ABORT)
-			verdict_set_cert(vr, V_TLS_MITM, (enum verdict_cert_fail)cert_fail_class(ca));
-		return;
-	}
-	if (ca->trust == CERT_TRUST_UNTRUSTED && (v == V_OK || v == V_CLIENT_ABORT))
-		verdict_set_cert(vr, V_TLS_UNTRUSTED_CERT, (enum verdict_cert_fail)cert_fail_class(ca));
 }

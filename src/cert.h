@@ -25,7 +25,6 @@
 #include "tls.h"
 
 struct intercept_db;
-struct verdict_result;
 
 #define CERT_DEFAULT_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CERT_DEFAULT_DIR "/etc/ssl/certs" /* the same anchors as hash links (update-ca-certificates runs rehash) */
@@ -174,25 +173,6 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 
 /* Human text of a verification error code (OpenSSL's string; tamperscope's own for CERT_ERR_*). */
 const char *cert_error_string(int code);
-
-/* ---- verdict mapping ----------------------------------------------------------------------------------------- */
-
-/* Only flows whose certificate was visible can change (so the ServerHello was seen), and only from verdicts the
- * certificate can explain:
- *   interception-CA match (fingerprint or name)       -> V_TLS_MITM, from ok, tls_alert, incomplete, client_abort
- *   chain fails validation, no interception evidence  -> V_TLS_UNTRUSTED_CERT, from ok and client_abort
- *   trusted                                           -> unchanged
- * A forged certificate is the interference, whatever the handshake did next; an untrusted one only replaces a
- * verdict that says nothing went wrong.  Sets the OONI failure class through verdict_set_cert(). */
-void cert_apply_verdict(const struct cert_analysis *ca, struct verdict_result *vr);
-/* The class verdict_set_cert() takes (enum verdict_cert_fail), same rules as cert_ooni_failure(). */
-int cert_fail_class(const struct cert_analysis *ca);
-
-/* The failure string OONI would have recorded for this chain, in the order Go's crypto/x509 checks (leaf
- * validity period, then host name, then the path): "ssl_invalid_certificate" (leaf expired / not yet valid,
- * unparseable, other), "ssl_invalid_hostname", "ssl_unknown_authority" (unknown issuer, self-signed,
- * untrusted root).  NULL when trusted or not visible. */
-const char *cert_ooni_failure(const struct cert_analysis *ca);
 
 const char *cert_trust_name(enum cert_trust t);
 const char *cert_match_name(enum cert_match m);       /* NULL for CERT_MATCH_NONE */

@@ -411,7 +411,7 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		uint64_t at = tcpobs_has(&f->obs, OBS_SH) ? tcpobs_abs(&f->obs, f->obs.t_sh)
 							   : f->first_us;
 		cert_analyze(e->certs, f->tls, at, e->ca);
-		cert_apply_verdict(e->ca, &vr);
+		verdict_apply_cert(&vr, e->ca);
 		if (e->cstats)
 			certstats_add(e->cstats, f->tls, e->ca, cli_as.asn, f->id, vr.verdict);
 		ca = e->ca;

@@ -171,8 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cert_analyze(CC, &ti, (uint64_t)(T0 + (mode >> 3)) * 1000000u, &CA);
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
-	(void)cert_ooni_failure(&CA);
+	verdict_apply_cert(&vr, &CA);
+	(void)verdict_ooni_failure(&vr);
 	emit();
 	certstats_add(CS, &ti, &CA, (mode >> 1) & 3, ++FLOW_ID, vr.verdict);
 	if ((FLOW_ID & 63) == 0)
