@@ -1,7 +1,6 @@
 /* cert.c - X.509 chains of TLS <= 1.2 handshakes (RFC 5280 sections 4.1, 4.2.1 and 6; RFC 6125 section 6):
  * parse with libcrypto, fingerprint, validate at packet time, attribute to known interception CAs, and collect
  * forgery hints.  See cert.h for the contract. */
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +11,12 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "cert_trust.h"
 #include "intercept.h"
 #include "util.h"
 
@@ -65,8 +64,7 @@ struct digests {
 };
 
 struct cert_ctx {
-	X509_STORE *store;
-	char *trust_source;
+	struct cert_trust_store trust;
 	const struct intercept_db *icpt;
 	struct mem_entry *mem;      /* open addressing, mem_slots a power of two >= 2 * mem_max */
 	uint32_t mem_slots, mem_max, mem_used;
@@ -76,16 +74,12 @@ struct cert_ctx {
 	struct slot_map pmap, vmap; /* parsed certificates, verification results */
 	struct pc_entry *pc;
 	struct vc_entry *vc;
-	int64_t *bounds;            /* validity bounds of the store's certificates, sorted (see store_bounds) */
-	uint32_t n_bounds;
-	int bounds_objs;            /* store objects when bounds was made; -1: not made */
 	struct cert_stats st;
 };
 
 /* Latest packet second a verification result is cached for: up to the end of year 9999 OpenSSL converts the packet
  * time and compares certificate times with it exactly (X509_cmp_time); beyond, the conversion itself fails. */
 #define VC_TIME_MAX 253402300799LL
-#define PEM_MAX_CERTS 4096          /* a system store larger than this is loaded from the bundle */
 
 static const char *const hint_names[CERT_HINT__COUNT] = {
 	[CERT_HINT_LEAF_VALIDITY_75D] = "leaf_validity_75d",
@@ -190,30 +184,6 @@ static void digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
 		return;
 	}
 	hex_encode(d, dl, out);
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil): no time_t range or
- * time zone involved. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool asn1_time_epoch(const ASN1_TIME *t, int64_t *out)
-{
-	struct tm tm;
-	if (!t || !ASN1_TIME_to_tm(t, &tm)) {
-		ERR_clear_error();
-		return false;
-	}
-	*out = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) * 86400 +
-	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-	return true;
 }
 
 /* ---- parsing ------------------------------------------------------------------------------------------------ */
@@ -355,8 +325,8 @@ static void fill_info(X509 *x, struct cert_info *ci, struct cert_stats *st)
 	name_oneline(X509_get_subject_name(x), ci->subject, sizeof(ci->subject), &ci->name_cut);
 	name_oneline(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer), &ci->name_cut);
 	fill_serial(x, ci);
-	ci->times_ok = asn1_time_epoch(X509_get0_notBefore(x), &ci->not_before) &&
-		       asn1_time_epoch(X509_get0_notAfter(x), &ci->not_after);
+	ci->times_ok = cert_time_epoch(X509_get0_notBefore(x), &ci->not_before) &&
+		       cert_time_epoch(X509_get0_notAfter(x), &ci->not_after);
 	fill_key(x, ci);
 	fill_san(x, ci, st);
 	ci->has_san = X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
@@ -561,185 +531,6 @@ static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, s
 
 /* ---- context: trust store, name memory, caches --------------------------------------------------------------- */
 
-struct der_set {
-	struct der_blob {
-		unsigned char *der;
-		long len;
-	} *v;
-	size_t n, cap;
-};
-
-static void der_set_free(struct der_set *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		OPENSSL_free(s->v[i].der);
-	free(s->v);
-}
-
-static bool der_set_add(struct der_set *s, unsigned char *der, long len)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		struct der_blob *v;
-		if (cap > PEM_MAX_CERTS || !(v = realloc(s->v, cap * sizeof(*v))))
-			return false;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n].der = der;
-	s->v[s->n].len = len;
-	s->n++;
-	return true;
-}
-
-static int blob_cmp(const void *a, const void *b)
-{
-	const struct der_blob *x = a, *y = b;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return memcmp(x->der, y->der, (size_t)x->len);
-}
-
-/* The PEM blocks of a file, as DER, into s; *count of them.  False when a block is not a plain CERTIFICATE (the two
- * loaders would treat it differently) or the file does not read to its end.  Base64 only: nothing is parsed. */
-static bool pem_read_all(const char *path, struct der_set *s, size_t *count)
-{
-	BIO *b = BIO_new_file(path, "r");
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	long len = 0;
-	size_t before = s->n;
-	bool ok = b != NULL;
-
-	ERR_clear_error();
-	while (ok && PEM_read_bio(b, &name, &header, &data, &len) > 0) {
-		ok = strcmp(name, PEM_STRING_X509) == 0 && header[0] == '\0' && len > 0 && der_set_add(s, data, len);
-		OPENSSL_free(name);
-		OPENSSL_free(header);
-		if (!ok)
-			OPENSSL_free(data);
-		name = header = NULL;
-		data = NULL;
-	}
-	if (ok && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
-		ok = false;                   /* stopped at a broken block, not at the end */
-	ERR_clear_error();
-	BIO_free(b);
-	*count = s->n - before;
-	return ok;
-}
-
-/* 0: not a name OpenSSL's hashed-directory lookup builds ("%08lx.%d", lowercase); 1: HHHHHHHH.0; 2: HHHHHHHH.N,
- * N > 0.  CRL links (HHHHHHHH.rN) are never looked up here: 0. */
-static int hash_link_kind(const char *nm)
-{
-	size_t i;
-	for (i = 0; i < 8; i++)
-		if (!((nm[i] >= '0' && nm[i] <= '9') || (nm[i] >= 'a' && nm[i] <= 'f')))
-			return 0;
-	if (nm[8] != '.' || nm[9] < '0' || nm[9] > '9')
-		return 0;
-	if (nm[9] == '0')
-		return nm[10] == '\0' ? 1 : 0;
-	for (i = 10; nm[i]; i++)
-		if (nm[i] < '0' || nm[i] > '9')
-			return 0;
-	return 2;
-}
-
-/* The certificates a hashed-directory lookup can reach: one per HHHHHHHH.0 file.  A HHHHHHHH.1 means two anchors
- * share a subject hash; OpenSSL would then try them in directory order instead of bundle order: refused. */
-static bool dir_read_all(const char *dir, struct der_set *s)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[4096];
-	size_t count;
-	bool ok = d != NULL;
-
-	while (ok && (de = readdir(d)) != NULL) {
-		int kind = hash_link_kind(de->d_name);
-		if (kind == 0)
-			continue;
-		ok = kind == 1 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path) &&
-		     pem_read_all(path, s, &count) && count == 1;
-	}
-	if (d)
-		closedir(d);
-	return ok;
-}
-
-/* Does the hashed directory hold exactly the bundle's certificates, at most one per subject hash?  Then for every
- * name a chain asks for, X509_STORE_load_path finds the one anchor X509_STORE_load_file would have loaded, but
- * parses only the anchors asked for.  Link names are trusted to be the subject hashes (update-ca-certificates
- * runs openssl rehash): checking them would mean parsing every anchor, the cost this avoids.  A bundle entry
- * whose DER does not parse makes X509_STORE_load_file fail as a whole, while the directory skips it: the only
- * case where the two differ, and the directory's answer is the useful one. */
-static bool dir_same_as_bundle(const char *dir, const char *bundle)
-{
-	struct der_set a = { 0 }, b = { 0 };
-	size_t count, k = 0;
-	bool same = pem_read_all(bundle, &a, &count) && count > 0 && dir_read_all(dir, &b) && b.n > 0;
-
-	if (same) {
-		qsort(a.v, a.n, sizeof(*a.v), blob_cmp);
-		qsort(b.v, b.n, sizeof(*b.v), blob_cmp);
-		for (size_t i = 0; i < a.n; i++) { /* the bundle may repeat a certificate: the store keeps one */
-			if (k > 0 && blob_cmp(&a.v[i], &a.v[k - 1]) == 0)
-				OPENSSL_free(a.v[i].der);
-			else
-				a.v[k++] = a.v[i];
-		}
-		a.n = k;
-		same = a.n == b.n;
-		for (size_t i = 0; same && i < a.n; i++)
-			same = blob_cmp(&a.v[i], &b.v[i]) == 0;
-	}
-	der_set_free(&a);
-	der_set_free(&b);
-	return same;
-}
-
-static int load_bundle(struct cert_ctx *cc, const char *bundle, char *err, size_t errlen)
-{
-	if (!X509_STORE_load_file(cc->store, bundle)) {
-		ERR_clear_error();
-		snprintf(err, errlen, "%s: cannot load CA certificates (PEM bundle expected; see --ca-bundle)", bundle);
-		return -1;
-	}
-	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(cc->store)) == 0) {
-		snprintf(err, errlen, "%s: no CA certificate in the file", bundle);
-		return -1;
-	}
-	return 0;
-}
-
-/* Parsing the whole system bundle costs ~190 M instructions (tens of milliseconds) for every run; the hashed
- * directory loads the few anchors the capture's chains name, when it gives the same answers (dir_same_as_bundle). */
-static int load_trust(struct cert_ctx *cc, const struct cert_cfg *cfg, char *err, size_t errlen)
-{
-	const char *bundle = cfg && cfg->sys_bundle ? cfg->sys_bundle : CERT_DEFAULT_BUNDLE;
-	const char *dir = cfg && cfg->sys_dir ? cfg->sys_dir : CERT_DEFAULT_DIR;
-	const char *src = bundle;
-
-	if (cfg && cfg->ca_bundle) {
-		src = cfg->ca_bundle;
-		if (src[0] != '\0' && load_bundle(cc, src, err, errlen) < 0)
-			return -1;                /* "": an empty store (tests, fuzzing) */
-	} else if (dir_same_as_bundle(dir, bundle) && X509_STORE_load_path(cc->store, dir)) {
-		src = dir;
-	} else {
-		ERR_clear_error();
-		if (load_bundle(cc, bundle, err, errlen) < 0)
-			return -1;
-	}
-	if (!(cc->trust_source = strdup(src))) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 {
 	uint32_t names = cfg && cfg->memory_names ? cfg->memory_names : CERT_DEFAULT_MEMORY;
@@ -748,7 +539,6 @@ static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 
 	cc->icpt = cfg ? cfg->icpt : NULL;
 	cc->seed = cfg ? cfg->seed : 0;
-	cc->bounds_objs = -1;
 	cc->fetched[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
 	cc->fetched[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
 	ERR_clear_error();
@@ -759,7 +549,7 @@ static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 	cc->mem = calloc(cc->mem_slots, sizeof(*cc->mem));
 	cc->pc = calloc(certs, sizeof(*cc->pc));
 	cc->vc = calloc(chains, sizeof(*cc->vc));
-	if (!(cc->store = X509_STORE_new()) || !cc->mem || !cc->pc || !cc->vc)
+	if (!cc->mem || !cc->pc || !cc->vc)
 		return -1;
 	if (map_init(&cc->pmap, certs, cc->seed ^ 0x9e3779b97f4a7c15ULL) < 0 ||
 	    map_init(&cc->vmap, chains, cc->seed ^ 0xc2b2ae3d27d4eb4fULL) < 0)
@@ -776,7 +566,7 @@ struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errl
 		cert_ctx_free(cc);
 		return NULL;
 	}
-	if (load_trust(cc, cfg, err, errlen) < 0) {
+	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0) {
 		cert_ctx_free(cc);
 		return NULL;
 	}
@@ -787,7 +577,7 @@ void cert_ctx_free(struct cert_ctx *cc)
 {
 	if (!cc)
 		return;
-	X509_STORE_free(cc->store);
+	cert_trust_free(&cc->trust);
 	if (cc->mem)
 		for (uint32_t i = 0; i < cc->mem_slots; i++)
 			free(cc->mem[i].sni);
@@ -801,8 +591,6 @@ void cert_ctx_free(struct cert_ctx *cc)
 	free(cc->mem);
 	free(cc->pc);
 	free(cc->vc);
-	free(cc->bounds);
-	free(cc->trust_source);
 	free(cc);
 }
 
@@ -810,11 +598,10 @@ void cert_ctx_free(struct cert_ctx *cc)
 int cert_ctx_add_anchor_der(struct cert_ctx *cc, const uint8_t *der, size_t len)
 {
 	X509 *x = der_to_x509(der, len);
-	int ok = x && X509_STORE_add_cert(cc->store, x);
+	int rc = cert_trust_add(&cc->trust, x);
 	X509_free(x);
-	ERR_clear_error();
 	map_clear(&cc->vmap);
-	return ok ? 0 : -1;
+	return rc;
 }
 
 const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc)
@@ -824,7 +611,7 @@ const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc)
 
 const char *cert_ctx_trust_source(const struct cert_ctx *cc)
 {
-	return cc->trust_source ? cc->trust_source : "";
+	return cert_trust_source(&cc->trust);
 }
 
 /* The memory entry of a name; created when there is room (else counted and NULL). */
@@ -931,7 +718,7 @@ static bool validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, 
 		if (xs[i] && !sk_X509_push(inter, xs[i]))
 			break;
 	pure = i >= ca->n_chain;
-	if (inter && sctx && X509_STORE_CTX_init(sctx, cc->store, xs[0], inter)) {
+	if (inter && sctx && X509_STORE_CTX_init(sctx, cc->trust.store, xs[0], inter)) {
 		X509_VERIFY_PARAM *vp;
 		pure &= X509_STORE_CTX_set_default(sctx, "ssl_server") == 1;
 		vp = X509_STORE_CTX_get0_param(sctx);
@@ -995,40 +782,6 @@ static bool vc_key(const struct cert_ctx *cc, const struct tls_info *ti, const s
 	return sha256_raw(cc->md.sha256, buf, n, key);
 }
 
-static int i64_cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The notBefore/notAfter of every certificate in the store, sorted.  Made again when the store grew: a hashed
- * directory adds anchors as chains name them, and anchors are never removed. */
-static bool store_bounds(struct cert_ctx *cc)
-{
-	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(cc->store);
-	int n = objs ? sk_X509_OBJECT_num(objs) : 0;
-	uint32_t k = 0;
-	int64_t *b;
-
-	if (n == cc->bounds_objs)
-		return true;
-	if (n < 0 || !(b = malloc((2 * (size_t)n + 1) * sizeof(*b))))
-		return false;
-	for (int i = 0; i < n; i++) {
-		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));   /* NULL for a CRL */
-		if (x && asn1_time_epoch(X509_get0_notBefore(x), &b[k]))
-			k++;
-		if (x && asn1_time_epoch(X509_get0_notAfter(x), &b[k]))
-			k++;
-	}
-	qsort(b, k, sizeof(*b), i64_cmp);
-	free(cc->bounds);
-	cc->bounds = b;
-	cc->n_bounds = k;
-	cc->bounds_objs = n;
-	return true;
-}
-
 /* Narrow [lo, hi) around t so that "bound <= t" has one answer in it. */
 static void cell_cut(int64_t bound, int64_t t, int64_t *lo, int64_t *hi)
 {
@@ -1043,9 +796,9 @@ static void cell_cut(int64_t bound, int64_t t, int64_t *lo, int64_t *hi)
 static void cell_cut_x509(X509 *x, int64_t t, int64_t *lo, int64_t *hi)
 {
 	int64_t b;
-	if (asn1_time_epoch(X509_get0_notBefore(x), &b))
+	if (cert_time_epoch(X509_get0_notBefore(x), &b))
 		cell_cut(b, t, lo, hi);
-	if (asn1_time_epoch(X509_get0_notAfter(x), &b))
+	if (cert_time_epoch(X509_get0_notAfter(x), &b))
 		cell_cut(b, t, lo, hi);
 }
 
@@ -1065,20 +818,20 @@ static bool vc_cell(struct cert_ctx *cc, const struct chain_work *cw, unsigned n
 	for (unsigned i = 0; i < n; i++)
 		if (cw->xs[i])
 			cell_cut_x509(cw->xs[i], t, lo, hi);
-	if (!store_bounds(cc))
+	if (!cert_trust_bounds(&cc->trust))
 		return false;
-	b = cc->n_bounds;
+	b = cc->trust.n_bounds;
 	while (a < b) {                   /* the first bound > t */
 		uint32_t mid = a + (b - a) / 2;
-		if (cc->bounds[mid] <= t)
+		if (cc->trust.bounds[mid] <= t)
 			a = mid + 1;
 		else
 			b = mid;
 	}
 	if (a > 0)
-		cell_cut(cc->bounds[a - 1], t, lo, hi);
-	if (a < cc->n_bounds)
-		cell_cut(cc->bounds[a], t, lo, hi);
+		cell_cut(cc->trust.bounds[a - 1], t, lo, hi);
+	if (a < cc->trust.n_bounds)
+		cell_cut(cc->trust.bounds[a], t, lo, hi);
 	return true;
 }
 
