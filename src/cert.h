@@ -24,6 +24,7 @@
 #include "cert_info.h"
 #include "tls.h"
 
+struct hseed;
 struct intercept_db;
 
 #define CERT_DEFAULT_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -126,7 +127,7 @@ struct cert_stats {
 	uint64_t errors_dropped;    /* verification errors beyond CERT_MAX_ERRORS */
 	uint64_t verify_failed;     /* X509_verify_cert could not run (memory): chain counted untrusted */
 	uint64_t match_fingerprint, match_name;
-	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY) */
+	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY), or its index */
 	uint64_t mem_variants_dropped; /* a leaf not remembered: CERT_MEM_VARIANTS reached for its name */
 	uint64_t cache_hits;        /* chain certificates copied from the parsed-certificate cache */
 	uint64_t cache_misses;      /* chain certificates parsed (d2i_X509) */
@@ -134,13 +135,16 @@ struct cert_stats {
 	uint64_t vcache_hits;       /* chain verifications replayed from the verification cache */
 	uint64_t vcache_misses;     /* chain verifications run (X509_verify_cert) */
 	uint64_t vcache_evicted;    /* verification cache entries replaced: the cache was full */
+	uint64_t cache_refused;     /* parsed certificates not cached: the index's probe window was full (htab.h) */
+	uint64_t vcache_refused;    /* verification results not cached: likewise */
 };
 
 struct cert_cfg {
 	const char *ca_bundle;      /* PEM bundle of trust anchors, loaded whole; NULL = the system's (see
 				       cert_ctx_new) */
 	uint32_t memory_names;      /* 0 = CERT_DEFAULT_MEMORY */
-	uint64_t seed;              /* hash seed of the name memory (performance only; results never depend on it) */
+	const struct hseed *seed;   /* the run's start-up seed, keying the caches' and the name memory's indexes
+				       (results never depend on it); NULL: one drawn for this context */
 	const struct intercept_db *icpt; /* known interception CAs; NULL = none.  Borrowed, must outlive the ctx */
 	uint32_t cache_certs;       /* parsed certificates kept; 0 = CERT_DEFAULT_CACHE */
 	uint32_t cache_chains;      /* verification results kept; 0 = CERT_DEFAULT_VCACHE */

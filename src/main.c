@@ -643,7 +643,7 @@ static int setup_certs(struct options *o, struct engine *e, struct intercept_db 
 	if (icpt->refused)
 		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
 			(unsigned long long)icpt->refused);
-	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = icpt, .seed = o->cfg.seed.k[0] };
+	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = icpt, .seed = &o->cfg.seed };
 	e->certs = cert_ctx_new(&cc, err, sizeof(err));
 	if (!e->certs) {
 		if (o->ca_bundle) {
