@@ -12,7 +12,11 @@
  * bounded caches that only save work - a certificate already parsed (same SHA-256 of the DER) is copied, not parsed
  * again, and a chain already verified with the same host name at a packet time no certificate's validity bound
  * separates from this one is not verified again; every output and counter reads as if the work had been redone.
- * cert_analyze() runs once per flow at flow end and fills a struct cert_analysis that the outputs read.
+ * cert_analyze() runs once per flow at flow end and fills a struct cert_analysis that the outputs read, and
+ * verdict_apply_cert() (verdict.h) turns it into a verdict.
+ *
+ * The stage in files: cert_info.h (what is kept of one certificate), cert_trust.c (the store), cert_cache.c (the
+ * bounded memories, on htab.h), cert.c (parse, validate, analyse: the API below).
  */
 #ifndef TS_CERT_H
 #define TS_CERT_H

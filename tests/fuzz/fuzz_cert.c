@@ -6,9 +6,10 @@
  *   bit 7 set: the rest is an interception-CA file, loaded, then matched against a fixed chain.
  *   else:      bit 0 = TLS 1.3 (nothing may be parsed), bits 1-2 = client network; then one length byte and that
  *              many SNI bytes; then certificates as 2-byte big-endian length + DER, leaf first.
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_cert.c src/cert.c src/intercept.c
- *        src/certstats.c src/out_cert.c src/json.c src/util.c src/tls.c src/verdict.c src/tcpobs.c
- *        $(pkg-config --libs libcrypto)
+ * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_cert.c src/cert.c src/cert_trust.c
+ *        src/cert_cache.c src/htab.c src/intercept.c src/certstats.c src/out_cert.c src/json.c src/util.c src/tls.c
+ *        src/verdict.c src/tcpobs.c $(pkg-config --libs libcrypto)
+ *        (or ./configure --enable-fuzzing CC=clang && make tests/fuzz/fuzz_cert)
  */
 #include <stdint.h>
 #include <stdlib.h>
