@@ -1,7 +1,6 @@
 /* cert.c - X.509 chains of TLS <= 1.2 handshakes (RFC 5280 sections 4.1, 4.2.1 and 6; RFC 6125 section 6):
  * parse with libcrypto, fingerprint, validate at packet time, attribute to known interception CAs, and collect
  * forgery hints.  See cert.h for the contract. */
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,81 +11,28 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "cert_cache.h"
+#include "cert_trust.h"
 #include "intercept.h"
 #include "util.h"
-#include "verdict.h"
-
-/* One remembered leaf certificate of a server name (hashes of its strings: a collision only hides a hint). */
-struct mem_variant {
-	uint64_t subject_h, issuer_h, spki_h;
-	int64_t not_before;
-	uint8_t times_ok;
-	uint8_t trusted;            /* validated in at least one flow */
-};
-
-struct mem_entry {
-	char *sni;                  /* NULL: free slot */
-	uint16_t sni_len;
-	uint8_t n;
-	struct mem_variant v[CERT_MEM_VARIANTS];
-};
-
-/* A bounded map from 32-byte keys (SHA-256 digests) to slots 0..cap-1: chained buckets, CLOCK replacement.  Several
- * slots may hold one key (verification results for other packet times). */
-struct slot_map {
-	uint8_t (*key)[32];
-	int32_t *head, *next;       /* bucket heads and chains; -1 ends a chain */
-	uint8_t *ref;               /* CLOCK: set by a hit, cleared as the hand passes */
-	uint32_t mask, cap, used, hand;
-	uint64_t seed;              /* the DER is the sender's: bucket choice must not be predictable */
-};
-
-/* A parsed certificate: what parse_one filled in, and the one counter it moved that cert_info does not show. */
-struct pc_entry {
-	X509 *x;                    /* one reference held; NULL when the DER does not parse */
-	uint32_t san_dropped;
-	struct cert_info ci;
-};
-
-/* A verification result: what validate() left in the analysis, the same for every packet second in [lo, hi). */
-struct vc_entry {
-	int64_t lo, hi;
-	uint8_t name_check, n_errors, errors_dropped;
-	struct cert_error errors[CERT_MAX_ERRORS];
-};
 
 struct digests {
 	const EVP_MD *sha1, *sha256;
 };
 
 struct cert_ctx {
-	X509_STORE *store;
-	char *trust_source;
+	struct cert_trust_store trust;
+	struct cert_cache cache;    /* parsed certificates, verification results, leaves per name */
 	const struct intercept_db *icpt;
-	struct mem_entry *mem;      /* open addressing, mem_slots a power of two >= 2 * mem_max */
-	uint32_t mem_slots, mem_max, mem_used;
-	uint64_t seed;
 	EVP_MD *fetched[2];         /* fetched once: OpenSSL 3 fetches again for every EVP_sha256() digest */
 	struct digests md;
-	struct slot_map pmap, vmap; /* parsed certificates, verification results */
-	struct pc_entry *pc;
-	struct vc_entry *vc;
-	int64_t *bounds;            /* validity bounds of the store's certificates, sorted (see store_bounds) */
-	uint32_t n_bounds;
-	int bounds_objs;            /* store objects when bounds was made; -1: not made */
 	struct cert_stats st;
 };
-
-/* Latest packet second a verification result is cached for: up to the end of year 9999 OpenSSL converts the packet
- * time and compares certificate times with it exactly (X509_cmp_time); beyond, the conversion itself fails. */
-#define VC_TIME_MAX 253402300799LL
-#define PEM_MAX_CERTS 4096          /* a system store larger than this is loaded from the bundle */
 
 static const char *const hint_names[CERT_HINT__COUNT] = {
 	[CERT_HINT_LEAF_VALIDITY_75D] = "leaf_validity_75d",
@@ -145,41 +91,7 @@ const char *cert_error_string(int code)
 	}
 }
 
-/* ---- small helpers ------------------------------------------------------------------------------------------ */
-
-/* FNV-1a; seeded where an attacker picks the keys (table slots), unseeded for fingerprints of strings. */
-static uint64_t fnv1a(const void *p, size_t n, uint64_t seed)
-{
-	const uint8_t *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t p = 16;
-	while (p < n && p < (1u << 30))
-		p <<= 1;
-	return p;
-}
-
-static uint64_t str_hash(const char *s)
-{
-	return fnv1a(s, strlen(s), 0);
-}
-
-static bool sha256_raw(const EVP_MD *md, const uint8_t *p, size_t n, uint8_t out[32])
-{
-	unsigned int dl = 0;
-	if (EVP_Digest(p, n, out, &dl, md, NULL) && dl == 32)
-		return true;
-	ERR_clear_error();
-	return false;
-}
+/* ---- parsing ------------------------------------------------------------------------------------------------ */
 
 static void digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
 {
@@ -192,32 +104,6 @@ static void digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
 	}
 	hex_encode(d, dl, out);
 }
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil): no time_t range or
- * time zone involved. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool asn1_time_epoch(const ASN1_TIME *t, int64_t *out)
-{
-	struct tm tm;
-	if (!t || !ASN1_TIME_to_tm(t, &tm)) {
-		ERR_clear_error();
-		return false;
-	}
-	*out = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) * 86400 +
-	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-	return true;
-}
-
-/* ---- parsing ------------------------------------------------------------------------------------------------ */
 
 /* d2i_X509 stops after one object; a certificate with trailing bytes is refused, as TLS clients do
  * (OpenSSL's SSL_R_CERT_LENGTH_MISMATCH). */
@@ -356,8 +242,8 @@ static void fill_info(X509 *x, struct cert_info *ci, struct cert_stats *st)
 	name_oneline(X509_get_subject_name(x), ci->subject, sizeof(ci->subject), &ci->name_cut);
 	name_oneline(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer), &ci->name_cut);
 	fill_serial(x, ci);
-	ci->times_ok = asn1_time_epoch(X509_get0_notBefore(x), &ci->not_before) &&
-		       asn1_time_epoch(X509_get0_notAfter(x), &ci->not_after);
+	ci->times_ok = cert_time_epoch(X509_get0_notBefore(x), &ci->not_before) &&
+		       cert_time_epoch(X509_get0_notAfter(x), &ci->not_after);
 	fill_key(x, ci);
 	fill_san(x, ci, st);
 	ci->has_san = X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
@@ -411,98 +297,10 @@ bool cert_parse(const uint8_t *der, size_t len, struct cert_info *ci, struct cer
 	return x != NULL;
 }
 
-/* ---- bounded caches ------------------------------------------------------------------------------------------ */
-
-static uint32_t map_bucket(const struct slot_map *m, const uint8_t *key)
-{
-	return (uint32_t)fnv1a(key, 32, m->seed) & m->mask;
-}
-
-static int map_init(struct slot_map *m, uint32_t cap, uint64_t seed)
-{
-	uint32_t buckets = pow2_at_least(cap);
-	m->cap = cap;
-	m->mask = buckets - 1;
-	m->seed = seed;
-	m->key = calloc(cap, sizeof(*m->key));
-	m->next = calloc(cap, sizeof(*m->next));
-	m->ref = calloc(cap, sizeof(*m->ref));
-	m->head = malloc(buckets * sizeof(*m->head));
-	if (!m->key || !m->next || !m->ref || !m->head)
-		return -1;
-	memset(m->head, 0xff, buckets * sizeof(*m->head));
-	return 0;
-}
-
-static void map_free(struct slot_map *m)
-{
-	free(m->key);
-	free(m->next);
-	free(m->ref);
-	free(m->head);
-}
-
-static void map_clear(struct slot_map *m)
-{
-	memset(m->head, 0xff, (m->mask + 1) * sizeof(*m->head));
-	m->used = m->hand = 0;
-}
-
-/* The next slot holding key after slot prev (-1: the first). */
-static int32_t map_find(const struct slot_map *m, const uint8_t *key, int32_t prev)
-{
-	int32_t i = prev < 0 ? m->head[map_bucket(m, key)] : m->next[prev];
-	for (; i >= 0; i = m->next[i])
-		if (memcmp(m->key[i], key, 32) == 0)
-			return i;
-	return -1;
-}
-
-static void map_unlink(struct slot_map *m, int32_t s)
-{
-	int32_t *p = &m->head[map_bucket(m, m->key[s])];
-	while (*p >= 0 && *p != s)
-		p = &m->next[*p];
-	if (*p == s)
-		*p = m->next[s];
-}
-
-/* A slot for a new entry under key: a never used one while there are, else the first the CLOCK hand finds not hit
- * since its last pass (at most two turns).  *evicted: the slot held an entry the caller must release first. */
-static int32_t map_take(struct slot_map *m, const uint8_t *key, bool *evicted)
-{
-	uint32_t b = map_bucket(m, key);
-	int32_t s;
-	*evicted = m->used >= m->cap;
-	if (!*evicted) {
-		s = (int32_t)m->used++;
-	} else {
-		while (m->ref[m->hand]) {
-			m->ref[m->hand] = 0;
-			m->hand = (m->hand + 1) % m->cap;
-		}
-		s = (int32_t)m->hand;
-		m->hand = (m->hand + 1) % m->cap;
-		map_unlink(m, s);
-	}
-	memcpy(m->key[s], key, 32);
-	m->ref[s] = 0;              /* seen once: the first to go, unless a hit follows */
-	m->next[s] = m->head[b];
-	m->head[b] = s;
-	return s;
-}
-
-static int32_t pc_find(const struct cert_ctx *cc, const uint8_t *dg, size_t len)
-{
-	int32_t s = -1;
-	while ((s = map_find(&cc->pmap, dg, s)) >= 0)
-		if (cc->pc[s].ci.der_len == len)
-			return s;
-	return -1;
-}
+/* ---- through the parsed-certificate cache ------------------------------------------------------------------- */
 
 /* The counters parse_one moved for this certificate, moved again. */
-static void pc_replay(struct cert_stats *st, const struct pc_entry *e)
+static void pc_replay(struct cert_stats *st, const struct cert_parsed *e)
 {
 	if (e->x)
 		st->certs_parsed++;
@@ -515,24 +313,6 @@ static void pc_replay(struct cert_stats *st, const struct pc_entry *e)
 	st->san_dropped += e->san_dropped;
 }
 
-static void pc_store(struct cert_ctx *cc, const uint8_t *dg, X509 *x, const struct cert_info *ci, uint64_t san)
-{
-	bool evicted;
-	int32_t s;
-	struct pc_entry *e;
-	if (x && !X509_up_ref(x))
-		return;
-	s = map_take(&cc->pmap, dg, &evicted);
-	e = &cc->pc[s];
-	if (evicted) {
-		X509_free(e->x);
-		cc->st.cache_evicted++;
-	}
-	e->x = x;
-	e->san_dropped = san > UINT32_MAX ? UINT32_MAX : (uint32_t)san;
-	memcpy(&e->ci, ci, sizeof(e->ci));
-}
-
 /* One chain entry through the parsed-certificate cache.  What parse_one finds depends on the DER alone, so a hit
  * copies what the first parse filled in and moves the counters it moved: events and statistics read as if the
  * bytes had been parsed again.  dg receives the SHA-256 of the DER; *have_dg says whether there is one. */
@@ -540,232 +320,35 @@ static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, s
 			  uint8_t *have_dg)
 {
 	uint64_t san_before = cc->st.san_dropped;
-	int32_t s;
+	const struct cert_parsed *e;
 	X509 *x;
 
-	*have_dg = der && len > 0 && len <= UINT32_MAX && sha256_raw(cc->md.sha256, der, len, dg);
-	if (*have_dg && (s = pc_find(cc, dg, len)) >= 0 && (!cc->pc[s].x || X509_up_ref(cc->pc[s].x))) {
-		struct pc_entry *e = &cc->pc[s];
-		cc->pmap.ref[s] = 1;
+	*have_dg = der && len > 0 && len <= UINT32_MAX && cert_cache_digest(&cc->cache, der, len, dg);
+	if (*have_dg && (e = cert_cache_parsed(&cc->cache, dg, len, &x))) {
 		memcpy(ci, &e->ci, sizeof(*ci));
 		pc_replay(&cc->st, e);
 		cc->st.cache_hits++;
-		return e->x;
+		return x;
 	}
 	if (der && len > 0)
 		cc->st.cache_misses++;
 	x = parse_one(&cc->md, der, len, *have_dg ? dg : NULL, ci, &cc->st);
 	if (*have_dg)
-		pc_store(cc, dg, x, ci, cc->st.san_dropped - san_before);
+		cert_cache_add_parsed(&cc->cache, dg, x, ci, cc->st.san_dropped - san_before);
 	return x;
 }
 
-/* ---- context: trust store, name memory, caches --------------------------------------------------------------- */
-
-struct der_set {
-	struct der_blob {
-		unsigned char *der;
-		long len;
-	} *v;
-	size_t n, cap;
-};
-
-static void der_set_free(struct der_set *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		OPENSSL_free(s->v[i].der);
-	free(s->v);
-}
-
-static bool der_set_add(struct der_set *s, unsigned char *der, long len)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		struct der_blob *v;
-		if (cap > PEM_MAX_CERTS || !(v = realloc(s->v, cap * sizeof(*v))))
-			return false;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n].der = der;
-	s->v[s->n].len = len;
-	s->n++;
-	return true;
-}
-
-static int blob_cmp(const void *a, const void *b)
-{
-	const struct der_blob *x = a, *y = b;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return memcmp(x->der, y->der, (size_t)x->len);
-}
-
-/* The PEM blocks of a file, as DER, into s; *count of them.  False when a block is not a plain CERTIFICATE (the two
- * loaders would treat it differently) or the file does not read to its end.  Base64 only: nothing is parsed. */
-static bool pem_read_all(const char *path, struct der_set *s, size_t *count)
-{
-	BIO *b = BIO_new_file(path, "r");
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	long len = 0;
-	size_t before = s->n;
-	bool ok = b != NULL;
-
-	ERR_clear_error();
-	while (ok && PEM_read_bio(b, &name, &header, &data, &len) > 0) {
-		ok = strcmp(name, PEM_STRING_X509) == 0 && header[0] == '\0' && len > 0 && der_set_add(s, data, len);
-		OPENSSL_free(name);
-		OPENSSL_free(header);
-		if (!ok)
-			OPENSSL_free(data);
-		name = header = NULL;
-		data = NULL;
-	}
-	if (ok && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
-		ok = false;                   /* stopped at a broken block, not at the end */
-	ERR_clear_error();
-	BIO_free(b);
-	*count = s->n - before;
-	return ok;
-}
-
-/* 0: not a name OpenSSL's hashed-directory lookup builds ("%08lx.%d", lowercase); 1: HHHHHHHH.0; 2: HHHHHHHH.N,
- * N > 0.  CRL links (HHHHHHHH.rN) are never looked up here: 0. */
-static int hash_link_kind(const char *nm)
-{
-	size_t i;
-	for (i = 0; i < 8; i++)
-		if (!((nm[i] >= '0' && nm[i] <= '9') || (nm[i] >= 'a' && nm[i] <= 'f')))
-			return 0;
-	if (nm[8] != '.' || nm[9] < '0' || nm[9] > '9')
-		return 0;
-	if (nm[9] == '0')
-		return nm[10] == '\0' ? 1 : 0;
-	for (i = 10; nm[i]; i++)
-		if (nm[i] < '0' || nm[i] > '9')
-			return 0;
-	return 2;
-}
-
-/* The certificates a hashed-directory lookup can reach: one per HHHHHHHH.0 file.  A HHHHHHHH.1 means two anchors
- * share a subject hash; OpenSSL would then try them in directory order instead of bundle order: refused. */
-static bool dir_read_all(const char *dir, struct der_set *s)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[4096];
-	size_t count;
-	bool ok = d != NULL;
-
-	while (ok && (de = readdir(d)) != NULL) {
-		int kind = hash_link_kind(de->d_name);
-		if (kind == 0)
-			continue;
-		ok = kind == 1 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path) &&
-		     pem_read_all(path, s, &count) && count == 1;
-	}
-	if (d)
-		closedir(d);
-	return ok;
-}
-
-/* Does the hashed directory hold exactly the bundle's certificates, at most one per subject hash?  Then for every
- * name a chain asks for, X509_STORE_load_path finds the one anchor X509_STORE_load_file would have loaded, but
- * parses only the anchors asked for.  Link names are trusted to be the subject hashes (update-ca-certificates
- * runs openssl rehash): checking them would mean parsing every anchor, the cost this avoids.  A bundle entry
- * whose DER does not parse makes X509_STORE_load_file fail as a whole, while the directory skips it: the only
- * case where the two differ, and the directory's answer is the useful one. */
-static bool dir_same_as_bundle(const char *dir, const char *bundle)
-{
-	struct der_set a = { 0 }, b = { 0 };
-	size_t count, k = 0;
-	bool same = pem_read_all(bundle, &a, &count) && count > 0 && dir_read_all(dir, &b) && b.n > 0;
-
-	if (same) {
-		qsort(a.v, a.n, sizeof(*a.v), blob_cmp);
-		qsort(b.v, b.n, sizeof(*b.v), blob_cmp);
-		for (size_t i = 0; i < a.n; i++) { /* the bundle may repeat a certificate: the store keeps one */
-			if (k > 0 && blob_cmp(&a.v[i], &a.v[k - 1]) == 0)
-				OPENSSL_free(a.v[i].der);
-			else
-				a.v[k++] = a.v[i];
-		}
-		a.n = k;
-		same = a.n == b.n;
-		for (size_t i = 0; same && i < a.n; i++)
-			same = blob_cmp(&a.v[i], &b.v[i]) == 0;
-	}
-	der_set_free(&a);
-	der_set_free(&b);
-	return same;
-}
-
-static int load_bundle(struct cert_ctx *cc, const char *bundle, char *err, size_t errlen)
-{
-	if (!X509_STORE_load_file(cc->store, bundle)) {
-		ERR_clear_error();
-		snprintf(err, errlen, "%s: cannot load CA certificates (PEM bundle expected; see --ca-bundle)", bundle);
-		return -1;
-	}
-	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(cc->store)) == 0) {
-		snprintf(err, errlen, "%s: no CA certificate in the file", bundle);
-		return -1;
-	}
-	return 0;
-}
-
-/* Parsing the whole system bundle costs ~190 M instructions (tens of milliseconds) for every run; the hashed
- * directory loads the few anchors the capture's chains name, when it gives the same answers (dir_same_as_bundle). */
-static int load_trust(struct cert_ctx *cc, const struct cert_cfg *cfg, char *err, size_t errlen)
-{
-	const char *bundle = cfg && cfg->sys_bundle ? cfg->sys_bundle : CERT_DEFAULT_BUNDLE;
-	const char *dir = cfg && cfg->sys_dir ? cfg->sys_dir : CERT_DEFAULT_DIR;
-	const char *src = bundle;
-
-	if (cfg && cfg->ca_bundle) {
-		src = cfg->ca_bundle;
-		if (src[0] != '\0' && load_bundle(cc, src, err, errlen) < 0)
-			return -1;                /* "": an empty store (tests, fuzzing) */
-	} else if (dir_same_as_bundle(dir, bundle) && X509_STORE_load_path(cc->store, dir)) {
-		src = dir;
-	} else {
-		ERR_clear_error();
-		if (load_bundle(cc, bundle, err, errlen) < 0)
-			return -1;
-	}
-	if (!(cc->trust_source = strdup(src))) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
+/* ---- context: trust store, caches ----------------------------------------------------------------------------- */
 
 static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 {
-	uint32_t names = cfg && cfg->memory_names ? cfg->memory_names : CERT_DEFAULT_MEMORY;
-	uint32_t certs = cfg && cfg->cache_certs ? cfg->cache_certs : CERT_DEFAULT_CACHE;
-	uint32_t chains = cfg && cfg->cache_chains ? cfg->cache_chains : CERT_DEFAULT_VCACHE;
-
 	cc->icpt = cfg ? cfg->icpt : NULL;
-	cc->seed = cfg ? cfg->seed : 0;
-	cc->bounds_objs = -1;
 	cc->fetched[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
 	cc->fetched[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
 	ERR_clear_error();
 	cc->md.sha1 = cc->fetched[0] ? cc->fetched[0] : EVP_sha1();
 	cc->md.sha256 = cc->fetched[1] ? cc->fetched[1] : EVP_sha256();
-	cc->mem_max = names;
-	cc->mem_slots = pow2_at_least(names * 2);
-	cc->mem = calloc(cc->mem_slots, sizeof(*cc->mem));
-	cc->pc = calloc(certs, sizeof(*cc->pc));
-	cc->vc = calloc(chains, sizeof(*cc->vc));
-	if (!(cc->store = X509_STORE_new()) || !cc->mem || !cc->pc || !cc->vc)
-		return -1;
-	if (map_init(&cc->pmap, certs, cc->seed ^ 0x9e3779b97f4a7c15ULL) < 0 ||
-	    map_init(&cc->vmap, chains, cc->seed ^ 0xc2b2ae3d27d4eb4fULL) < 0)
-		return -1;
-	return 0;
+	return cert_cache_init(&cc->cache, cfg, cc->md.sha256, &cc->st);
 }
 
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen)
@@ -777,7 +360,7 @@ struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errl
 		cert_ctx_free(cc);
 		return NULL;
 	}
-	if (load_trust(cc, cfg, err, errlen) < 0) {
+	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0) {
 		cert_ctx_free(cc);
 		return NULL;
 	}
@@ -788,22 +371,10 @@ void cert_ctx_free(struct cert_ctx *cc)
 {
 	if (!cc)
 		return;
-	X509_STORE_free(cc->store);
-	if (cc->mem)
-		for (uint32_t i = 0; i < cc->mem_slots; i++)
-			free(cc->mem[i].sni);
-	if (cc->pc)
-		for (uint32_t i = 0; i < cc->pmap.used; i++)
-			X509_free(cc->pc[i].x);
-	map_free(&cc->pmap);
-	map_free(&cc->vmap);
+	cert_trust_free(&cc->trust);
+	cert_cache_free(&cc->cache);
 	EVP_MD_free(cc->fetched[0]);
 	EVP_MD_free(cc->fetched[1]);
-	free(cc->mem);
-	free(cc->pc);
-	free(cc->vc);
-	free(cc->bounds);
-	free(cc->trust_source);
 	free(cc);
 }
 
@@ -811,11 +382,10 @@ void cert_ctx_free(struct cert_ctx *cc)
 int cert_ctx_add_anchor_der(struct cert_ctx *cc, const uint8_t *der, size_t len)
 {
 	X509 *x = der_to_x509(der, len);
-	int ok = x && X509_STORE_add_cert(cc->store, x);
+	int rc = cert_trust_add(&cc->trust, x);
 	X509_free(x);
-	ERR_clear_error();
-	map_clear(&cc->vmap);
-	return ok ? 0 : -1;
+	cert_cache_forget_verified(&cc->cache);
+	return rc;
 }
 
 const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc)
@@ -825,32 +395,7 @@ const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc)
 
 const char *cert_ctx_trust_source(const struct cert_ctx *cc)
 {
-	return cc->trust_source ? cc->trust_source : "";
-}
-
-/* The memory entry of a name; created when there is room (else counted and NULL). */
-static struct mem_entry *mem_get(struct cert_ctx *cc, const char *sni, size_t len)
-{
-	uint32_t mask = cc->mem_slots - 1;
-	uint32_t i = (uint32_t)fnv1a(sni, len, cc->seed) & mask;
-	for (uint32_t probes = 0; probes < cc->mem_slots; probes++, i = (i + 1) & mask) {
-		struct mem_entry *e = &cc->mem[i];
-		if (e->sni && e->sni_len == len && memcmp(e->sni, sni, len) == 0)
-			return e;
-		if (e->sni)
-			continue;
-		if (cc->mem_used >= cc->mem_max || !(e->sni = malloc(len + 1))) {
-			cc->st.mem_names_dropped++;
-			return NULL;
-		}
-		memcpy(e->sni, sni, len);
-		e->sni[len] = '\0';
-		e->sni_len = (uint16_t)len;
-		cc->mem_used++;
-		return e;
-	}
-	cc->st.mem_names_dropped++;
-	return NULL;
+	return cert_trust_source(&cc->trust);
 }
 
 /* ---- validation ---------------------------------------------------------------------------------------------- */
@@ -932,7 +477,7 @@ static bool validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, 
 		if (xs[i] && !sk_X509_push(inter, xs[i]))
 			break;
 	pure = i >= ca->n_chain;
-	if (inter && sctx && X509_STORE_CTX_init(sctx, cc->store, xs[0], inter)) {
+	if (inter && sctx && X509_STORE_CTX_init(sctx, cc->trust.store, xs[0], inter)) {
 		X509_VERIFY_PARAM *vp;
 		pure &= X509_STORE_CTX_set_default(sctx, "ssl_server") == 1;
 		vp = X509_STORE_CTX_get0_param(sctx);
@@ -955,178 +500,18 @@ static bool validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, 
 	return ran && pure && !rec.transient;
 }
 
-/* ---- verification cache -------------------------------------------------------------------------------------- */
-
-/* The chain of one flow while it is analysed: the certificates (one reference each) and their SHA-256 digests. */
-struct chain_work {
-	X509 *xs[CERT_MAX_CHAIN];
-	uint8_t dg[CERT_MAX_CHAIN][32];
-	uint8_t have_dg[CERT_MAX_CHAIN];
-};
-
-/* What validate() depends on besides the store and the packet time: the certificates handed to OpenSSL, in order
- * (by SHA-256 of their DER; an entry that does not parse is not handed over, only marked) and the host name.  The
- * key is the SHA-256 of all of it. */
-static bool vc_key(const struct cert_ctx *cc, const struct tls_info *ti, const struct cert_analysis *ca,
-		   const struct chain_work *cw, uint8_t key[32])
-{
-	uint8_t buf[1 + CERT_MAX_CHAIN * 33 + 3 + TLS_MAX_SNI];
-	bool sni = ti->sni_present && ti->sni_len > 0;
-	size_t n = 0;
-
-	if (ca->n_chain > CERT_MAX_CHAIN || (sni && ti->sni_len > TLS_MAX_SNI))
-		return false;
-	buf[n++] = ca->n_chain;
-	for (unsigned i = 0; i < ca->n_chain; i++) {
-		buf[n++] = cw->xs[i] != NULL;
-		if (!cw->xs[i])
-			continue;
-		if (!cw->have_dg[i])
-			return false;
-		memcpy(buf + n, cw->dg[i], 32);
-		n += 32;
-	}
-	buf[n++] = sni;
-	if (sni) {
-		buf[n++] = (uint8_t)(ti->sni_len >> 8);
-		buf[n++] = (uint8_t)ti->sni_len;
-		memcpy(buf + n, ti->sni, ti->sni_len);
-		n += ti->sni_len;
-	}
-	return sha256_raw(cc->md.sha256, buf, n, key);
-}
-
-static int i64_cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The notBefore/notAfter of every certificate in the store, sorted.  Made again when the store grew: a hashed
- * directory adds anchors as chains name them, and anchors are never removed. */
-static bool store_bounds(struct cert_ctx *cc)
-{
-	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(cc->store);
-	int n = objs ? sk_X509_OBJECT_num(objs) : 0;
-	uint32_t k = 0;
-	int64_t *b;
-
-	if (n == cc->bounds_objs)
-		return true;
-	if (n < 0 || !(b = malloc((2 * (size_t)n + 1) * sizeof(*b))))
-		return false;
-	for (int i = 0; i < n; i++) {
-		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));   /* NULL for a CRL */
-		if (x && asn1_time_epoch(X509_get0_notBefore(x), &b[k]))
-			k++;
-		if (x && asn1_time_epoch(X509_get0_notAfter(x), &b[k]))
-			k++;
-	}
-	qsort(b, k, sizeof(*b), i64_cmp);
-	free(cc->bounds);
-	cc->bounds = b;
-	cc->n_bounds = k;
-	cc->bounds_objs = n;
-	return true;
-}
-
-/* Narrow [lo, hi) around t so that "bound <= t" has one answer in it. */
-static void cell_cut(int64_t bound, int64_t t, int64_t *lo, int64_t *hi)
-{
-	if (bound <= t) {
-		if (bound > *lo)
-			*lo = bound;
-	} else if (bound < *hi) {
-		*hi = bound;
-	}
-}
-
-static void cell_cut_x509(X509 *x, int64_t t, int64_t *lo, int64_t *hi)
-{
-	int64_t b;
-	if (asn1_time_epoch(X509_get0_notBefore(x), &b))
-		cell_cut(b, t, lo, hi);
-	if (asn1_time_epoch(X509_get0_notAfter(x), &b))
-		cell_cut(b, t, lo, hi);
-}
-
-/* The packet seconds [lo, hi) around t for which verification takes exactly the path it took at t.  The packet
- * time enters X509_verify_cert only through X509_cmp_time(certificate time, t), true when the certificate time is
- * <= t (notBefore: valid; notAfter: expired), for the chain's certificates and for the store's (issuer candidates,
- * the anchor).  Within [lo, hi) no such time lies between t and the other second, so every comparison, every
- * candidate chosen and every error is the same.  A certificate time OpenSSL cannot convert compares the same way
- * at any time (an error), so only the ones asn1_time_epoch converts bound the cell.  Called after the verification:
- * the anchors it looked up are in the store by then. */
-static bool vc_cell(struct cert_ctx *cc, const struct chain_work *cw, unsigned n, int64_t t, int64_t *lo,
-		    int64_t *hi)
-{
-	uint32_t a = 0, b;
-	*lo = 0;
-	*hi = VC_TIME_MAX + 1;
-	for (unsigned i = 0; i < n; i++)
-		if (cw->xs[i])
-			cell_cut_x509(cw->xs[i], t, lo, hi);
-	if (!store_bounds(cc))
-		return false;
-	b = cc->n_bounds;
-	while (a < b) {                   /* the first bound > t */
-		uint32_t mid = a + (b - a) / 2;
-		if (cc->bounds[mid] <= t)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	if (a > 0)
-		cell_cut(cc->bounds[a - 1], t, lo, hi);
-	if (a < cc->n_bounds)
-		cell_cut(cc->bounds[a], t, lo, hi);
-	return true;
-}
-
-static int32_t vc_find(const struct cert_ctx *cc, const uint8_t *key, int64_t t)
-{
-	int32_t s = -1;
-	while ((s = map_find(&cc->vmap, key, s)) >= 0)
-		if (cc->vc[s].lo <= t && t < cc->vc[s].hi)
-			return s;
-	return -1;
-}
-
-static void vc_store(struct cert_ctx *cc, const uint8_t *key, int64_t t, const struct chain_work *cw,
-		     const struct cert_analysis *ca)
-{
-	struct vc_entry *e;
-	int64_t lo, hi;
-	bool evicted;
-	int32_t s;
-
-	if (!vc_cell(cc, cw, ca->n_chain, t, &lo, &hi))
-		return;
-	s = map_take(&cc->vmap, key, &evicted);
-	if (evicted)
-		cc->st.vcache_evicted++;
-	e = &cc->vc[s];
-	e->lo = lo;
-	e->hi = hi;
-	e->name_check = ca->name_check;
-	e->n_errors = ca->n_errors;
-	e->errors_dropped = ca->errors_dropped;
-	memcpy(e->errors, ca->errors, sizeof(e->errors));
-}
+/* ---- through the verification cache ------------------------------------------------------------------------ */
 
 /* validate() through the cache.  It always starts from an analysis with no error yet, so a hit leaves exactly what
  * it would have: the host check, the errors in order, the dropped-errors mark and its counter. */
-static void validate_cached(struct cert_ctx *cc, const struct tls_info *ti, struct chain_work *cw,
+static void validate_cached(struct cert_ctx *cc, const struct tls_info *ti, struct cert_chain_work *cw,
 			    struct cert_analysis *ca)
 {
-	int64_t t = (int64_t)(ca->validated_at_us / 1000000u);
-	uint8_t key[32];
-	bool keyed = t <= VC_TIME_MAX && vc_key(cc, ti, ca, cw, key);
-	int32_t s;
+	struct cert_vkey k;
+	bool keyed = cert_cache_vkey(&cc->cache, ti, cw, ca, &k);
+	const struct cert_verified *e;
 
-	if (keyed && (s = vc_find(cc, key, t)) >= 0) {
-		const struct vc_entry *e = &cc->vc[s];
-		cc->vmap.ref[s] = 1;
+	if (keyed && (e = cert_cache_verified(&cc->cache, &k))) {
 		ca->name_check = e->name_check;
 		ca->n_errors = e->n_errors;
 		ca->errors_dropped = e->errors_dropped;
@@ -1138,7 +523,7 @@ static void validate_cached(struct cert_ctx *cc, const struct tls_info *ti, stru
 	}
 	cc->st.vcache_misses++;
 	if (validate(cc, ti, cw->xs, ca) && keyed)
-		vc_store(cc, key, t, cw, ca);
+		cert_cache_add_verified(&cc->cache, &cc->trust, &k, cw, ca);
 }
 
 /* ---- visibility, chain, attribution -------------------------------------------------------------------------- */
@@ -1168,7 +553,7 @@ static bool chain_visible(const struct tls_info *ti, struct cert_analysis *ca)
 }
 
 static void parse_chain(struct cert_ctx *cc, const struct tls_info *ti, struct cert_analysis *ca,
-			struct chain_work *cw)
+			struct cert_chain_work *cw)
 {
 	unsigned n = ti->n_certs < CERT_MAX_CHAIN ? ti->n_certs : CERT_MAX_CHAIN;
 	for (unsigned i = 0; i < n; i++) {
@@ -1253,7 +638,7 @@ static uint32_t chain_hints(const struct cert_analysis *ca)
 
 /* Compare with what the memory holds for the name: another leaf that copies this one's subject or whose
  * validity is this one's shifted by whole hours (a forger copying the genuine dates in the wrong time zone). */
-static uint32_t compare_variant(const struct mem_variant *w, const struct mem_variant *v)
+static uint32_t compare_variant(const struct cert_variant *w, const struct cert_variant *v)
 {
 	uint32_t h = 0;
 	bool other = w->spki_h != v->spki_h || w->issuer_h != v->issuer_h;
@@ -1276,23 +661,23 @@ static uint32_t compare_variant(const struct mem_variant *w, const struct mem_va
 static uint32_t memory_hints(struct cert_ctx *cc, const struct tls_info *ti, const struct cert_analysis *ca)
 {
 	const struct cert_info *leaf = &ca->chain[0];
-	struct mem_variant v;
-	struct mem_entry *e;
+	struct cert_variant v;
+	struct cert_name *e;
 	uint32_t h = 0;
 	bool known = false;
 
 	if (!ti->sni_present || ti->sni_len == 0 || ca->n_chain == 0 || !leaf->parsed)
 		return 0;
-	if (!(e = mem_get(cc, ti->sni, ti->sni_len)))
+	if (!(e = cert_cache_name(&cc->cache, ti->sni, ti->sni_len)))
 		return 0;
-	v.subject_h = str_hash(leaf->subject);
-	v.issuer_h = str_hash(leaf->issuer);
-	v.spki_h = str_hash(leaf->spki_sha256);
+	v.subject_h = cert_cache_str_hash(&cc->cache, leaf->subject);
+	v.issuer_h = cert_cache_str_hash(&cc->cache, leaf->issuer);
+	v.spki_h = cert_cache_str_hash(&cc->cache, leaf->spki_sha256);
 	v.not_before = leaf->not_before;
 	v.times_ok = leaf->times_ok;
 	v.trusted = ca->trust == CERT_TRUST_TRUSTED;
 	for (unsigned i = 0; i < e->n; i++) {
-		struct mem_variant *w = &e->v[i];
+		struct cert_variant *w = &e->v[i];
 		if (w->subject_h == v.subject_h && w->issuer_h == v.issuer_h && w->spki_h == v.spki_h) {
 			w->trusted |= v.trusted;
 			known = true;
@@ -1334,7 +719,7 @@ _Static_assert(offsetof(struct cert_analysis, chain) ==
 
 void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca)
 {
-	struct chain_work cw;
+	struct cert_chain_work cw;
 
 	memset(ca, 0, offsetof(struct cert_analysis, errors));
 	ca->validated_at_us = ts_us;
@@ -1356,72 +741,4 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 	ca->hints = chain_hints(ca) | memory_hints(cc, ti, ca);
 	for (unsigned i = 0; i < CERT_MAX_CHAIN; i++)
 		X509_free(cw.xs[i]);
-}
-
-/* ---- verdict mapping ----------------------------------------------------------------------------------------- */
-
-static bool has_error(const struct cert_analysis *ca, int code, int depth)
-{
-	for (unsigned i = 0; i < ca->n_errors; i++)
-		if (ca->errors[i].code == code && (depth < 0 || ca->errors[i].depth == depth))
-			return true;
-	return false;
-}
-
-static bool is_authority_error(int code)
-{
-	switch (code) {
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-	case X509_V_ERR_CERT_UNTRUSTED:
-	case X509_V_ERR_CERT_REJECTED:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Go's crypto/x509 Verify order, which OONI's failure strings come from: the leaf's own validity, then the
- * host name, then building a path to a root. */
-int cert_fail_class(const struct cert_analysis *ca)
-{
-	if (ca->trust != CERT_TRUST_UNTRUSTED)
-		return VCERT_NONE;
-	if (has_error(ca, X509_V_ERR_CERT_HAS_EXPIRED, 0) || has_error(ca, X509_V_ERR_CERT_NOT_YET_VALID, 0) ||
-	    has_error(ca, CERT_ERR_LEAF_UNPARSED, -1) || has_error(ca, CERT_ERR_EMPTY_CHAIN, -1))
-		return VCERT_INVALID_CERTIFICATE;
-	if (has_error(ca, X509_V_ERR_HOSTNAME_MISMATCH, -1) || has_error(ca, CERT_ERR_BAD_SNI, -1))
-		return VCERT_INVALID_HOSTNAME;
-	for (unsigned i = 0; i < ca->n_errors; i++)
-		if (is_authority_error(ca->errors[i].code))
-			return VCERT_UNKNOWN_AUTHORITY;
-	return VCERT_INVALID_CERTIFICATE;
-}
-
-const char *cert_ooni_failure(const struct cert_analysis *ca)
-{
-	switch (cert_fail_class(ca)) {
-	case VCERT_UNKNOWN_AUTHORITY: return "ssl_unknown_authority";
-	case VCERT_INVALID_HOSTNAME: return "ssl_invalid_hostname";
-	case VCERT_INVALID_CERTIFICATE: return "ssl_invalid_certificate";
-	default: return NULL;
-	}
-}
-
-void cert_apply_verdict(const struct cert_analysis *ca, struct verdict_result *vr)
-{
-	enum verdict v = vr->verdict;
-	if (ca->trust == CERT_TRUST_NOT_VISIBLE)
-		return;
-	if (ca->match == CERT_MATCH_FINGERPRINT || ca->match == CERT_MATCH_NAME) {
-		if (v == V_OK || v == V_TLS_ALERT || v == V_INCOMPLETE || v == V_CLIENT_ABORT)
-			verdict_set_cert(vr, V_TLS_MITM, (enum verdict_cert_fail)cert_fail_class(ca));
-		return;
-	}
-	if (ca->trust == CERT_TRUST_UNTRUSTED && (v == V_OK || v == V_CLIENT_ABORT))
-		verdict_set_cert(vr, V_TLS_UNTRUSTED_CERT, (enum verdict_cert_fail)cert_fail_class(ca));
 }

@@ -12,7 +12,11 @@
  * bounded caches that only save work - a certificate already parsed (same SHA-256 of the DER) is copied, not parsed
  * again, and a chain already verified with the same host name at a packet time no certificate's validity bound
  * separates from this one is not verified again; every output and counter reads as if the work had been redone.
- * cert_analyze() runs once per flow at flow end and fills a struct cert_analysis that the outputs read.
+ * cert_analyze() runs once per flow at flow end and fills a struct cert_analysis that the outputs read, and
+ * verdict_apply_cert() (verdict.h) turns it into a verdict.
+ *
+ * The stage in files: cert_info.h (what is kept of one certificate), cert_trust.c (the store), cert_cache.c (the
+ * bounded memories, on htab.h), cert.c (parse, validate, analyse: the API below).
  */
 #ifndef TS_CERT_H
 #define TS_CERT_H
@@ -21,19 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cert_info.h"
 #include "tls.h"
 
+struct hseed;
 struct intercept_db;
-struct verdict_result;
 
 #define CERT_DEFAULT_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CERT_DEFAULT_DIR "/etc/ssl/certs" /* the same anchors as hash links (update-ca-certificates runs rehash) */
 
 #define CERT_MAX_CHAIN TLS_MAX_CERTS /* chain entries analysed (the TLS parser keeps no more) */
-#define CERT_NAME_LEN 256            /* one-line subject/issuer kept; longer ones are cut (counted) */
-#define CERT_MAX_SAN 16              /* DNS names kept per certificate (all are counted) */
-#define CERT_SAN_BUF 512             /* bytes for them */
-#define CERT_SERIAL_BYTES 32         /* RFC 5280 allows 20 octets; longer serials are cut (counted) */
 #define CERT_MAX_ERRORS 8            /* distinct verification errors kept per chain */
 #define CERT_DEFAULT_MEMORY 4096     /* server names remembered for the forgery hints */
 #define CERT_MEM_VARIANTS 4          /* distinct leaf certificates remembered per name */
@@ -81,31 +82,6 @@ enum cert_hint {
 	CERT_HINT__COUNT
 };
 const char *cert_hint_name(enum cert_hint h);
-
-/* What one chain certificate says.  Strings are NUL-terminated and may hold any bytes but NUL (names are
- * UTF-8 from the certificate, not validated: the JSON writer escapes). */
-struct cert_info {
-	uint8_t parsed;             /* d2i_X509 accepted the DER, with no trailing bytes */
-	uint8_t version;            /* 1..3 */
-	uint8_t times_ok;           /* not_before/not_after could be converted */
-	uint8_t is_ca;              /* basicConstraints CA:TRUE (or a v1 self-signed root) */
-	uint8_t has_san, has_key_usage, has_aki;
-	uint8_t name_cut;           /* subject or issuer longer than CERT_NAME_LEN - 1 */
-	uint8_t serial_cut;
-	uint8_t n_san;              /* DNS names kept in san_buf */
-	uint16_t san_total;         /* DNS names in the extension */
-	uint16_t san_off[CERT_MAX_SAN], san_len[CERT_MAX_SAN];
-	int32_t key_bits;           /* 0 when the key could not be decoded */
-	uint64_t rsa_exponent;      /* 0 when not RSA or wider than 64 bits */
-	int64_t not_before, not_after; /* seconds since the epoch, UTC */
-	uint32_t der_len;
-	char key_type[12];          /* "RSA", "EC", "ED25519", "DSA", "RSA-PSS", ... or "unknown" */
-	char serial[2 * CERT_SERIAL_BYTES + 2]; /* lowercase hex, "-" prefix when negative */
-	char sha1[41], sha256[65];  /* of the DER as sent, also for entries that do not parse */
-	char spki_sha256[65];       /* of the DER SubjectPublicKeyInfo; "" when not parsed */
-	char subject[CERT_NAME_LEN], issuer[CERT_NAME_LEN]; /* RFC 2253 order, UTF-8 */
-	char san_buf[CERT_SAN_BUF];
-};
 
 /* tamperscope's own reasons, beside OpenSSL's X509_V_ERR_* codes (all >= 0). */
 enum {
@@ -155,7 +131,7 @@ struct cert_stats {
 	uint64_t errors_dropped;    /* verification errors beyond CERT_MAX_ERRORS */
 	uint64_t verify_failed;     /* X509_verify_cert could not run (memory): chain counted untrusted */
 	uint64_t match_fingerprint, match_name;
-	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY) */
+	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY), or its index */
 	uint64_t mem_variants_dropped; /* a leaf not remembered: CERT_MEM_VARIANTS reached for its name */
 	uint64_t cache_hits;        /* chain certificates copied from the parsed-certificate cache */
 	uint64_t cache_misses;      /* chain certificates parsed (d2i_X509) */
@@ -163,13 +139,16 @@ struct cert_stats {
 	uint64_t vcache_hits;       /* chain verifications replayed from the verification cache */
 	uint64_t vcache_misses;     /* chain verifications run (X509_verify_cert) */
 	uint64_t vcache_evicted;    /* verification cache entries replaced: the cache was full */
+	uint64_t cache_refused;     /* parsed certificates not cached: the index's probe window was full (htab.h) */
+	uint64_t vcache_refused;    /* verification results not cached: likewise */
 };
 
 struct cert_cfg {
 	const char *ca_bundle;      /* PEM bundle of trust anchors, loaded whole; NULL = the system's (see
 				       cert_ctx_new) */
 	uint32_t memory_names;      /* 0 = CERT_DEFAULT_MEMORY */
-	uint64_t seed;              /* hash seed of the name memory (performance only; results never depend on it) */
+	const struct hseed *seed;   /* the run's start-up seed, keying the caches' and the name memory's indexes
+				       (results never depend on it); NULL: one drawn for this context */
 	const struct intercept_db *icpt; /* known interception CAs; NULL = none.  Borrowed, must outlive the ctx */
 	uint32_t cache_certs;       /* parsed certificates kept; 0 = CERT_DEFAULT_CACHE */
 	uint32_t cache_chains;      /* verification results kept; 0 = CERT_DEFAULT_VCACHE */
@@ -202,25 +181,6 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 
 /* Human text of a verification error code (OpenSSL's string; tamperscope's own for CERT_ERR_*). */
 const char *cert_error_string(int code);
-
-/* ---- verdict mapping ----------------------------------------------------------------------------------------- */
-
-/* Only flows whose certificate was visible can change (so the ServerHello was seen), and only from verdicts the
- * certificate can explain:
- *   interception-CA match (fingerprint or name)       -> V_TLS_MITM, from ok, tls_alert, incomplete, client_abort
- *   chain fails validation, no interception evidence  -> V_TLS_UNTRUSTED_CERT, from ok and client_abort
- *   trusted                                           -> unchanged
- * A forged certificate is the interference, whatever the handshake did next; an untrusted one only replaces a
- * verdict that says nothing went wrong.  Sets the OONI failure class through verdict_set_cert(). */
-void cert_apply_verdict(const struct cert_analysis *ca, struct verdict_result *vr);
-/* The class verdict_set_cert() takes (enum verdict_cert_fail), same rules as cert_ooni_failure(). */
-int cert_fail_class(const struct cert_analysis *ca);
-
-/* The failure string OONI would have recorded for this chain, in the order Go's crypto/x509 checks (leaf
- * validity period, then host name, then the path): "ssl_invalid_certificate" (leaf expired / not yet valid,
- * unparseable, other), "ssl_invalid_hostname", "ssl_unknown_authority" (unknown issuer, self-signed,
- * untrusted root).  NULL when trusted or not visible. */
-const char *cert_ooni_failure(const struct cert_analysis *ca);
 
 const char *cert_trust_name(enum cert_trust t);
 const char *cert_match_name(enum cert_match m);       /* NULL for CERT_MATCH_NONE */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert.h"
+#include "cert_info.h"
 #include "intercept.h"
 
 #define MAX_FILE_BYTES (64u << 20) /* far above INTERCEPT_MAX_ENTRIES full lines */

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cert_info;
+#include "cert_info.h"
 
 #define INTERCEPT_LABEL_MAX 64
 #define INTERCEPT_PATTERN_MAX 256

@@ -540,7 +540,7 @@ static int setup_certs(struct options *o, struct app *a)
 	if (a->icpt->refused)
 		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
 			(unsigned long long)a->icpt->refused);
-	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = a->icpt, .seed = o->cfg.seed.k[0] };
+	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = a->icpt, .seed = &o->cfg.seed };
 	a->certs = cert_ctx_new(&cc, err, sizeof(err));
 	if (!a->certs && o->ca_bundle) {
 		fprintf(stderr, "tamperscope: %s\n", err);

@@ -233,6 +233,8 @@ void out_cert_print_stats(FILE *out, const struct cert_stats *st, const struct c
 				(unsigned long long)st->cache_hits, (unsigned long long)st->cache_misses,
 				(unsigned long long)st->cache_evicted, (unsigned long long)st->vcache_hits,
 				(unsigned long long)st->vcache_misses, (unsigned long long)st->vcache_evicted);
+		line(out, "certificates not cached (index window full)", st->cache_refused);
+		line(out, "verifications not cached (index window full)", st->vcache_refused);
 	}
 	if (cst) {
 		line(out, "consistency: flows without SNI (not grouped)", cst->flows_no_sni);

@@ -23,7 +23,7 @@ static const struct cert_analysis *refine_by_cert(struct recorder *rc, const str
 		return NULL;
 	uint64_t at = tcpobs_has(&f->obs, OBS_SH) ? tcpobs_abs(&f->obs, f->obs.t_sh) : f->first_us;
 	cert_analyze(rc->certs, f->tls, at, rc->ca);
-	cert_apply_verdict(rc->ca, vr);
+	verdict_apply_cert(vr, rc->ca);
 	return rc->ca;
 }
 

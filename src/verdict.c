@@ -1,10 +1,14 @@
 /* verdict.c - decide a finished flow's interference verdict from its TCP
  * observations and TLS facts; signature, history, evidence; residual
- * blocking table.  The rules and evidence fields are documented in
- * verdict.h. */
+ * blocking table; the verdict a certificate chain changes (RFC 5280
+ * section 6 errors mapped to OONI failure classes in Go crypto/x509's
+ * order).  The rules and evidence fields are documented in verdict.h. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509_vfy.h>
+
+#include "cert.h"
 #include "seq.h"
 #include "tls.h"
 #include "verdict.h"
@@ -549,6 +553,73 @@ void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *i
 	}
 	common_evidence(&c);
 	r->verdict = decide_tcp(&c);
+}
+
+/* ---- certificate outcome ------------------------------------------------ */
+
+static bool has_cert_error(const struct cert_analysis *ca, int code, int depth)
+{
+	for (unsigned i = 0; i < ca->n_errors; i++)
+		if (ca->errors[i].code == code &&
+		    (depth < 0 || ca->errors[i].depth == depth))
+			return true;
+	return false;
+}
+
+/* The errors Go's crypto/x509 reports as UnknownAuthorityError (no path to
+ * a root), which OONI records as ssl_unknown_authority. */
+static bool is_authority_error(int code)
+{
+	switch (code) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_CERT_REJECTED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Go's crypto/x509 Verify order, which OONI's failure strings come from:
+ * the leaf's own validity, then the host name, then building a path to a
+ * root.  A chain recorded with several problems gets the first class that
+ * order reaches, not the first error OpenSSL happened to report. */
+static enum verdict_cert_fail cert_fail_class(const struct cert_analysis *ca)
+{
+	if (ca->trust != CERT_TRUST_UNTRUSTED)
+		return VCERT_NONE;
+	if (has_cert_error(ca, X509_V_ERR_CERT_HAS_EXPIRED, 0) ||
+	    has_cert_error(ca, X509_V_ERR_CERT_NOT_YET_VALID, 0) ||
+	    has_cert_error(ca, CERT_ERR_LEAF_UNPARSED, -1) ||
+	    has_cert_error(ca, CERT_ERR_EMPTY_CHAIN, -1))
+		return VCERT_INVALID_CERTIFICATE;
+	if (has_cert_error(ca, X509_V_ERR_HOSTNAME_MISMATCH, -1) ||
+	    has_cert_error(ca, CERT_ERR_BAD_SNI, -1))
+		return VCERT_INVALID_HOSTNAME;
+	for (unsigned i = 0; i < ca->n_errors; i++)
+		if (is_authority_error(ca->errors[i].code))
+			return VCERT_UNKNOWN_AUTHORITY;
+	return VCERT_INVALID_CERTIFICATE;
+}
+
+void verdict_apply_cert(struct verdict_result *vr, const struct cert_analysis *ca)
+{
+	enum verdict v = vr->verdict;
+	if (ca->trust == CERT_TRUST_NOT_VISIBLE)
+		return;
+	if (ca->match == CERT_MATCH_FINGERPRINT || ca->match == CERT_MATCH_NAME) {
+		if (v == V_OK || v == V_TLS_ALERT || v == V_INCOMPLETE ||
+		    v == V_CLIENT_ABORT)
+			verdict_set_cert(vr, V_TLS_MITM, cert_fail_class(ca));
+		return;
+	}
+	if (ca->trust == CERT_TRUST_UNTRUSTED && (v == V_OK || v == V_CLIENT_ABORT))
+		verdict_set_cert(vr, V_TLS_UNTRUSTED_CERT, cert_fail_class(ca));
 }
 
 /* ---- residual blocking -------------------------------------------------- */

@@ -60,9 +60,31 @@
  *  incomplete  otherwise: the capture ended (or the flow was evicted or the
  *              program stopped) less than T after the CH.
  *
- *  tls_mitm, tls_untrusted_cert are decided by certificate validation after
- *  verdict_decide (which never returns them); verdict_set_cert() records
- *  them with the OONI failure class.
+ *  tls_mitm, tls_untrusted_cert come from the certificate chain, after
+ *  verdict_decide (which never returns them): verdict_apply_cert().  Only
+ *  a flow whose chain was visible (so its ServerHello was seen) can change,
+ *  and only from verdicts the chain can explain:
+ *    interception-CA match (fingerprint or name)  -> tls_mitm, from ok,
+ *                                tls_alert, incomplete and client_abort
+ *    chain fails validation, no interception CA   -> tls_untrusted_cert,
+ *                                from ok and client_abort
+ *    trusted, or not visible                      -> unchanged
+ *  A forged certificate is the interference, whatever the handshake did
+ *  next; an untrusted one only replaces a verdict that says nothing went
+ *  wrong.  The OONI failure class (verdict_set_cert) of a chain that fails
+ *  validation follows Go's crypto/x509, which OONI's strings come from: the
+ *  leaf's validity period, then the host name, then the path.  The first
+ *  that applies wins, whatever order OpenSSL reported the errors in:
+ *    ssl_invalid_certificate  leaf expired or not yet valid, leaf not
+ *                             valid DER, empty certificate list
+ *    ssl_invalid_hostname     host name mismatch, or an SNI that cannot be
+ *                             a host name
+ *    ssl_unknown_authority    no path to a trusted root: unknown issuer,
+ *                             self-signed leaf or chain, bad signature,
+ *                             untrusted or rejected root
+ *    ssl_invalid_certificate  anything else
+ *  A tls_mitm on a chain the store trusts (a name match) has no class and
+ *  reads ssl_unknown_authority.
  *
  *  How flows end (enum flow_end): an idle expiry means the client went
  *  silent without closing (it gave up, or holds the socket open); by then
@@ -174,6 +196,7 @@
 #include "flow.h"
 #include "tcpobs.h"
 
+struct cert_analysis;
 struct tls_info;
 struct json;
 
@@ -306,6 +329,11 @@ void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *i
 /* Certificate validation's outcome: tls_mitm / tls_untrusted_cert with the
  * failure class OONI would report. */
 void verdict_set_cert(struct verdict_result *r, enum verdict v, enum verdict_cert_fail cf);
+
+/* The certificate chain's say on the verdict (rules above: tls_mitm,
+ * tls_untrusted_cert): may make vr tls_mitm or tls_untrusted_cert, with
+ * the OONI failure class. */
+void verdict_apply_cert(struct verdict_result *vr, const struct cert_analysis *ca);
 
 /* The failure string OONI would record for this outcome, or NULL. */
 const char *verdict_ooni_failure(const struct verdict_result *r);

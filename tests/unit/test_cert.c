@@ -23,6 +23,7 @@
 
 #include "cert.h"
 #include "certstats.h"
+#include "htab.h"
 #include "intercept.h"
 #include "json.h"
 #include "out_cert.h"
@@ -201,9 +202,12 @@ static char *write_pem(X509 **xs, int n)
 	return path;
 }
 
+/* A fixed seed keeps the indexes' layout the same run to run; results must not depend on it either way. */
+static const struct hseed SEED = { { 42, 43 } };
+
 static struct cert_ctx *ctx_with(X509 **anchors, int n, const struct intercept_db *db)
 {
-	struct cert_cfg cfg = { .ca_bundle = "", .icpt = db, .seed = 42 };
+	struct cert_cfg cfg = { .ca_bundle = "", .icpt = db, .seed = &SEED };
 	char err[256];
 	struct cert_ctx *cc = cert_ctx_new(&cfg, err, sizeof(err));
 	assert_non_null(cc);
@@ -236,6 +240,17 @@ static bool has_code(const struct cert_analysis *ca, int code, int depth)
 		if (ca->errors[i].code == code && ca->errors[i].depth == depth)
 			return true;
 	return false;
+}
+
+/* The OONI failure string of a chain as events carry it: through the verdict stage's one mapping, from a verdict
+ * that says nothing went wrong (NULL when the chain changes nothing). */
+static const char *ooni_failure(const struct cert_analysis *ca)
+{
+	struct verdict_result vr;
+	memset(&vr, 0, sizeof(vr));
+	vr.verdict = V_OK;
+	verdict_apply_cert(&vr, ca);
+	return verdict_ooni_failure(&vr);
 }
 
 /* A genuine PKI valid around T0: root -> intermediate -> leaf (EC P-256). */
@@ -297,7 +312,7 @@ static void test_trusted_chain(void **state)
 	x509_sha1_hex(p.leaf, sha1);
 	assert_string_equal(CA.chain[0].sha1, sha1);
 	assert_int_equal(strlen(CA.chain[0].spki_sha256), 64);
-	assert_null(cert_ooni_failure(&CA));
+	assert_null(ooni_failure(&CA));
 	assert_int_equal(cert_ctx_stats(cc)->trusted, 1);
 
 	/* No SNI: trusted, and the event says the name was not checked. */
@@ -321,7 +336,7 @@ static void test_packet_time_not_wall_clock(void **state)
 	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
 	assert_int_equal(CA.trust_code, X509_V_ERR_CERT_HAS_EXPIRED);
 	assert_string_equal(CA.trust_reason, "certificate has expired");
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_certificate");
+	assert_string_equal(ooni_failure(&CA), "ssl_invalid_certificate");
 	/* Expired today, valid at the packet's time. */
 	analyze(cc, &leaf_old, 1, "a.example", now - 70 * DAY, &CA);
 	assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
@@ -329,7 +344,7 @@ static void test_packet_time_not_wall_clock(void **state)
 	/* Not yet valid at the packet's time. */
 	analyze(cc, &leaf_now, 1, "a.example", now - 20 * DAY, &CA);
 	assert_int_equal(CA.trust_code, X509_V_ERR_CERT_NOT_YET_VALID);
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_certificate");
+	assert_string_equal(ooni_failure(&CA), "ssl_invalid_certificate");
 	cert_ctx_free(cc);
 	X509_free(root);
 	X509_free(leaf_now);
@@ -349,10 +364,10 @@ static void test_wrong_name(void **state)
 	assert_int_equal(CA.trust_code, X509_V_ERR_HOSTNAME_MISMATCH);
 	assert_string_equal(CA.trust_reason, "hostname mismatch");
 	assert_int_equal(CA.name_check, CERT_NAME_MISMATCH);
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_hostname");
+	assert_string_equal(ooni_failure(&CA), "ssl_invalid_hostname");
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_UNTRUSTED_CERT);
 	assert_string_equal(verdict_ooni_failure(&vr), "ssl_invalid_hostname");
 
@@ -368,7 +383,7 @@ static void test_wrong_name(void **state)
 		ti_free(&ti);
 		assert_true(has_code(&CA, CERT_ERR_BAD_SNI, 0));
 		assert_int_equal(CA.name_check, CERT_NAME_MISMATCH);
-		assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_hostname");
+		assert_string_equal(ooni_failure(&CA), "ssl_invalid_hostname");
 	}
 	cert_ctx_free(cc);
 	pki_free(&p);
@@ -388,15 +403,15 @@ static void test_untrusted_root(void **state)
 	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
 	assert_int_equal(CA.trust_code, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
 	assert_string_equal(CA.trust_reason, "unable to get local issuer certificate");
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_unknown_authority");
+	assert_string_equal(ooni_failure(&CA), "ssl_unknown_authority");
 	assert_int_equal(CA.match, CERT_MATCH_NONE);
 	/* The unknown root sent along: a self-signed certificate in the chain. */
 	analyze(cc, chain_root, 3, "good.example", T0, &CA);
 	assert_int_equal(CA.trust_code, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_unknown_authority");
+	assert_string_equal(ooni_failure(&CA), "ssl_unknown_authority");
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_UNTRUSTED_CERT);
 	assert_int_equal(vr.cert_fail, VCERT_UNKNOWN_AUTHORITY);
 	cert_ctx_free(cc);
@@ -417,11 +432,11 @@ static void test_all_errors_recorded(void **state)
 	assert_true(CA.n_errors >= 3);
 	assert_true(has_code(&CA, X509_V_ERR_CERT_HAS_EXPIRED, 0));
 	assert_true(has_code(&CA, X509_V_ERR_HOSTNAME_MISMATCH, 0));
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_certificate");
+	assert_string_equal(ooni_failure(&CA), "ssl_invalid_certificate");
 	/* Not expired: the name comes before the path. */
 	analyze(cc, &leaf, 1, "victim.example", T0 - 20 * DAY, &CA);
 	assert_false(has_code(&CA, X509_V_ERR_CERT_HAS_EXPIRED, 0));
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_hostname");
+	assert_string_equal(ooni_failure(&CA), "ssl_invalid_hostname");
 	cert_ctx_free(cc);
 	X509_free(root);
 	X509_free(leaf);
@@ -537,7 +552,7 @@ static void test_garbage_der(void **state)
 	assert_false(CA.chain[0].parsed);
 	assert_true(CA.chain[1].parsed);
 	assert_int_equal(CA.n_unparsed, 1);
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_invalid_certificate");
+	assert_string_equal(ooni_failure(&CA), "ssl_invalid_certificate");
 	/* An empty certificate list. */
 	ti_set(&ti, chain, 0, "good.example");
 	cert_analyze(cc, &ti, US(T0), &CA);
@@ -561,10 +576,10 @@ static void test_not_visible(void **state)
 	cert_analyze(cc, &ti, US(T0), &CA);
 	assert_int_equal(CA.trust, CERT_TRUST_NOT_VISIBLE);
 	assert_string_equal(CA.trust_reason, "TLS 1.3: the certificate is encrypted");
-	assert_null(cert_ooni_failure(&CA));
+	assert_null(ooni_failure(&CA));
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_OK);
 	/* Even certificates a buggy parser left behind under TLS 1.3 are not used: never guess. */
 	ti_set(&ti, chain, 2, "good.example");
@@ -586,6 +601,97 @@ static void test_not_visible(void **state)
 	assert_int_equal(cert_ctx_stats(cc)->not_visible, 5);
 	cert_ctx_free(cc);
 	pki_free(&p);
+}
+
+/* ---- verdict mapping (verdict_apply_cert) ---------------------------------------------------------------------- */
+
+/* A chain as cert_analyze leaves it, reduced to what the mapping reads. */
+static void chain_outcome(struct cert_analysis *ca, enum cert_trust trust, enum cert_match match, int code)
+{
+	memset(ca, 0, offsetof(struct cert_analysis, errors));
+	ca->trust = (uint8_t)trust;
+	ca->match = (uint8_t)match;
+	if (code != 0) {
+		ca->errors[0].code = code;
+		ca->errors[0].depth = 1;
+		ca->n_errors = 1;
+	}
+}
+
+/* Every verdict verdict_decide can give, against every kind of chain: a forged chain replaces ok, tls_alert,
+ * incomplete and client_abort; an untrusted one ok and client_abort; a trusted or invisible one nothing. */
+static void test_verdict_mapping(void **state)
+{
+	static const struct {
+		enum cert_trust trust;
+		enum cert_match match;
+		int code;
+		enum verdict from_ok, from_alert, from_incomplete, from_abort;
+		enum verdict_cert_fail cf;
+	} k[] = {
+		{ CERT_TRUST_NOT_VISIBLE, CERT_MATCH_NONE, 0, V_OK, V_TLS_ALERT, V_INCOMPLETE, V_CLIENT_ABORT, VCERT_NONE },
+		{ CERT_TRUST_NOT_VISIBLE, CERT_MATCH_NAME, 0, V_OK, V_TLS_ALERT, V_INCOMPLETE, V_CLIENT_ABORT, VCERT_NONE },
+		{ CERT_TRUST_TRUSTED, CERT_MATCH_NONE, 0, V_OK, V_TLS_ALERT, V_INCOMPLETE, V_CLIENT_ABORT, VCERT_NONE },
+		{ CERT_TRUST_UNTRUSTED, CERT_MATCH_NONE, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+		  V_TLS_UNTRUSTED_CERT, V_TLS_ALERT, V_INCOMPLETE, V_TLS_UNTRUSTED_CERT, VCERT_UNKNOWN_AUTHORITY },
+		{ CERT_TRUST_UNTRUSTED, CERT_MATCH_FINGERPRINT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+		  V_TLS_MITM, V_TLS_MITM, V_TLS_MITM, V_TLS_MITM, VCERT_UNKNOWN_AUTHORITY },
+		{ CERT_TRUST_TRUSTED, CERT_MATCH_NAME, 0, V_TLS_MITM, V_TLS_MITM, V_TLS_MITM, V_TLS_MITM, VCERT_NONE },
+	};
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		chain_outcome(&CA, k[i].trust, k[i].match, k[i].code);
+		for (int v = 0; v < V__COUNT; v++) {
+			struct verdict_result vr;
+			enum verdict want = (enum verdict)v;
+			memset(&vr, 0, sizeof(vr));
+			vr.verdict = (enum verdict)v;
+			want = v == V_OK ? k[i].from_ok : v == V_TLS_ALERT ? k[i].from_alert :
+			       v == V_INCOMPLETE ? k[i].from_incomplete : v == V_CLIENT_ABORT ? k[i].from_abort : want;
+			verdict_apply_cert(&vr, &CA);
+			assert_int_equal(vr.verdict, want);
+			assert_int_equal(vr.cert_fail, want == (enum verdict)v ? VCERT_NONE : k[i].cf);
+		}
+	}
+	/* A name match on a chain the store trusts has no failure class; the event still names one. */
+	chain_outcome(&CA, CERT_TRUST_TRUSTED, CERT_MATCH_NAME, 0);
+	assert_string_equal(ooni_failure(&CA), "ssl_unknown_authority");
+	chain_outcome(&CA, CERT_TRUST_TRUSTED, CERT_MATCH_NONE, 0);
+	assert_null(ooni_failure(&CA));
+}
+
+/* OONI's class follows Go's order - leaf validity, host name, path - whatever order the errors came in. */
+static void test_ooni_class_order(void **state)
+{
+	static const struct {
+		int code[3], depth[3];
+		const char *want;
+	} k[] = {
+		{ { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_CERT_HAS_EXPIRED },
+		  { 1, 0, 0 }, "ssl_invalid_certificate" },
+		{ { X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_CERT_NOT_YET_VALID, 0 }, { 2, 0, 0 },
+		  "ssl_invalid_certificate" },
+		/* an expired intermediate is not the leaf's own validity */
+		{ { X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_HOSTNAME_MISMATCH, 0 }, { 1, 0, 0 }, "ssl_invalid_hostname" },
+		{ { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, CERT_ERR_BAD_SNI, 0 }, { 0, 0, 0 },
+		  "ssl_invalid_hostname" },
+		{ { X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, 0 }, { 1, 0, 0 },
+		  "ssl_unknown_authority" },
+		{ { X509_V_ERR_CERT_CHAIN_TOO_LONG, X509_V_ERR_CERT_SIGNATURE_FAILURE, 0 }, { 1, 1, 0 },
+		  "ssl_unknown_authority" },
+		{ { CERT_ERR_EMPTY_CHAIN, 0, 0 }, { 0, 0, 0 }, "ssl_invalid_certificate" },
+		{ { CERT_ERR_LEAF_UNPARSED, 0, 0 }, { 0, 0, 0 }, "ssl_invalid_certificate" },
+		{ { CERT_ERR_VERIFY_FAILED, 0, 0 }, { 0, 0, 0 }, "ssl_invalid_certificate" },
+		{ { X509_V_ERR_CERT_CHAIN_TOO_LONG, 0, 0 }, { 1, 0, 0 }, "ssl_invalid_certificate" },
+	};
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		chain_outcome(&CA, CERT_TRUST_UNTRUSTED, CERT_MATCH_NONE, 0);
+		for (int e = 0; e < 3 && (e == 0 || k[i].code[e] != 0); e++) {
+			CA.errors[e].code = k[i].code[e];
+			CA.errors[e].depth = k[i].depth[e];
+			CA.n_errors++;
+		}
+		assert_string_equal(ooni_failure(&CA), k[i].want);
+	}
 }
 
 /* ---- interception CAs ------------------------------------------------------------------------------------------ */
@@ -647,15 +753,15 @@ static void test_fingerprint_match(void **state)
 	assert_true(CA.match_confidence > 0.98);
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_MITM);
 	assert_string_equal(verdict_ooni_failure(&vr), "ssl_unknown_authority");
 	/* A stall stays a stall; an incomplete flow with a forged chain is MITM. */
 	vr.verdict = V_TLS_STALL;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_STALL);
 	vr.verdict = V_INCOMPLETE;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_MITM);
 	/* The genuine chain for the same name matches nothing. */
 	X509 *good[] = { p.leaf, p.inter };
@@ -737,7 +843,7 @@ static void test_name_match(void **state)
 	assert_true(CA.match_confidence < 0.7 && CA.match_confidence > 0.5);
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_MITM);
 	/* Even a chain the analyst's store trusts is flagged by name, with a lower confidence. */
 	cert_ctx_free(cc);
@@ -1043,7 +1149,7 @@ static void cs_add(struct certstats *cs, struct cert_ctx *cc, X509 **xs, int n, 
 	cert_analyze(cc, &ti, US(t), &CA);
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	certstats_add(cs, &ti, &CA, asn, id, vr.verdict);
 	ti_free(&ti);
 }
@@ -1165,10 +1271,10 @@ static void test_self_signed_everywhere(void **state)
 	analyze(cc, &self, 1, "selfsigned.example", T0, &CA);
 	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
 	assert_int_equal(CA.trust_code, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
-	assert_string_equal(cert_ooni_failure(&CA), "ssl_unknown_authority");
+	assert_string_equal(ooni_failure(&CA), "ssl_unknown_authority");
 	memset(&vr, 0, sizeof(vr));
 	vr.verdict = V_OK;
-	cert_apply_verdict(&CA, &vr);
+	verdict_apply_cert(&vr, &CA);
 	assert_int_equal(vr.verdict, V_TLS_UNTRUSTED_CERT);
 	for (uint32_t asn = 1; asn <= 4; asn++)
 		for (int i = 0; i < 3; i++)
@@ -1490,7 +1596,7 @@ static void test_cache_replay(void **state)
 static void test_cache_eviction(void **state)
 {
 	struct pki p;
-	struct cert_cfg cfg = { .ca_bundle = "", .cache_certs = 2, .cache_chains = 1, .seed = 7 };
+	struct cert_cfg cfg = { .ca_bundle = "", .cache_certs = 2, .cache_chains = 1 };
 	char err[128];
 	struct cert_ctx *cc = cert_ctx_new(&cfg, err, sizeof(err));
 	const struct cert_stats *st;
@@ -1810,6 +1916,8 @@ int main(void)
 		cmocka_unit_test(test_chain_truncated),
 		cmocka_unit_test(test_garbage_der),
 		cmocka_unit_test(test_not_visible),
+		cmocka_unit_test(test_verdict_mapping),
+		cmocka_unit_test(test_ooni_class_order),
 		cmocka_unit_test(test_fingerprint_match),
 		cmocka_unit_test(test_name_match),
 		cmocka_unit_test(test_name_patterns),

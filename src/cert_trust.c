@@ -1,0 +1,289 @@
+/* cert_trust.c - the trust store: anchors from a PEM bundle or from the system's hashed directory (RFC 5280 section
+ * 6.1.1 trust anchors), the check that the directory and the bundle hold the same anchors, and the stored
+ * certificates' validity bounds (RFC 5280 section 4.1.2.5).  See cert_trust.h. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "cert.h"
+#include "cert_trust.h"
+
+/* ---- times ---------------------------------------------------------------------------------------------------- */
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil): no time_t range or
+ * time zone involved. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+
+bool cert_time_epoch(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+	if (!t || !ASN1_TIME_to_tm(t, &tm)) {
+		ERR_clear_error();
+		return false;
+	}
+	*out = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) * 86400 +
+	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	return true;
+}
+
+/* ---- the system store: hashed directory or bundle ------------------------------------------------------------- */
+
+struct der_set {
+	struct der_blob {
+		unsigned char *der;
+		long len;
+	} *v;
+	size_t n, cap;
+};
+
+static void der_set_free(struct der_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		OPENSSL_free(s->v[i].der);
+	free(s->v);
+}
+
+static bool der_set_add(struct der_set *s, unsigned char *der, long len)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct der_blob *v;
+		if (cap > CERT_PEM_MAX_CERTS || !(v = realloc(s->v, cap * sizeof(*v))))
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].der = der;
+	s->v[s->n].len = len;
+	s->n++;
+	return true;
+}
+
+static int blob_cmp(const void *a, const void *b)
+{
+	const struct der_blob *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->der, y->der, (size_t)x->len);
+}
+
+/* The PEM blocks of a file, as DER, into s; *count of them.  False when a block is not a plain CERTIFICATE (the two
+ * loaders would treat it differently) or the file does not read to its end.  Base64 only: nothing is parsed. */
+static bool pem_read_all(const char *path, struct der_set *s, size_t *count)
+{
+	BIO *b = BIO_new_file(path, "r");
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long len = 0;
+	size_t before = s->n;
+	bool ok = b != NULL;
+
+	ERR_clear_error();
+	while (ok && PEM_read_bio(b, &name, &header, &data, &len) > 0) {
+		ok = strcmp(name, PEM_STRING_X509) == 0 && header[0] == '\0' && len > 0 && der_set_add(s, data, len);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		if (!ok)
+			OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+	}
+	if (ok && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		ok = false;                   /* stopped at a broken block, not at the end */
+	ERR_clear_error();
+	BIO_free(b);
+	*count = s->n - before;
+	return ok;
+}
+
+/* 0: not a name OpenSSL's hashed-directory lookup builds ("%08lx.%d", lowercase); 1: HHHHHHHH.0; 2: HHHHHHHH.N,
+ * N > 0.  CRL links (HHHHHHHH.rN) are never looked up here: 0. */
+static int hash_link_kind(const char *nm)
+{
+	size_t i;
+	for (i = 0; i < 8; i++)
+		if (!((nm[i] >= '0' && nm[i] <= '9') || (nm[i] >= 'a' && nm[i] <= 'f')))
+			return 0;
+	if (nm[8] != '.' || nm[9] < '0' || nm[9] > '9')
+		return 0;
+	if (nm[9] == '0')
+		return nm[10] == '\0' ? 1 : 0;
+	for (i = 10; nm[i]; i++)
+		if (nm[i] < '0' || nm[i] > '9')
+			return 0;
+	return 2;
+}
+
+/* The certificates a hashed-directory lookup can reach: one per HHHHHHHH.0 file.  A HHHHHHHH.1 means two anchors
+ * share a subject hash; OpenSSL would then try them in directory order instead of bundle order: refused. */
+static bool dir_read_all(const char *dir, struct der_set *s)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+	size_t count;
+	bool ok = d != NULL;
+
+	while (ok && (de = readdir(d)) != NULL) {
+		int kind = hash_link_kind(de->d_name);
+		if (kind == 0)
+			continue;
+		ok = kind == 1 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path) &&
+		     pem_read_all(path, s, &count) && count == 1;
+	}
+	if (d)
+		closedir(d);
+	return ok;
+}
+
+/* Does the hashed directory hold exactly the bundle's certificates, at most one per subject hash?  Then for every
+ * name a chain asks for, X509_STORE_load_path finds the one anchor X509_STORE_load_file would have loaded, but
+ * parses only the anchors asked for.  Link names are trusted to be the subject hashes (update-ca-certificates
+ * runs openssl rehash): checking them would mean parsing every anchor, the cost this avoids.  A bundle entry
+ * whose DER does not parse makes X509_STORE_load_file fail as a whole, while the directory skips it: the only
+ * case where the two differ, and the directory's answer is the useful one. */
+static bool dir_same_as_bundle(const char *dir, const char *bundle)
+{
+	struct der_set a = { 0 }, b = { 0 };
+	size_t count, k = 0;
+	bool same = pem_read_all(bundle, &a, &count) && count > 0 && dir_read_all(dir, &b) && b.n > 0;
+
+	if (same) {
+		qsort(a.v, a.n, sizeof(*a.v), blob_cmp);
+		qsort(b.v, b.n, sizeof(*b.v), blob_cmp);
+		for (size_t i = 0; i < a.n; i++) { /* the bundle may repeat a certificate: the store keeps one */
+			if (k > 0 && blob_cmp(&a.v[i], &a.v[k - 1]) == 0)
+				OPENSSL_free(a.v[i].der);
+			else
+				a.v[k++] = a.v[i];
+		}
+		a.n = k;
+		same = a.n == b.n;
+		for (size_t i = 0; same && i < a.n; i++)
+			same = blob_cmp(&a.v[i], &b.v[i]) == 0;
+	}
+	der_set_free(&a);
+	der_set_free(&b);
+	return same;
+}
+
+/* ---- loading ------------------------------------------------------------------------------------------------ */
+
+static int load_bundle(struct cert_trust_store *t, const char *bundle, char *err, size_t errlen)
+{
+	if (!X509_STORE_load_file(t->store, bundle)) {
+		ERR_clear_error();
+		snprintf(err, errlen, "%s: cannot load CA certificates (PEM bundle expected; see --ca-bundle)", bundle);
+		return -1;
+	}
+	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(t->store)) == 0) {
+		snprintf(err, errlen, "%s: no CA certificate in the file", bundle);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parsing the whole system bundle costs ~190 M instructions (tens of milliseconds) for every run; the hashed
+ * directory loads the few anchors the capture's chains name, when it gives the same answers (dir_same_as_bundle). */
+int cert_trust_load(struct cert_trust_store *t, const struct cert_cfg *cfg, char *err, size_t errlen)
+{
+	const char *bundle = cfg && cfg->sys_bundle ? cfg->sys_bundle : CERT_DEFAULT_BUNDLE;
+	const char *dir = cfg && cfg->sys_dir ? cfg->sys_dir : CERT_DEFAULT_DIR;
+	const char *src = bundle;
+
+	t->bounds_objs = -1;
+	if (!(t->store = X509_STORE_new())) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cfg && cfg->ca_bundle) {
+		src = cfg->ca_bundle;
+		if (src[0] != '\0' && load_bundle(t, src, err, errlen) < 0)
+			return -1;                /* "": an empty store (tests, fuzzing) */
+	} else if (dir_same_as_bundle(dir, bundle) && X509_STORE_load_path(t->store, dir)) {
+		src = dir;
+	} else {
+		ERR_clear_error();
+		if (load_bundle(t, bundle, err, errlen) < 0)
+			return -1;
+	}
+	if (!(t->source = strdup(src))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void cert_trust_free(struct cert_trust_store *t)
+{
+	X509_STORE_free(t->store);
+	free(t->bounds);
+	free(t->source);
+	t->store = NULL;
+	t->bounds = NULL;
+	t->source = NULL;
+}
+
+int cert_trust_add(struct cert_trust_store *t, X509 *x)
+{
+	int ok = x && X509_STORE_add_cert(t->store, x);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
+
+const char *cert_trust_source(const struct cert_trust_store *t)
+{
+	return t->source ? t->source : "";
+}
+
+/* ---- validity bounds ------------------------------------------------------------------------------------------ */
+
+static int i64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Made again when the store grew: a hashed directory adds anchors as chains name them, and anchors are never
+ * removed. */
+bool cert_trust_bounds(struct cert_trust_store *t)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(t->store);
+	int n = objs ? sk_X509_OBJECT_num(objs) : 0;
+	uint32_t k = 0;
+	int64_t *b;
+
+	if (n == t->bounds_objs)
+		return true;
+	if (n < 0 || !(b = malloc((2 * (size_t)n + 1) * sizeof(*b))))
+		return false;
+	for (int i = 0; i < n; i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));   /* NULL for a CRL */
+		if (x && cert_time_epoch(X509_get0_notBefore(x), &b[k]))
+			k++;
+		if (x && cert_time_epoch(X509_get0_notAfter(x), &b[k]))
+			k++;
+	}
+	qsort(b, k, sizeof(*b), i64_cmp);
+	free(t->bounds);
+	t->bounds = b;
+	t->n_bounds = k;
+	t->bounds_objs = n;
+	return true;
+}
