@@ -17,22 +17,10 @@
 
 #include "cert.h"
 #include "cert_cache.h"
+#include "cert_impl.h"
 #include "cert_trust.h"
 #include "intercept.h"
 #include "util.h"
-
-struct digests {
-	const EVP_MD *sha1, *sha256;
-};
-
-struct cert_ctx {
-	struct cert_trust_store trust;
-	struct cert_cache cache;    /* parsed certificates, verification results, leaves per name */
-	const struct intercept_db *icpt;
-	EVP_MD *fetched[2];         /* fetched once: OpenSSL 3 fetches again for every EVP_sha256() digest */
-	struct digests md;
-	struct cert_stats st;
-};
 
 static const char *const hint_names[CERT_HINT__COUNT] = {
 	[CERT_HINT_LEAF_VALIDITY_75D] = "leaf_validity_75d",
@@ -56,6 +44,8 @@ const char *cert_trust_name(enum cert_trust t)
 	switch (t) {
 	case CERT_TRUST_TRUSTED: return "trusted";
 	case CERT_TRUST_UNTRUSTED: return "untrusted";
+	case CERT_TRUST_UNKNOWN_ANCHOR: return "unknown_anchor";
+	case CERT_TRUST_UNVERIFIABLE: return "unverifiable";
 	default: return "not_visible";
 	}
 }
@@ -87,6 +77,7 @@ const char *cert_error_string(int code)
 	case CERT_ERR_EMPTY_CHAIN: return "empty certificate list";
 	case CERT_ERR_VERIFY_FAILED: return "verification could not run";
 	case CERT_ERR_BAD_SNI: return "SNI is not a valid host name";
+	case CERT_ERR_UNSUPPORTED_ALG: return "unsupported signature algorithm";
 	default: return code >= 0 ? X509_verify_cert_error_string(code) : "unknown error";
 	}
 }
@@ -360,7 +351,9 @@ struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errl
 		cert_ctx_free(cc);
 		return NULL;
 	}
-	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0) {
+	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0 ||
+	    (cfg && cfg->removed_roots &&
+	     cert_history_load(&cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen) < 0)) {
 		cert_ctx_free(cc);
 		return NULL;
 	}
@@ -372,6 +365,7 @@ void cert_ctx_free(struct cert_ctx *cc)
 	if (!cc)
 		return;
 	cert_trust_free(&cc->trust);
+	cert_history_free(&cc->hist);
 	cert_cache_free(&cc->cache);
 	EVP_MD_free(cc->fetched[0]);
 	EVP_MD_free(cc->fetched[1]);
@@ -396,134 +390,6 @@ const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc)
 const char *cert_ctx_trust_source(const struct cert_ctx *cc)
 {
 	return cert_trust_source(&cc->trust);
-}
-
-/* ---- validation ---------------------------------------------------------------------------------------------- */
-
-static void add_error(struct cert_analysis *ca, struct cert_stats *st, int code, int depth)
-{
-	for (unsigned i = 0; i < ca->n_errors; i++)
-		if (ca->errors[i].code == code && ca->errors[i].depth == depth)
-			return;
-	if (ca->n_errors >= CERT_MAX_ERRORS) {
-		if (!ca->errors_dropped)
-			st->errors_dropped++;
-		ca->errors_dropped = 1;
-		return;
-	}
-	ca->errors[ca->n_errors].code = code;
-	ca->errors[ca->n_errors].depth = depth;
-	ca->n_errors++;
-}
-
-struct verify_rec {
-	struct cert_analysis *ca;
-	struct cert_stats *st;
-	bool transient;             /* an error that says nothing about the chain (memory, store I/O) */
-};
-
-static bool transient_error(int code)
-{
-	return code == X509_V_ERR_OUT_OF_MEM || code == X509_V_ERR_UNSPECIFIED || code == X509_V_ERR_STORE_LOOKUP;
-}
-
-/* Record every problem and let OpenSSL go on: an expired forged leaf under an unknown root is two facts, and
- * the OONI class depends on which ones are there, not only on the first. */
-static int verify_cb(int ok, X509_STORE_CTX *sctx)
-{
-	struct verify_rec *r = X509_STORE_CTX_get_app_data(sctx);
-	if (!ok && r) {
-		int code = X509_STORE_CTX_get_error(sctx);
-		r->transient |= transient_error(code);
-		add_error(r->ca, r->st, code, X509_STORE_CTX_get_error_depth(sctx));
-	}
-	return 1;
-}
-
-/* Host name from the SNI, as a browser would check it; no SNI: no check, and the event says so.  False when
- * OpenSSL refused the name. */
-static bool set_host(X509_VERIFY_PARAM *vp, const struct tls_info *ti, struct cert_analysis *ca,
-		     struct cert_stats *st)
-{
-	if (!ti->sni_present || ti->sni_len == 0) {
-		ca->name_check = CERT_NAME_NO_SNI;
-		return true;
-	}
-	ca->name_check = CERT_NAME_MATCH;
-	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (!X509_VERIFY_PARAM_set1_host(vp, ti->sni, ti->sni_len)) {
-		/* Refused (an embedded NUL): no certificate can be for this name. */
-		ERR_clear_error();
-		add_error(ca, st, CERT_ERR_BAD_SNI, 0);
-		ca->name_check = CERT_NAME_MISMATCH;
-		return false;
-	}
-	return true;
-}
-
-/* The chain's other certificates are untrusted intermediates, as a TLS client treats them; trust comes only
- * from the store.  "ssl_server" sets the purpose and trust checks libssl uses on the client side.  Returns whether
- * the result depends on the inputs alone (nothing failed for want of memory, no refused name): only then may it
- * be cached. */
-static bool validate(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs, struct cert_analysis *ca)
-{
-	STACK_OF(X509) *inter = sk_X509_new_null();
-	X509_STORE_CTX *sctx = X509_STORE_CTX_new();
-	struct verify_rec rec = { ca, &cc->st, false };
-	bool ran = false, pure = true;
-	unsigned i;
-
-	for (i = 1; inter && i < ca->n_chain; i++)
-		if (xs[i] && !sk_X509_push(inter, xs[i]))
-			break;
-	pure = i >= ca->n_chain;
-	if (inter && sctx && X509_STORE_CTX_init(sctx, cc->trust.store, xs[0], inter)) {
-		X509_VERIFY_PARAM *vp;
-		pure &= X509_STORE_CTX_set_default(sctx, "ssl_server") == 1;
-		vp = X509_STORE_CTX_get0_param(sctx);
-		X509_VERIFY_PARAM_set_time(vp, (time_t)(ca->validated_at_us / 1000000u));
-		pure &= set_host(vp, ti, ca, &cc->st);
-		X509_STORE_CTX_set_verify_cb(sctx, verify_cb);
-		X509_STORE_CTX_set_app_data(sctx, &rec);
-		ran = X509_verify_cert(sctx) >= 0;
-	}
-	if (!ran) {
-		cc->st.verify_failed++;
-		add_error(ca, &cc->st, CERT_ERR_VERIFY_FAILED, 0);
-	}
-	for (unsigned k = 0; k < ca->n_errors; k++)
-		if (ca->errors[k].code == X509_V_ERR_HOSTNAME_MISMATCH)
-			ca->name_check = CERT_NAME_MISMATCH;
-	X509_STORE_CTX_free(sctx);
-	sk_X509_free(inter);              /* the certificates belong to the caller */
-	ERR_clear_error();
-	return ran && pure && !rec.transient;
-}
-
-/* ---- through the verification cache ------------------------------------------------------------------------ */
-
-/* validate() through the cache.  It always starts from an analysis with no error yet, so a hit leaves exactly what
- * it would have: the host check, the errors in order, the dropped-errors mark and its counter. */
-static void validate_cached(struct cert_ctx *cc, const struct tls_info *ti, struct cert_chain_work *cw,
-			    struct cert_analysis *ca)
-{
-	struct cert_vkey k;
-	bool keyed = cert_cache_vkey(&cc->cache, ti, cw, ca, &k);
-	const struct cert_verified *e;
-
-	if (keyed && (e = cert_cache_verified(&cc->cache, &k))) {
-		ca->name_check = e->name_check;
-		ca->n_errors = e->n_errors;
-		ca->errors_dropped = e->errors_dropped;
-		memcpy(ca->errors, e->errors, sizeof(e->errors[0]) * e->n_errors);
-		if (e->errors_dropped)
-			cc->st.errors_dropped++;
-		cc->st.vcache_hits++;
-		return;
-	}
-	cc->st.vcache_misses++;
-	if (validate(cc, ti, cw->xs, ca) && keyed)
-		cert_cache_add_verified(&cc->cache, &cc->trust, &k, cw, ca);
 }
 
 /* ---- visibility, chain, attribution -------------------------------------------------------------------------- */
@@ -696,10 +562,26 @@ static uint32_t memory_hints(struct cert_ctx *cc, const struct tls_info *ti, con
 
 static void set_outcome(struct cert_ctx *cc, struct cert_analysis *ca)
 {
+	if (ca->trust == CERT_TRUST_UNKNOWN_ANCHOR) {
+		ca->trust_code = 0;
+		ca->trust_reason = ca->removed_date && ca->removed_date[0]
+					   ? "anchor not known at the packet's time: a root since removed"
+					   : "anchor not known at the packet's time: a root removed at an unrecorded date";
+		cc->st.unknown_anchor++;
+		return;
+	}
+	if (ca->n_errors == 1 && ca->errors[0].code == CERT_ERR_UNSUPPORTED_ALG) {
+		ca->trust = CERT_TRUST_UNVERIFIABLE;
+		ca->trust_code = CERT_ERR_UNSUPPORTED_ALG;
+		ca->trust_reason = cert_error_string(CERT_ERR_UNSUPPORTED_ALG);
+		cc->st.unsupported_alg++;
+		return;
+	}
 	if (ca->n_errors == 0) {
 		ca->trust = CERT_TRUST_TRUSTED;
 		ca->trust_code = 0;
-		ca->trust_reason = cert_error_string(0);
+		ca->trust_reason = ca->removed_anchor ? "trusted at the packet's time: its root has left the store since"
+						      : cert_error_string(0);
 		cc->st.trusted++;
 		return;
 	}
@@ -723,6 +605,7 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 
 	memset(ca, 0, offsetof(struct cert_analysis, errors));
 	ca->validated_at_us = ts_us;
+	ca->time_unchecked = ts_us / 1000000u < (uint64_t)CERT_CLOCK_UNSET_BEFORE;
 	if (!chain_visible(ti, ca)) {
 		cc->st.not_visible++;
 		return;
@@ -731,11 +614,13 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 	memset(cw.xs, 0, sizeof(cw.xs));
 	parse_chain(cc, ti, ca, &cw);
 	if (ca->n_chain == 0)
-		add_error(ca, &cc->st, CERT_ERR_EMPTY_CHAIN, 0);
+		cert_add_error(ca, &cc->st, CERT_ERR_EMPTY_CHAIN, 0);
 	else if (!cw.xs[0])
-		add_error(ca, &cc->st, CERT_ERR_LEAF_UNPARSED, 0);
+		cert_add_error(ca, &cc->st, CERT_ERR_LEAF_UNPARSED, 0);
 	else
-		validate_cached(cc, ti, &cw, ca);
+		cert_validate(cc, ti, &cw, ca);
+	if (ca->time_unchecked)
+		cc->st.time_unchecked++;
 	set_outcome(cc, ca);
 	attribute(cc, ca);
 	ca->hints = chain_hints(ca) | memory_hints(cc, ti, ca);

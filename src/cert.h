@@ -51,7 +51,14 @@ enum cert_trust {
 	CERT_TRUST_NOT_VISIBLE = 0, /* TLS 1.3 or no Certificate message in clear: never guessed */
 	CERT_TRUST_TRUSTED,
 	CERT_TRUST_UNTRUSTED,
+	CERT_TRUST_UNKNOWN_ANCHOR,  /* anchored at a root that left the store at an unrecorded date, or matched by
+				       name only: the anchors of the packet's time are not known.  Never untrusted */
+	CERT_TRUST_UNVERIFIABLE,    /* a chain certificate uses an algorithm this OpenSSL cannot check (ML-DSA) */
 };
+
+/* Before this time (2001-01-01) a packet's clock was not set (a device without a clock starts at 1970 or
+ * 2000): chains are validated without time checks, and the event says so. */
+#define CERT_CLOCK_UNSET_BEFORE 978307200LL
 
 enum cert_match {
 	CERT_MATCH_NONE = 0,
@@ -89,6 +96,7 @@ enum {
 	CERT_ERR_EMPTY_CHAIN = -2,   /* the Certificate message listed no certificate */
 	CERT_ERR_VERIFY_FAILED = -3, /* X509_verify_cert could not run (out of memory) */
 	CERT_ERR_BAD_SNI = -4,       /* the SNI cannot be a host name (NUL byte): no certificate can match it */
+	CERT_ERR_UNSUPPORTED_ALG = -5, /* a chain certificate's key or signature algorithm is unknown to OpenSSL */
 };
 
 struct cert_error {
@@ -117,6 +125,9 @@ struct cert_analysis {
 	double match_confidence;
 	uint32_t hints;             /* 1 << enum cert_hint */
 	uint64_t validated_at_us;   /* packet time the chain was validated at */
+	uint8_t time_unchecked;     /* the packet's clock was not set: validated without time checks */
+	const char *removed_anchor; /* label of the removed root the chain leads to (cert_history), or NULL */
+	const char *removed_date;   /* its removal date "YYYY-MM-DD", "" when not recorded */
 	struct cert_error errors[CERT_MAX_ERRORS];
 	struct cert_info chain[CERT_MAX_CHAIN];
 };
@@ -130,6 +141,10 @@ struct cert_stats {
 	uint64_t names_cut, serials_cut, san_dropped;
 	uint64_t errors_dropped;    /* verification errors beyond CERT_MAX_ERRORS */
 	uint64_t verify_failed;     /* X509_verify_cert could not run (memory): chain counted untrusted */
+	uint64_t unsupported_alg;   /* chains with an algorithm this OpenSSL cannot check: unverifiable */
+	uint64_t unknown_anchor;    /* chains whose anchor at the packet's time is not known */
+	uint64_t removed_anchor_trusted; /* chains trusted through a root removed after the packet time */
+	uint64_t time_unchecked;    /* chains validated without time checks (clock not set) */
 	uint64_t match_fingerprint, match_name;
 	uint64_t mem_names_dropped; /* a name not remembered: memory full (CERT_DEFAULT_MEMORY), or its index */
 	uint64_t mem_variants_dropped; /* a leaf not remembered: CERT_MEM_VARIANTS reached for its name */
@@ -154,6 +169,8 @@ struct cert_cfg {
 	uint32_t cache_chains;      /* verification results kept; 0 = CERT_DEFAULT_VCACHE */
 	const char *sys_bundle;     /* the system's bundle and hashed directory; NULL = CERT_DEFAULT_BUNDLE and */
 	const char *sys_dir;        /* CERT_DEFAULT_DIR (tests point them elsewhere) */
+	const char *removed_roots;  /* data/removed-roots.tsv; NULL: judge against today's anchors only */
+	const char *removed_pem;    /* their certificates; NULL or missing: matched by name only */
 };
 
 struct cert_ctx;

@@ -540,7 +540,14 @@ static int setup_certs(struct options *o, struct app *a)
 	if (a->icpt->refused)
 		fprintf(stderr, "tamperscope: warning: %llu interception-CA entries over the cap were ignored\n",
 			(unsigned long long)a->icpt->refused);
+	char roots[PATH_MAX], roots_pem[PATH_MAX];
 	struct cert_cfg cc = { .ca_bundle = o->ca_bundle, .icpt = a->icpt, .seed = &o->cfg.seed };
+	/* The anchors of earlier times: without the list, chains are judged
+	 * against today's store alone (old captures then look untrusted). */
+	if (data_file_path("removed-roots.tsv", roots, sizeof(roots)) == 0)
+		cc.removed_roots = roots;
+	if (data_file_path("removed-roots.pem", roots_pem, sizeof(roots_pem)) == 0)
+		cc.removed_pem = roots_pem;
 	a->certs = cert_ctx_new(&cc, err, sizeof(err));
 	if (!a->certs && o->ca_bundle) {
 		fprintf(stderr, "tamperscope: %s\n", err);

@@ -124,6 +124,14 @@ void out_cert_tls_members(struct json *j, const struct cert_analysis *ca)
 		json_int(j, "trust_code", ca->trust_code);
 		write_errors(j, ca);
 		json_str(j, "validated_at", ts_format_time(ca->validated_at_us, tbuf, sizeof(tbuf)));
+		if (ca->time_unchecked)
+			json_bool(j, "time_checked", false);
+		if (ca->removed_anchor) {
+			json_obj_open(j, "removed_anchor");
+			json_str(j, "label", ca->removed_anchor);
+			json_str(j, "removed_on", ca->removed_date && ca->removed_date[0] ? ca->removed_date : NULL);
+			json_obj_close(j);
+		}
 	} else {
 		json_null(j, "trust_code");
 	}
@@ -225,6 +233,10 @@ void out_cert_print_stats(FILE *out, const struct cert_stats *st, const struct c
 		line(out, "SAN DNS names not kept (16 per certificate)", st->san_dropped);
 		line(out, "verification errors not kept (8 per chain)", st->errors_dropped);
 		line(out, "chains not verified (out of memory)", st->verify_failed);
+		line(out, "chains not verified (unsupported signature algorithm)", st->unsupported_alg);
+		line(out, "chains trusted by a root since removed from the store", st->removed_anchor_trusted);
+		line(out, "chains whose anchor at the packet's time is unknown", st->unknown_anchor);
+		line(out, "chains validated without time checks (capture clock not set)", st->time_unchecked);
 		line(out, "names not remembered for hints (memory full)", st->mem_names_dropped);
 		line(out, "leaf certificates not remembered (4 per name)", st->mem_variants_dropped);
 		if (st->cache_hits + st->cache_misses)

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* test_cert.c - certificate chains: parsing, validation at packet time, interception-CA attribution, forgery
  * hints, cross-network consistency and the JSON.  Every certificate is built here at run time with the OpenSSL
  * API (EC P-256 keys, one RSA-2048 key with exponent 3). */
@@ -22,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "cert_history.h"
 #include "certstats.h"
 #include "htab.h"
 #include "intercept.h"
@@ -1904,6 +1906,185 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* ---- the anchors of the packet's time ---------------------------------------------------------------------------- */
+
+/* A context whose store lacks the lab root, and whose history lists it as removed on `removed` ("-": date not
+ * recorded); pem: its certificate is at hand for checking signatures. */
+static struct cert_ctx *ctx_history(X509 *root, const char *removed, bool pem)
+{
+	struct cert_info ci;
+	struct cert_stats st;
+	unsigned char *der = NULL;
+	int len = i2d_X509(root, &der);
+	char tsv[64] = "/tmp/test_hist.XXXXXX", pem_path[64] = "";
+	memset(&st, 0, sizeof(st));
+	assert_true(cert_parse(der, (size_t)len, &ci, &st));
+	OPENSSL_free(der);
+	int fd = mkstemp(tsv);
+	assert_true(fd >= 0);
+	FILE *fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fprintf(fp, "# removed roots for the test\nLab Root\t%s\t%s\ttest\t%s\n", ci.spki_sha256, removed, ci.subject);
+	fclose(fp);
+	if (pem)
+		snprintf(pem_path, sizeof(pem_path), "%s", write_pem(&root, 1));
+	struct cert_cfg cfg = { .ca_bundle = "", .seed = &SEED, .removed_roots = tsv,
+				.removed_pem = pem ? pem_path : NULL };
+	char err[256];
+	struct cert_ctx *cc = cert_ctx_new(&cfg, err, sizeof(err));
+	assert_non_null(cc);
+	unlink(tsv);
+	if (pem)
+		unlink(pem_path);
+	return cc;
+}
+
+/* Trusted while its root was in the store, untrusted once it had left. */
+static void test_removed_root_dated(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_make(&p, "old.example", T0 - 300 * DAY, T0 + 300 * DAY);
+	struct cert_ctx *cc = ctx_history(p.root, "2024-05-14", true); /* T0's day */
+	X509 *chain[] = { p.leaf, p.inter };
+	analyze(cc, chain, 2, "old.example", T0 - 100 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+	assert_string_equal(CA.removed_anchor, "Lab Root");
+	assert_string_equal(CA.removed_date, "2024-05-14");
+	assert_null(ooni_failure(&CA));
+	analyze(cc, chain, 2, "old.example", T0 + 100 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	assert_true(has_code(&CA, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 1));
+	assert_int_equal(cert_ctx_stats(cc)->removed_anchor_trusted, 1);
+	cert_ctx_free(cc);
+	pki_free(&p);
+}
+
+/* Removed at an unrecorded date, or known by name only: neither trusted nor untrusted, and the verdict stays. */
+static void test_removed_root_unknown(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_make(&p, "old.example", T0 - 300 * DAY, T0 + 300 * DAY);
+	X509 *chain[] = { p.leaf, p.inter };
+	struct cert_ctx *undated = ctx_history(p.root, "-", true);
+	analyze(undated, chain, 2, "old.example", T0, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNKNOWN_ANCHOR);
+	assert_string_equal(cert_trust_name(CERT_TRUST_UNKNOWN_ANCHOR), "unknown_anchor");
+	assert_null(ooni_failure(&CA));
+	struct verdict_result vr;
+	memset(&vr, 0, sizeof(vr));
+	vr.verdict = V_OK;
+	verdict_apply_cert(&vr, &CA);
+	assert_int_equal(vr.verdict, V_OK);
+	cert_ctx_free(undated);
+	struct cert_ctx *named = ctx_history(p.root, "2024-05-14", false);
+	analyze(named, chain, 2, "old.example", T0 - 100 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNKNOWN_ANCHOR);
+	assert_string_equal(CA.removed_anchor, "Lab Root");
+	analyze(named, chain, 2, "old.example", T0 + 100 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	assert_int_equal(cert_ctx_stats(named)->unknown_anchor, 1);
+	cert_ctx_free(named);
+	pki_free(&p);
+}
+
+/* A forger copying a removed root's name cannot copy its key: with the certificate at hand the name alone
+ * proves nothing, and the chain stays untrusted (not "unknown_anchor"). */
+static void test_removed_root_forged_name(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_make(&p, "old.example", T0 - 300 * DAY, T0 + 300 * DAY);
+	X509 *fake = mk_root("/O=Lab/CN=Lab Root", K.other, T0 - 3000 * DAY, T0 + 3000 * DAY);
+	X509 *finter = mk_ca("/O=Lab/CN=Lab Issuing CA", K.inter, fake, K.other, T0 - 2000 * DAY, T0 + 2000 * DAY);
+	X509 *fleaf = mk_leaf("old.example", K.leaf, finter, K.inter, T0 - 300 * DAY, T0 + 300 * DAY);
+	struct cert_ctx *cc = ctx_history(p.root, "2024-05-14", true);
+	X509 *chain[] = { fleaf, finter };
+	analyze(cc, chain, 2, "old.example", T0 - 100 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	assert_true(has_code(&CA, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 1));
+	cert_ctx_free(cc);
+	X509_free(fake);
+	X509_free(finter);
+	X509_free(fleaf);
+	pki_free(&p);
+}
+
+/* A capture stamped 1970 (a device without a clock): validated without time checks, and saying so. */
+static void test_clock_not_set(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_make(&p, "clockless.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);
+	X509 *chain[] = { p.leaf, p.inter };
+	analyze(cc, chain, 2, "clockless.example", 100 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_TRUSTED);
+	assert_true(CA.time_unchecked);
+	struct json j;
+	json_init(&j);
+	json_obj_open(&j, NULL);
+	out_cert_tls_members(&j, &CA);
+	json_obj_close(&j);
+	assert_non_null(strstr(j.buf, "\"time_checked\":false"));
+	json_free(&j);
+	/* a set clock still checks times: the same chain at T0 + 2 years has expired */
+	analyze(cc, chain, 2, "clockless.example", T0 + 730 * DAY, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNTRUSTED);
+	assert_false(CA.time_unchecked);
+	cert_ctx_free(cc);
+	pki_free(&p);
+}
+
+/* A key algorithm this OpenSSL does not know (as ML-DSA before OpenSSL 3.5): unverifiable, "unsupported
+ * signature algorithm", not a memory failure and not untrusted. */
+static void test_unsupported_algorithm(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_make(&p, "pq.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	unsigned char *der = NULL;
+	int len = i2d_X509(p.leaf, &der);
+	/* id-ecPublicKey 1.2.840.10045.2.1 -> 1.2.840.10045.2.9, an OID nobody defined */
+	static const uint8_t ecpk[] = { 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+	uint8_t *hit = memmem(der, (size_t)len, ecpk, sizeof(ecpk));
+	assert_non_null(hit);
+	hit[sizeof(ecpk) - 1] = 0x09;
+	const unsigned char *q = der;
+	X509 *odd = d2i_X509(NULL, &q, len);
+	OPENSSL_free(der);
+	assert_non_null(odd);
+	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);
+	X509 *chain[] = { odd, p.inter };
+	analyze(cc, chain, 2, "pq.example", T0, &CA);
+	assert_int_equal(CA.trust, CERT_TRUST_UNVERIFIABLE);
+	assert_string_equal(CA.trust_reason, "unsupported signature algorithm");
+	assert_int_equal(cert_ctx_stats(cc)->unsupported_alg, 1);
+	assert_int_equal(cert_ctx_stats(cc)->verify_failed, 0);
+	assert_null(ooni_failure(&CA));
+	cert_ctx_free(cc);
+	X509_free(odd);
+	pki_free(&p);
+}
+
+/* The project's own list reads, and names the roots the third-party captures chain to. */
+static void test_removed_roots_data_file(void **state)
+{
+	(void)state;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/data/removed-roots.tsv", getenv("srcdir") ? getenv("srcdir") : ".");
+	struct cert_history h;
+	char err[256];
+	assert_int_equal(cert_history_load(&h, path, NULL, err, sizeof(err)), 0);
+	assert_true(h.n > 100);
+	const struct cert_removed *r = cert_history_by_subject(&h, "CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US");
+	assert_non_null(r);
+	assert_string_equal(r->removed_date, "2020-06-01");
+	assert_non_null(cert_history_by_subject(&h, "CN=DST Root CA X3,O=Digital Signature Trust Co."));
+	cert_history_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1940,6 +2121,12 @@ int main(void)
 		cmocka_unit_test(test_vcache_key),
 		cmocka_unit_test(test_analysis_reset),
 		cmocka_unit_test(test_system_store),
+		cmocka_unit_test(test_removed_root_dated),
+		cmocka_unit_test(test_removed_root_unknown),
+		cmocka_unit_test(test_removed_root_forged_name),
+		cmocka_unit_test(test_clock_not_set),
+		cmocka_unit_test(test_unsupported_algorithm),
+		cmocka_unit_test(test_removed_roots_data_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,203 @@
+/* cert_history.c - the list of removed root CAs and their certificates (see
+ * cert_history.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cert_history.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_hex32(const char *s, uint8_t out[32])
+{
+	if (strlen(s) != 64)
+		return false;
+	for (int i = 0; i < 32; i++) {
+		int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return false;
+		out[i] = (uint8_t)(a << 4 | b);
+	}
+	return true;
+}
+
+/* Days since the epoch of a proleptic Gregorian date (Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool parse_date(const char *s, int64_t *out)
+{
+	unsigned y, m, d;
+	char tail;
+	if (strlen(s) != 10 || sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || y < 1990 ||
+	    y > 2100 || m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	*out = days_from_civil(y, m, d) * 86400;
+	return true;
+}
+
+/* label, spki, date, source, subject: 0, or -1 with the reason. */
+static int parse_line(char *line, struct cert_removed *e, const char **why)
+{
+	char *f[5];
+	int n = 0;
+	for (char *p = line; n < 5; n++) {
+		f[n] = p;
+		char *tab = strchr(p, '\t');
+		if (!tab) {
+			n++;
+			break;
+		}
+		*tab = '\0';
+		p = tab + 1;
+	}
+	memset(e, 0, sizeof(*e));
+	if (n != 5 || !f[0][0] || strlen(f[0]) >= sizeof(e->label) ||
+	    strlen(f[4]) >= sizeof(e->subject)) {
+		*why = "want 5 tab-separated fields: label, spki_sha256, removed_on, source, subject";
+		return -1;
+	}
+	snprintf(e->label, sizeof(e->label), "%s", f[0]);
+	snprintf(e->subject, sizeof(e->subject), "%s", f[4]);
+	if (strcmp(f[1], "-") != 0 && !(e->have_spki = parse_hex32(f[1], e->spki))) {
+		*why = "spki_sha256 is not 64 hex digits or '-'";
+		return -1;
+	}
+	if (strcmp(f[2], "-") != 0) {
+		if (!parse_date(f[2], &e->removed_on)) {
+			*why = "removed_on is not a date YYYY-MM-DD or '-'";
+			return -1;
+		}
+		snprintf(e->removed_date, sizeof(e->removed_date), "%s", f[2]);
+	}
+	return 0;
+}
+
+static int load_list(struct cert_history *h, const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	char line[1024];
+	unsigned long lineno = 0;
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	h->e = calloc(CERT_HISTORY_MAX, sizeof(*h->e));
+	while (h->e && fgets(line, sizeof(line), fp)) {
+		const char *why = NULL;
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (h->n >= CERT_HISTORY_MAX) {
+			h->refused++;
+			continue;
+		}
+		if (parse_line(line, &h->e[h->n], &why) < 0) {
+			snprintf(err, errlen, "%s:%lu: %s", path, lineno, why);
+			fclose(fp);
+			return -1;
+		}
+		h->n++;
+	}
+	fclose(fp);
+	if (!h->e) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void mark_cert(struct cert_history *h, X509 *x)
+{
+	unsigned char *der = NULL, md[32];
+	unsigned int mdlen = 0;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	if (len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32) {
+		for (size_t i = 0; i < h->n; i++)
+			if (h->e[i].have_spki && memcmp(h->e[i].spki, md, 32) == 0)
+				h->e[i].have_cert = true;
+	}
+	OPENSSL_free(der);
+}
+
+/* Every certificate of a PEM file into the store; a missing file is not an
+ * error (the list alone still names the roots). */
+static void load_certs(struct cert_history *h, const char *path)
+{
+	FILE *fp = path ? fopen(path, "r") : NULL;
+	X509 *x;
+	if (!fp)
+		return;
+	h->store = X509_STORE_new();
+	while (h->store && (x = PEM_read_X509(fp, NULL, NULL, NULL))) {
+		if (X509_STORE_add_cert(h->store, x)) {
+			h->certs++;
+			mark_cert(h, x);
+		}
+		X509_free(x);
+	}
+	fclose(fp);
+	ERR_clear_error();
+	if (h->store && h->certs == 0) {
+		X509_STORE_free(h->store);
+		h->store = NULL;
+	}
+}
+
+int cert_history_load(struct cert_history *h, const char *tsv, const char *pem, char *err,
+		      size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	if (load_list(h, tsv, err, errlen) < 0)
+		return -1;
+	load_certs(h, pem);
+	return 0;
+}
+
+void cert_history_free(struct cert_history *h)
+{
+	X509_STORE_free(h->store);
+	free(h->e);
+	memset(h, 0, sizeof(*h));
+}
+
+/* A few hundred entries at most, looked up only for chains that already
+ * failed for want of an anchor: a linear scan is the simplest bound. */
+const struct cert_removed *cert_history_by_spki(const struct cert_history *h, const uint8_t spki[32])
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->e[i].have_spki && memcmp(h->e[i].spki, spki, 32) == 0)
+			return &h->e[i];
+	return NULL;
+}
+
+const struct cert_removed *cert_history_by_subject(const struct cert_history *h, const char *subject)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->e[i].subject, subject) == 0)
+			return &h->e[i];
+	return NULL;
+}

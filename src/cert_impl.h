@@ -1,0 +1,37 @@
+/* cert_impl.h - what the certificate stage's own files share: the context
+ * and the validation entry point (cert_verify.c).  Not for other stages:
+ * they use cert.h. */
+#ifndef TS_CERT_IMPL_H
+#define TS_CERT_IMPL_H
+
+#include <openssl/evp.h>
+
+#include "cert.h"
+#include "cert_cache.h"
+#include "cert_history.h"
+#include "cert_trust.h"
+
+struct digests {
+	const EVP_MD *sha1, *sha256;
+};
+
+struct cert_ctx {
+	struct cert_trust_store trust;
+	struct cert_history hist;   /* roots that left the store; hist.n == 0: none listed */
+	struct cert_cache cache;    /* parsed certificates, verification results, leaves per name */
+	const struct intercept_db *icpt;
+	EVP_MD *fetched[2];         /* fetched once: OpenSSL 3 fetches again for every EVP_sha256() digest */
+	struct digests md;
+	struct cert_stats st;
+};
+
+/* Record a verification error once (code, depth), counting what does not fit. */
+void cert_add_error(struct cert_analysis *ca, struct cert_stats *st, int code, int depth);
+
+/* Validate the parsed chain cw at ca->validated_at_us (through the verification cache), then against the
+ * anchors of that time when today's store lacks one (cert_history.h).  Fills the name check and errors[], and
+ * may set the trust to unknown_anchor and the removed anchor; set_outcome decides the rest. */
+void cert_validate(struct cert_ctx *cc, const struct tls_info *ti, struct cert_chain_work *cw,
+		   struct cert_analysis *ca);
+
+#endif
