@@ -464,10 +464,17 @@ static enum verdict decide_after_ch(struct vctx *c)
 	return set_reason(c, V_INCOMPLETE, "capture_ended");
 }
 
+/* A RST may only be judged against a handshake in view: a complete
+ * ClientHello, or the client's SYN (its first bytes are then the stream's
+ * start).  A capture that begins mid-stream sees a normal TLS teardown
+ * (encrypted alert, FIN, RSTs) that looks the same as a reset after the
+ * first client bytes. */
 static bool reset_before_hello(const struct vctx *c)
 {
 	const struct tcp_obs *o = c->o;
 	if (!c->ch_started || !has(c, OBS_RST_BEFORE_SH) || !has(c, OBS_RST_AFTER_CDATA))
+		return false;
+	if (!c->ch && !has(c, OBS_SYN))
 		return false;
 	if (has(c, OBS_SRV_ALERT) && o->t_alert <= o->t_rst)
 		return false;

@@ -26,7 +26,10 @@
  *              direction before the ClientHello completed.
  *  tls_reset   a RST claiming to come from the server arrived after the
  *              client's first TLS bytes and before any ServerHello (and
- *              before any server alert).  A ServerHello arriving after
+ *              before any server alert), with the handshake in view: a
+ *              complete ClientHello, or the client's SYN (a capture that
+ *              starts mid-stream sees a normal teardown - encrypted alert,
+ *              FIN, RSTs - that looks the same: incomplete, "midstream").  A ServerHello arriving after
  *              that RST does not make the flow ok: the client's stack had
  *              already torn the connection down (data_after_reset=true).
  *  not_tls     the client sent payload that does not begin like TLS; or a
