@@ -654,7 +654,7 @@ static int setup_certs(struct options *o, struct engine *e, struct intercept_db 
 		fprintf(stderr, "tamperscope: warning: %s; certificate chains are not validated\n", err);
 		return 0;
 	}
-	e->cstats = certstats_new(0, o->cfg.seed.k[1]);
+	e->cstats = certstats_new(0, &o->cfg.seed);
 	e->ca = calloc(1, sizeof(*e->ca));
 	if (!e->cstats || !e->ca) {
 		fprintf(stderr, "tamperscope: out of memory\n");

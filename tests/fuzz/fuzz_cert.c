@@ -19,6 +19,7 @@
 
 #include "cert.h"
 #include "certstats.h"
+#include "htab.h"
 #include "cursor.h"
 #include "intercept.h"
 #include "json.h"
@@ -84,7 +85,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	cfg.icpt = DB;
 	CC = cert_ctx_new(&cfg, err, sizeof(err));
-	CS = certstats_new(64, 1);
+	CS = certstats_new(64, &(struct hseed){ { 1, 0 } });
 	if (!CC || !CS)
 		abort();
 	make_anchor();
