@@ -696,6 +696,7 @@ int main(int argc, char **argv)
 		o.report.testlist = tl;
 	}
 	asn_cfg_from_env(&o.asn);
+	o.asn.seed = &o.cfg.seed;
 	e.asn = asn_open(&o.asn, err, sizeof(err), warn, sizeof(warn));
 	if (!e.asn) {
 		fprintf(stderr, "tamperscope: %s\n", err);
