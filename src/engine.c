@@ -22,6 +22,7 @@
 #include "out_stats.h"
 #include "report.h"
 #include "reasm.h"
+#include "residual.h"
 #include "summary.h"
 #include "tls.h"
 
@@ -56,7 +57,7 @@ int engine_init(struct engine *e, const struct engine_cfg *cfg)
 				  on_flow_end, e);
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us);
-	e->residual = residual_new(65536);
+	e->residual = residual_new(65536, &cfg->seed);
 	e->summary = summary_new();
 	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->summary) {
 		engine_free(e);

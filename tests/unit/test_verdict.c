@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htab.h"
 #include "json.h"
 #include "out_evidence.h"
 #include "reasm.h"
+#include "residual.h"
 #include "tcpobs.h"
 #include "tls.h"
 #include "verdict.h"
@@ -1125,7 +1127,7 @@ static void test_residual(void **state)
 {
 	(void)state;
 	struct verdict_cfg cfg;
-	struct residual_table *rt = residual_new(64);
+	struct residual_table *rt = residual_new(64, &(struct hseed){ { 1, 2 } });
 	struct flow f;
 	struct verdict_result vr;
 	assert_non_null(rt);
@@ -1178,7 +1180,7 @@ static void test_residual_concurrent(void **state)
 {
 	(void)state;
 	struct verdict_cfg cfg;
-	struct residual_table *rt = residual_new(4);
+	struct residual_table *rt = residual_new(4, &(struct hseed){ { 1, 2 } });
 	struct flow f;
 	struct verdict_result vr;
 	verdict_cfg_default(&cfg);
@@ -1197,7 +1199,7 @@ static void test_residual_cap(void **state)
 {
 	(void)state;
 	struct verdict_cfg cfg;
-	struct residual_table *rt = residual_new(1);
+	struct residual_table *rt = residual_new(1, &(struct hseed){ { 1, 2 } });
 	struct flow f;
 	struct verdict_result vr;
 	verdict_cfg_default(&cfg);
