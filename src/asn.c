@@ -303,8 +303,9 @@ struct asn_db *asn_open(const struct asn_cfg *cfg, char *err, size_t errlen,
 	struct asn_db *db = calloc(1, sizeof(*db));
 	if (db)
 		db->cache = calloc(ASN_CACHE_SLOTS, sizeof(*db->cache));
-	/* Room for ASN_MAX_ORGS at half load. */
-	if (!db || !db->cache || htab_init(&db->orgs, 1024, 2 * ASN_MAX_ORGS) < 0) {
+	/* Room for ASN_MAX_ORGS at a quarter load, where a full probe window
+	 * (a refused insert) is vanishingly rare. */
+	if (!db || !db->cache || htab_init(&db->orgs, 1024, 4 * ASN_MAX_ORGS) < 0) {
 		if (db)
 			free(db->cache);
 		free(db);

@@ -72,8 +72,8 @@ struct certstats *certstats_new(uint32_t max_pairs, const struct hseed *seed)
 		return NULL;
 	cs->max = max_pairs ? max_pairs : CERTSTATS_DEFAULT_MAX;
 	cs->seed = *seed;
-	/* Room for max pairs at half load: an insert is only refused when a probe window is full. */
-	uint32_t max_cap = cs->max < (1u << 29) ? cs->max * 2 : 1u << 30;
+	/* Room for max pairs at a quarter load, where a full probe window (a refused insert) is vanishingly rare. */
+	uint32_t max_cap = cs->max < (1u << 28) ? cs->max * 4 : 1u << 30;
 	if (htab_init(&cs->pairs, 64, max_cap) < 0) {
 		free(cs);
 		return NULL;
