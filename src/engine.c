@@ -56,7 +56,7 @@ int engine_init(struct engine *e, const struct engine_cfg *cfg)
 	e->flows = flow_table_new(cfg->max_flows, seed, cfg->idle_us, cfg->linger_us,
 				  on_flow_end, e);
 	e->cls = classify_new();
-	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us);
+	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
 	e->residual = residual_new(65536, &cfg->seed);
 	e->summary = summary_new();
 	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->summary) {
