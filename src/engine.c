@@ -52,8 +52,7 @@ int engine_init(struct engine *e, const struct engine_cfg *cfg)
 {
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	uint64_t seed = cfg->seed.k[0] ^ cfg->seed.k[1];
-	e->flows = flow_table_new(cfg->max_flows, seed, cfg->idle_us, cfg->linger_us,
+	e->flows = flow_table_new(cfg->max_flows, &cfg->seed, cfg->idle_us, cfg->linger_us,
 				  on_flow_end, e);
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
