@@ -47,7 +47,7 @@ const char *flow_end_name(enum flow_end e)
  *
  * When both addresses are IPv4 (in the IPv4-mapped form every packet
  * carries) only their last 4 bytes go in: a 13-byte key instead of 37
- * halves the SipHash work on the common case.  The hash is still a
+ * takes SipHash 5 rounds instead of 8 on the common case.  The hash is still a
  * function of the 16-byte addresses flow_eq compares, and keys of the two
  * lengths never meet (SipHash hashes the length too). */
 

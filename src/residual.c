@@ -1,6 +1,4 @@
-/* residual.c - the residual-blocking table of residual.h: blocked
- * (client, server, port) triples on htab, with a cap that forgets the
- * least recently recorded block first. */
+/* residual.c - residual blocking: recent blocks by (client, server, port), capped, on htab. */
 #include <stdlib.h>
 #include <string.h>
 
