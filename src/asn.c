@@ -13,6 +13,7 @@
 #include <maxminddb.h>
 
 #include "asn.h"
+#include "htab.h"
 
 struct asn_cache_slot {
 	uint8_t addr[16];
@@ -21,19 +22,17 @@ struct asn_cache_slot {
 	const char *org;
 };
 
-/* Interned organisation strings: many addresses share one AS, and cache
- * slots point here instead of owning copies. */
-struct org_set {
-	char **slot;              /* open addressing, power-of-two size */
-	uint32_t cap, used;
-};
-
 struct asn_db {
 	MMDB_s mmdb;
 	bool have_db;
 	char *path;
+	/* Addresses are the senders' choice: the cache slot of one must not be
+	 * predictable. */
+	struct hseed seed;
 	struct asn_cache_slot *cache;
-	struct org_set orgs;
+	/* Interned organisation strings (char *): many addresses share one
+	 * AS, and cache slots point here instead of owning copies. */
+	struct htab orgs;
 	struct asn_stats st;
 };
 
@@ -137,63 +136,34 @@ int asn_range_to_nets(const uint8_t first[16], const uint8_t last[16], int bits,
 
 /* ---- organisation strings ---------------------------------------------- */
 
-static uint32_t fnv1a(const void *p, size_t n)
+static bool org_eq(const void *entry, const void *key)
 {
-	const uint8_t *b = p;
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	return strcmp(entry, key) == 0;
 }
 
-static int orgs_grow(struct org_set *s)
+/* The interned copy of org, or NULL when ASN_MAX_ORGS are kept, the table
+ * refuses it or memory is out. */
+static const char *orgs_intern(struct asn_db *db, const char *org)
 {
-	uint32_t ncap = s->cap ? s->cap * 2 : 1024;
-	char **ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -1;
-	for (uint32_t i = 0; i < s->cap; i++) {
-		if (!s->slot[i])
-			continue;
-		uint32_t j = fnv1a(s->slot[i], strlen(s->slot[i])) & (ncap - 1);
-		while (ns[j])
-			j = (j + 1) & (ncap - 1);
-		ns[j] = s->slot[i];
-	}
-	free(s->slot);
-	s->slot = ns;
-	s->cap = ncap;
-	return 0;
-}
-
-/* The interned copy of org, or NULL when the set is full or memory is out. */
-static const char *orgs_intern(struct org_set *s, const char *org)
-{
-	if ((s->used + 1) * 2 > s->cap) {
-		if (s->used >= ASN_MAX_ORGS || orgs_grow(s) < 0)
-			return NULL;
-	}
-	uint32_t i = fnv1a(org, strlen(org)) & (s->cap - 1);
-	while (s->slot[i]) {
-		if (strcmp(s->slot[i], org) == 0)
-			return s->slot[i];
-		i = (i + 1) & (s->cap - 1);
-	}
-	if (s->used >= ASN_MAX_ORGS)
+	uint64_t h = hseed_hash(&db->seed, org, strlen(org));
+	char *s = htab_find(&db->orgs, h, org_eq, org);
+	if (s)
+		return s;
+	if (db->orgs.used >= ASN_MAX_ORGS || !(s = strdup(org)))
 		return NULL;
-	s->slot[i] = strdup(org);
-	if (!s->slot[i])
+	if (htab_insert(&db->orgs, h, s) < 0) {
+		free(s);
 		return NULL;
-	s->used++;
-	return s->slot[i];
+	}
+	return s;
 }
 
-static void orgs_free(struct org_set *s)
+static void orgs_free(struct htab *t)
 {
-	for (uint32_t i = 0; i < s->cap; i++)
-		free(s->slot[i]);
-	free(s->slot);
-	memset(s, 0, sizeof(*s));
+	char *s;
+	for (uint32_t i = 0; (s = htab_next(t, &i));)
+		free(s);
+	htab_free(t);
 }
 
 /* Length of a valid UTF-8 sequence at s (1..4), 0 if invalid. */
@@ -333,11 +303,19 @@ struct asn_db *asn_open(const struct asn_cfg *cfg, char *err, size_t errlen,
 	struct asn_db *db = calloc(1, sizeof(*db));
 	if (db)
 		db->cache = calloc(ASN_CACHE_SLOTS, sizeof(*db->cache));
-	if (!db || !db->cache) {
+	/* Room for ASN_MAX_ORGS at a quarter load, where a full probe window
+	 * (a refused insert) is vanishingly rare. */
+	if (!db || !db->cache || htab_init(&db->orgs, 1024, 4 * ASN_MAX_ORGS) < 0) {
+		if (db)
+			free(db->cache);
 		free(db);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (cfg->seed)
+		db->seed = *cfg->seed;
+	else
+		hseed_draw(&db->seed);
 	if (cfg->disabled)
 		return db;
 	/* An explicitly named database must open: the user asked for it. */
@@ -471,7 +449,10 @@ void asn_lookup(struct asn_db *db, const struct ts_addr *a, struct asn_info *out
 	}
 	uint8_t key[16];
 	cache_key(a, key);
-	struct asn_cache_slot *s = &db->cache[fnv1a(key, 16) & (ASN_CACHE_SLOTS - 1)];
+	/* Keyed: predictable slots would let a sender alternate two
+	 * addresses that evict each other, one database lookup per packet. */
+	uint64_t h = hseed_hash(&db->seed, key, sizeof(key));
+	struct asn_cache_slot *s = &db->cache[h & (ASN_CACHE_SLOTS - 1)];
 	if (s->used && memcmp(s->addr, key, 16) == 0) {
 		db->st.cache_hits++;
 		out->asn = s->asn;
@@ -486,7 +467,7 @@ void asn_lookup(struct asn_db *db, const struct ts_addr *a, struct asn_info *out
 	if (rc == 0) {
 		db->st.found++;
 		if (org[0]) {
-			interned = orgs_intern(&db->orgs, org);
+			interned = orgs_intern(db, org);
 			if (!interned) {
 				db->st.orgs_dropped++;
 				interned = ASN_UNKNOWN_ORG;
@@ -530,7 +511,7 @@ int asn_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct asn_cfg cfg;
-	memset(&cfg, 0, sizeof(cfg));
+	memset(&cfg, 0, sizeof(cfg)); /* seed NULL: asn_open draws one for this command */
 	asn_cfg_from_env(&cfg);
 	int c;
 	optind = 0; /* glibc: restart scanning from argv[1] */

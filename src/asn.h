@@ -18,7 +18,9 @@
  * for the caller to print once.
  *
  * Lookups are cached per address (direct-mapped, fixed size: constant
- * memory and constant time per lookup whatever the traffic).  IPv4 is
+ * memory and constant time per lookup whatever the traffic; the slot comes
+ * from the keyed hash of htab.h, so a sender cannot pick addresses that
+ * evict each other).  IPv4 is
  * looked up as IPv4 (AF_INET), also when it arrives IPv4-mapped
  * (::ffff:a.b.c.d), so IPv4-only databases and IPv6 databases with or
  * without the ::ffff:0:0/96 alias all answer.
@@ -32,6 +34,8 @@
 
 #include "decode.h"
 
+struct hseed;
+
 #define ASN_UNKNOWN_ORG "unknown"
 #define ASN_ORG_MAX 255           /* longer organisation names are cut */
 #define ASN_CACHE_SLOTS 16384     /* power of two */
@@ -44,6 +48,7 @@ struct asn_cfg {
 	const char *env_datadir;  /* getenv("TAMPERSCOPE_DATADIR") or NULL */
 	const char *exe_path;     /* the running binary (/proc/self/exe) or NULL */
 	const char *pkgdatadir;   /* TS_PKGDATADIR or NULL */
+	const struct hseed *seed; /* the start-up hash seed (copied); NULL: draw one */
 };
 
 /* Fill cfg from the environment and the build: env variables, the

@@ -6,6 +6,7 @@
 
 #include "cert.h"
 #include "certstats.h"
+#include "htab.h"
 #include "tls.h"
 #include "verdict.h"
 
@@ -49,41 +50,31 @@ struct cs_pair {
 };
 
 struct certstats {
-	struct cs_pair **slot;      /* open addressing; nslots a power of two >= 2 * max */
-	uint32_t nslots, max;
-	uint64_t seed;
+	struct htab pairs;          /* of struct cs_pair, keyed by (name, network) */
+	uint32_t max;
+	struct hseed seed;          /* names come from ClientHellos: keyed so they cannot be aimed at one probe window */
 	struct cs_pair **sorted;    /* by finalize: every pair, by name then ASN */
 	uint32_t n_sorted;
 	struct certstats_stats st;
 };
 
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
+/* Issuer, key and JA3 strings are compared by their hashes: keyed like the table, so a sender cannot make two
+ * different strings count as one. */
+static uint64_t str_hash(const struct certstats *cs, const char *s)
 {
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return hseed_hash(&cs->seed, s, strlen(s));
 }
 
-static uint64_t str_hash(const char *s)
-{
-	return fnv1a(s, strlen(s), 0xcbf29ce484222325ULL);
-}
-
-struct certstats *certstats_new(uint32_t max_pairs, uint64_t seed)
+struct certstats *certstats_new(uint32_t max_pairs, const struct hseed *seed)
 {
 	struct certstats *cs = calloc(1, sizeof(*cs));
 	if (!cs)
 		return NULL;
 	cs->max = max_pairs ? max_pairs : CERTSTATS_DEFAULT_MAX;
-	cs->nslots = 16;
-	while (cs->nslots < cs->max * 2 && cs->nslots < (1u << 30))
-		cs->nslots <<= 1;
-	cs->seed = seed;
-	cs->slot = calloc(cs->nslots, sizeof(*cs->slot));
-	if (!cs->slot) {
+	cs->seed = *seed;
+	/* Room for max pairs at a quarter load, where a full probe window (a refused insert) is vanishingly rare. */
+	uint32_t max_cap = cs->max < (1u << 28) ? cs->max * 4 : 1u << 30;
+	if (htab_init(&cs->pairs, 64, max_cap) < 0) {
 		free(cs);
 		return NULL;
 	}
@@ -104,9 +95,10 @@ void certstats_free(struct certstats *cs)
 {
 	if (!cs)
 		return;
-	for (uint32_t i = 0; i < cs->nslots; i++)
-		pair_free(cs->slot[i]);
-	free(cs->slot);
+	struct cs_pair *p;
+	for (uint32_t i = 0; (p = htab_next(&cs->pairs, &i));)
+		pair_free(p);
+	htab_free(&cs->pairs);
 	free(cs->sorted);
 	free(cs);
 }
@@ -118,42 +110,60 @@ const struct certstats_stats *certstats_get_stats(const struct certstats *cs)
 
 /* ---- the table ------------------------------------------------------------------------------------------------- */
 
-static uint32_t slot_of(const struct certstats *cs, const char *sni, size_t len, uint32_t asn)
+struct pair_key {
+	const char *sni;
+	size_t len;
+	uint32_t asn;
+};
+
+static uint64_t pair_hash(const struct certstats *cs, const struct pair_key *k)
 {
-	uint64_t h = fnv1a(sni, len, 0xcbf29ce484222325ULL ^ cs->seed);
-	return (uint32_t)fnv1a(&asn, sizeof(asn), h) & (cs->nslots - 1);
+	struct hasher h;
+	hasher_init(&h, &cs->seed);
+	hasher_add(&h, k->sni, k->len);
+	hasher_add(&h, &k->asn, sizeof(k->asn));
+	return hasher_end(&h);
 }
 
-static struct cs_pair **find_slot(const struct certstats *cs, const char *sni, size_t len, uint32_t asn)
+static bool pair_eq(const void *entry, const void *key)
 {
-	uint32_t mask = cs->nslots - 1, i = slot_of(cs, sni, len, asn);
-	for (uint32_t probes = 0; probes < cs->nslots; probes++, i = (i + 1) & mask) {
-		struct cs_pair *p = cs->slot[i];
-		if (!p || (p->asn == asn && p->sni_len == len && memcmp(p->sni, sni, len) == 0))
-			return &cs->slot[i];
+	const struct cs_pair *p = entry;
+	const struct pair_key *k = key;
+	return p->asn == k->asn && p->sni_len == k->len && memcmp(p->sni, k->sni, k->len) == 0;
+}
+
+static struct cs_pair *pair_find(const struct certstats *cs, const struct pair_key *k, uint64_t h)
+{
+	return htab_find(&cs->pairs, h, pair_eq, k);
+}
+
+static struct cs_pair *pair_create(const struct pair_key *k)
+{
+	struct cs_pair *p = calloc(1, sizeof(*p));
+	if (!p || !(p->sni = malloc(k->len + 1))) {
+		free(p);
+		return NULL;
 	}
-	return NULL;
+	memcpy(p->sni, k->sni, k->len);
+	p->sni[k->len] = '\0';
+	p->sni_len = (uint16_t)k->len;
+	p->asn = k->asn;
+	return p;
 }
 
+/* The pair, created when new; NULL (counted) past the cap, when the table refuses it or memory is out. */
 static struct cs_pair *pair_get(struct certstats *cs, const char *sni, size_t len, uint32_t asn)
 {
-	struct cs_pair **s = find_slot(cs, sni, len, asn);
-	struct cs_pair *p = NULL;
-	if (s && *s)
-		return *s;
-	if (s && cs->st.pairs < cs->max && (p = calloc(1, sizeof(*p))) && !(p->sni = malloc(len + 1))) {
-		free(p);
-		p = NULL;
-	}
-	if (!p) {
+	struct pair_key k = { sni, len, asn };
+	uint64_t h = pair_hash(cs, &k);
+	struct cs_pair *p = pair_find(cs, &k, h);
+	if (p)
+		return p;
+	if (cs->st.pairs >= cs->max || !(p = pair_create(&k)) || htab_insert(&cs->pairs, h, p) < 0) {
+		pair_free(p);
 		cs->st.pairs_dropped++;
 		return NULL;
 	}
-	memcpy(p->sni, sni, len);
-	p->sni[len] = '\0';
-	p->sni_len = (uint16_t)len;
-	p->asn = asn;
-	*s = p;
 	cs->st.pairs++;
 	return p;
 }
@@ -162,7 +172,7 @@ static struct cs_pair *pair_get(struct certstats *cs, const char *sni, size_t le
 
 static struct cs_variant *variant_get(struct certstats *cs, struct cs_pair *p, const struct cert_info *leaf)
 {
-	uint64_t ih = str_hash(leaf->issuer), kh = str_hash(leaf->spki_sha256);
+	uint64_t ih = str_hash(cs, leaf->issuer), kh = str_hash(cs, leaf->spki_sha256);
 	struct cs_variant *v;
 	for (unsigned i = 0; i < p->n_var; i++)
 		if (p->var[i].issuer_h == ih && p->var[i].spki_h == kh)
@@ -179,7 +189,7 @@ static struct cs_variant *variant_get(struct certstats *cs, struct cs_pair *p, c
 
 static void add_hello(struct certstats *cs, struct cs_pair *p, const struct tls_info *ti)
 {
-	uint64_t jh = str_hash(ti->ja3);
+	uint64_t jh = str_hash(cs, ti->ja3);
 	for (unsigned i = 0; i < p->n_hello; i++)
 		if (p->hello[i].ja3_h == jh && p->hello[i].version == ti->sh_version &&
 		    strcmp(p->hello[i].ja3s, ti->ja3s) == 0)
@@ -368,9 +378,9 @@ void certstats_finalize(struct certstats *cs)
 	if (!sorted)
 		return;
 	cs->sorted = sorted;
-	for (uint32_t i = 0; i < cs->nslots; i++)
-		if (cs->slot[i])
-			sorted[n++] = cs->slot[i];
+	struct cs_pair *p;
+	for (uint32_t i = 0; (p = htab_next(&cs->pairs, &i));)
+		sorted[n++] = p;
 	qsort(sorted, n, sizeof(*sorted), pair_cmp);
 	cs->n_sorted = n;
 	for (uint32_t a = 0, b; a < n; a = b) {
@@ -419,10 +429,11 @@ static void fill_finding(const struct cs_pair *p, struct certstats_finding *f)
 bool certstats_lookup(const struct certstats *cs, const char *sni, size_t sni_len, uint32_t asn,
 		      struct certstats_finding *out)
 {
-	struct cs_pair **s = find_slot(cs, sni, sni_len, asn);
-	if (!s || !*s)
+	struct pair_key k = { sni, sni_len, asn };
+	const struct cs_pair *p = pair_find(cs, &k, pair_hash(cs, &k));
+	if (!p)
 		return false;
-	fill_finding(*s, out);
+	fill_finding(p, out);
 	return true;
 }
 

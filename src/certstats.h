@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 struct cert_analysis;
+struct hseed;
 struct tls_info;
 
 #define CERTSTATS_DEFAULT_MAX 16384 /* (name, network) pairs; more are not tracked (counted) */
@@ -73,7 +74,8 @@ struct certstats_finding {
 
 struct certstats;
 
-struct certstats *certstats_new(uint32_t max_pairs, uint64_t seed);
+/* max_pairs 0: CERTSTATS_DEFAULT_MAX.  seed: the start-up hash seed (copied). */
+struct certstats *certstats_new(uint32_t max_pairs, const struct hseed *seed);
 void certstats_free(struct certstats *cs);
 
 /* At flow end, after the verdict is final (cert_apply_verdict done), for every flow whose ServerHello was seen.

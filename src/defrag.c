@@ -1,8 +1,9 @@
 /* defrag.c - bounded IPv4 fragment reassembly (RFC 791 section 3.2).
  *
  * Partial datagrams live in a fixed pool of `max_datagrams` entries found
- * through a hash on (source, destination, identification, protocol) and
- * kept on an age list, oldest first.  Received data is a sorted list of
+ * through an htab on (source, destination, identification, protocol),
+ * keyed with the start-up seed since every part of the key is the
+ * sender's, and kept on an age list, oldest first.  Received data is a sorted list of
  * merged byte intervals (RFC 815 keeps holes; intervals are the same
  * information).  Each datagram's data buffer is allocated on first use and
  * grows to at most 65535 bytes.
@@ -23,6 +24,7 @@
 
 #include "cursor.h"
 #include "defrag.h"
+#include "htab.h"
 
 #define IP_MAXPACKET_LEN 65535
 #define IP4_MIN_HLEN 20
@@ -59,18 +61,18 @@ struct frag_dgram {
 	uint32_t buf_cap;
 	struct frag_iv iv[FRAG_MAX_INTERVALS];
 	uint16_t n_iv;
-	struct frag_dgram *hnext; /* hash chain, or free list */
+	uint64_t h;               /* key_hash(key) */
+	struct frag_dgram *next_free;
 	struct frag_dgram *older, *newer; /* age list */
 };
 
 struct defrag {
 	unsigned max_datagrams, used;
 	uint64_t timeout_us;
-	uint32_t seed;
+	struct hseed seed;
 	struct frag_dgram *pool;
 	struct frag_dgram *free_list;
-	struct frag_dgram **buckets;
-	uint32_t bucket_mask;
+	struct htab tab;          /* of the pool entries in use */
 	struct frag_dgram *oldest, *newest;
 	uint8_t *out;             /* last completed datagram */
 	uint32_t out_cap;
@@ -88,46 +90,34 @@ struct frag_in {
 
 /* ---- table ---------------------------------------------------------------- */
 
-static uint32_t key_hash(const struct defrag *df, const struct frag_key *k)
+static uint64_t key_hash(const struct defrag *df, const struct frag_key *k)
 {
 	uint8_t b[11];
-	uint32_t h = df->seed ^ 2166136261u;
 
 	memcpy(b, k->src, 4);
 	memcpy(b + 4, k->dst, 4);
 	b[8] = (uint8_t)(k->id >> 8);
 	b[9] = (uint8_t)k->id;
 	b[10] = k->proto;
-	for (size_t i = 0; i < sizeof(b); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h ^ (h >> 15);
+	return hseed_hash(&df->seed, b, sizeof(b));
 }
 
-static bool key_eq(const struct frag_key *a, const struct frag_key *b)
+static bool dgram_eq(const void *entry, const void *key)
 {
+	const struct frag_key *a = &((const struct frag_dgram *)entry)->key, *b = key;
+
 	return a->id == b->id && a->proto == b->proto &&
 	       memcmp(a->src, b->src, 4) == 0 && memcmp(a->dst, b->dst, 4) == 0;
 }
 
 static struct frag_dgram *dgram_find(struct defrag *df, const struct frag_key *k)
 {
-	struct frag_dgram *d;
-
-	if (df->buckets == NULL)
-		return NULL;
-	for (d = df->buckets[key_hash(df, k) & df->bucket_mask]; d; d = d->hnext)
-		if (key_eq(&d->key, k))
-			return d;
-	return NULL;
+	return htab_find(&df->tab, key_hash(df, k), dgram_eq, k);
 }
 
 static void dgram_drop(struct defrag *df, struct frag_dgram *d)
 {
-	struct frag_dgram **pp = &df->buckets[key_hash(df, &d->key) & df->bucket_mask];
-
-	while (*pp != d)
-		pp = &(*pp)->hnext;
-	*pp = d->hnext;
+	htab_remove(&df->tab, d->h, d);
 	if (d->older)
 		d->older->newer = d->newer;
 	else
@@ -138,7 +128,7 @@ static void dgram_drop(struct defrag *df, struct frag_dgram *d)
 		df->newest = d->older;
 	free(d->buf);
 	memset(d, 0, sizeof(*d));
-	d->hnext = df->free_list;
+	d->next_free = df->free_list;
 	df->free_list = d;
 	df->used--;
 }
@@ -149,7 +139,6 @@ static struct frag_dgram *dgram_new(struct defrag *df, const struct frag_key *k,
 				    uint64_t ts_us)
 {
 	struct frag_dgram *d;
-	uint32_t b;
 
 	if (df->max_datagrams == 0)
 		return NULL;
@@ -158,13 +147,18 @@ static struct frag_dgram *dgram_new(struct defrag *df, const struct frag_key *k,
 		df->stats.evicted_cap++;
 	}
 	d = df->free_list;
-	df->free_list = d->hnext;
+	df->free_list = d->next_free;
 	memset(d, 0, sizeof(*d));
 	d->key = *k;
+	d->h = key_hash(df, k);
+	if (htab_insert(&df->tab, d->h, d) < 0) {
+		/* a full probe window: the caller drops the fragment like a
+		 * full table */
+		d->next_free = df->free_list;
+		df->free_list = d;
+		return NULL;
+	}
 	d->first_ts = ts_us;
-	b = key_hash(df, k) & df->bucket_mask;
-	d->hnext = df->buckets[b];
-	df->buckets[b] = d;
 	d->older = df->newest;
 	if (df->newest)
 		df->newest->newer = d;
@@ -457,29 +451,29 @@ enum decode_result defrag_add(struct defrag *df, const uint8_t *ip,
 
 /* ---- life cycle ----------------------------------------------------------- */
 
-struct defrag *defrag_new(unsigned max_datagrams, uint64_t timeout_us)
+struct defrag *defrag_new(unsigned max_datagrams, uint64_t timeout_us,
+			  const struct hseed *seed)
 {
 	struct defrag *df = calloc(1, sizeof(*df));
-	uint32_t nb = 16;
+	uint32_t max_slots;
 
 	if (df == NULL)
 		return NULL;
 	df->max_datagrams = max_datagrams;
 	df->timeout_us = timeout_us;
-	/* The seed only spreads hash chains; results never depend on it. */
-	df->seed = (uint32_t)((uintptr_t)df >> 4) * 2654435761u;
-	while (nb < max_datagrams && nb < (1u << 20))
-		nb *= 2;
-	df->buckets = calloc(nb, sizeof(*df->buckets));
-	df->bucket_mask = nb - 1;
+	df->seed = *seed;
 	if (max_datagrams)
 		df->pool = calloc(max_datagrams, sizeof(*df->pool));
-	if (df->buckets == NULL || (max_datagrams && df->pool == NULL)) {
+	/* Room for the pool at a quarter load: at half load, under the churn
+	 * of fragments, linear probing would refuse an insert now and then. */
+	max_slots = max_datagrams < (1u << 28) ? max_datagrams * 4 : 1u << 30;
+	if ((max_datagrams && df->pool == NULL) ||
+	    htab_init(&df->tab, 16, max_slots) < 0) {
 		defrag_free(df);
 		return NULL;
 	}
 	for (unsigned i = max_datagrams; i-- > 0;) {
-		df->pool[i].hnext = df->free_list;
+		df->pool[i].next_free = df->free_list;
 		df->free_list = &df->pool[i];
 	}
 	return df;
@@ -492,7 +486,7 @@ void defrag_free(struct defrag *df)
 	while (df->oldest)
 		dgram_drop(df, df->oldest);
 	free(df->pool);
-	free(df->buckets);
+	htab_free(&df->tab);
 	free(df->out);
 	free(df);
 }

@@ -20,7 +20,11 @@ struct defrag_stats {
 	uint64_t bad;            /* inconsistent fragments refused */
 };
 
-struct defrag *defrag_new(unsigned max_datagrams, uint64_t timeout_us);
+struct hseed;
+
+/* seed: the start-up hash seed (copied). */
+struct defrag *defrag_new(unsigned max_datagrams, uint64_t timeout_us,
+			  const struct hseed *seed);
 void defrag_free(struct defrag *df);
 const struct defrag_stats *defrag_stats(const struct defrag *df);
 

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "reasm.h"
 #include "recorder.h"
+#include "residual.h"
 #include "sink.h"
 #include "tls.h"
 
@@ -81,7 +82,7 @@ static int engine_certs_init(struct engine *e)
 {
 	if (!e->certs)
 		return 0;
-	e->cstats = certstats_new(0, e->cfg.seed.k[1]);
+	e->cstats = certstats_new(0, &e->cfg.seed);
 	e->rec.ca = calloc(1, sizeof(*e->rec.ca));
 	return e->cstats && e->rec.ca ? 0 : -1;
 }
@@ -94,11 +95,11 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 	e->cfg = *cfg;
 	e->sinks = deps->sinks;
 	e->certs = deps->certs;
-	e->flows = flow_table_new(cfg->max_flows, cfg->seed.k[0] ^ cfg->seed.k[1], cfg->idle_us,
-				  cfg->linger_us, on_flow_end, e);
+	e->flows = flow_table_new(cfg->max_flows, &cfg->seed, cfg->idle_us, cfg->linger_us,
+				  on_flow_end, e);
 	e->cls = classify_new();
-	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us);
-	e->residual = residual_new(65536);
+	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
+	e->residual = residual_new(65536, &cfg->seed);
 	e->rec = (struct recorder){
 		.vcfg = &e->cfg.verdict,
 		.cls = e->cls,

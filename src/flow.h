@@ -1,8 +1,9 @@
 /* flow.h - bidirectional flow table: 5-tuple lookup, client/server roles,
  * idle expiry on packet time, and a hard cap with longest-idle eviction.
  *
- * The hash is symmetric (A->B and B->A land in the same bucket) and seeded
- * at start-up so a sender cannot aim collisions at one chain.  Flows live on
+ * The table is an htab (htab.h).  The hash is symmetric (A->B and B->A
+ * hash alike) and keyed with the start-up seed, so a sender cannot aim
+ * tuples at one probe window.  Flows live on
  * one of two lists ordered by last activity: open flows expire after the
  * idle timeout, closing flows (FIN both ways or RST) after a short linger
  * that still catches late retransmissions and data racing an RST.
@@ -41,7 +42,6 @@ enum flow_role_src {
 enum { DIR_C2S = 0, DIR_S2C = 1 };
 
 struct flow {
-	struct flow *hnext;           /* hash chain */
 	struct flow *prev, *next;     /* activity list */
 	uint64_t id;
 	uint64_t first_us, last_us;
@@ -65,7 +65,7 @@ struct flow {
 	uint8_t pending;              /* live: on the engine's deadline list */
 	uint64_t deadline_us;         /* live: when to look for a stall / SYN timeout */
 	struct flow *pprev, *pnext;   /* live: deadline list */
-	uint32_t hash;
+	uint64_t hash;                /* flow_hash of its packets */
 	uint32_t pkts[2];
 	uint64_t bytes[2];            /* IP bytes per direction */
 	struct tcp_obs obs;           /* TCP observations for the verdict */
@@ -88,20 +88,24 @@ struct flow_table_stats {
 typedef void (*flow_end_cb)(void *arg, struct flow *f, enum flow_end why);
 
 struct flow_table;
+struct hseed;
 
-struct flow_table *flow_table_new(uint32_t max_flows, uint64_t seed,
+/* seed: the start-up hash seed (copied). */
+struct flow_table *flow_table_new(uint32_t max_flows, const struct hseed *seed,
 				  uint64_t idle_us, uint64_t linger_us,
 				  flow_end_cb cb, void *cb_arg);
 void flow_table_free(struct flow_table *ft); /* ends nothing: call flush first */
 const struct flow_table_stats *flow_table_stats(const struct flow_table *ft);
 
 /* Symmetric seeded hash of a packet's 5-tuple (exposed for tests). */
-uint32_t flow_hash(const struct flow_table *ft, const struct ts_packet *p);
+uint64_t flow_hash(const struct flow_table *ft, const struct ts_packet *p);
 
 /* Find or create the flow of a TCP/UDP packet.  *dir is DIR_C2S when the
  * packet was sent by the client.  A SYN (without ACK) for a flow whose last
  * packets were a close or which is long idle starts a new flow (the old one
- * ends with FLOW_END_REUSED).  Returns NULL only when memory is exhausted. */
+ * ends with FLOW_END_REUSED).  Returns NULL only when memory is exhausted
+ * or, practically never at the load flow_table_new allows, the table
+ * refuses the insert (a full probe window). */
 struct flow *flow_lookup(struct flow_table *ft, const struct ts_packet *p,
 			 int *dir, bool *created);
 

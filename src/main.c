@@ -501,6 +501,7 @@ static int open_asn(struct options *o, struct app *a)
 {
 	char err[512];
 	asn_cfg_from_env(&o->asn);
+	o->asn.seed = &o->cfg.seed;
 	a->asn = asn_open(&o->asn, err, sizeof(err), a->asn_warn, sizeof(a->asn_warn));
 	if (!a->asn) {
 		fprintf(stderr, "tamperscope: %s\n", err);

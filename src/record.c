@@ -11,7 +11,7 @@
 #include "classify.h"
 #include "record.h"
 #include "recorder.h"
-#include "verdict.h" /* residual_apply */
+#include "residual.h"
 #include "tls.h"
 
 /* The chain, validated at the time of the ServerHello, may turn an ok

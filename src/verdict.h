@@ -343,22 +343,4 @@ const char *verdict_ooni_failure(const struct verdict_result *r);
 
 const char *verdict_drop_direction_name(enum drop_direction d);
 
-/* ---- residual blocking ------------------------------------------------- */
-
-struct residual_table;
-struct residual_stats {
-	uint64_t recorded;       /* blocked flows remembered */
-	uint64_t evicted;        /* remembered blocks dropped by the cap */
-	uint64_t residual;       /* flows marked residual */
-};
-
-struct residual_table *residual_new(unsigned cap);
-void residual_free(struct residual_table *rt);
-/* At flow end: mark vr->residual when this failed flow started within
- * cfg->residual_us after a blocked flow of the same client, server and
- * port; remember this flow if it was blocked. */
-void residual_apply(struct residual_table *rt, const struct verdict_cfg *cfg,
-		    const struct flow *f, struct verdict_result *vr);
-const struct residual_stats *residual_stats(const struct residual_table *rt);
-
 #endif

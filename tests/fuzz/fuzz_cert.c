@@ -20,6 +20,7 @@
 
 #include "cert.h"
 #include "certstats.h"
+#include "htab.h"
 #include "cursor.h"
 #include "htab.h"
 #include "intercept.h"
@@ -87,7 +88,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	cfg.icpt = DB;
 	CC = cert_ctx_new(&cfg, err, sizeof(err));
-	CS = certstats_new(64, 1);
+	CS = certstats_new(64, &(struct hseed){ { 1, 0 } });
 	if (!CC || !CS)
 		abort();
 	make_anchor();

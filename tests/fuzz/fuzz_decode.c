@@ -14,6 +14,7 @@
 
 #include "decode.h"
 #include "defrag.h"
+#include "htab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -60,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (fuzz_df == NULL) {
-		fuzz_df = defrag_new(8, 2000000);
+		fuzz_df = defrag_new(8, 2000000, &(struct hseed){ { 1, 2 } });
 		if (fuzz_df == NULL)
 			abort();
 	}

@@ -1,6 +1,6 @@
 /* test_asn.c - ASN enrichment: range-to-network conversion, MMDB lookups in
  * IPv4-only, aliased and unaliased IPv6 databases, misses, IPv4-mapped input,
- * the cache, the database search order, anonymisation.
+ * the cache and its keyed slots, the database search order, anonymisation.
  *
  * The MMDBs are written here, by a minimal writer of the MaxMind DB format
  * (search tree of 24-bit records, data section, metadata), so the test
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "asn.h"
+#include "htab.h"
 
 /* ---- a minimal MMDB writer ---------------------------------------------- */
 
@@ -253,16 +254,24 @@ static struct ts_addr addr(const char *s)
 	return a;
 }
 
-static struct asn_db *open_path(const char *path)
+static struct asn_db *open_seeded(const char *path, const struct hseed *seed)
 {
 	struct asn_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.path = path;
+	cfg.seed = seed;
 	char err[256], warn[256];
 	struct asn_db *db = asn_open(&cfg, err, sizeof(err), warn, sizeof(warn));
 	assert_non_null(db);
 	assert_string_equal(warn, "");
 	return db;
+}
+
+static struct asn_db *open_path(const char *path)
+{
+	struct hseed seed;
+	hseed_draw(&seed);
+	return open_seeded(path, &seed);
 }
 
 static void expect(struct asn_db *db, const char *ip, uint32_t asn, const char *org)
@@ -364,6 +373,48 @@ static void test_cache_counts(void **state)
 		assert_int_equal(ix.asn, i % 3 == 0 ? 9198 : i % 3 == 1 ? 21299 : 64500);
 	}
 	asn_close(db);
+}
+
+/* The cache slot asn.c picks: the keyed hash of the IPv4-mapped address. */
+static uint32_t cache_slot(const struct hseed *s, const char *ip)
+{
+	struct ts_addr a = addr(ip);
+	return (uint32_t)hseed_hash(s, a.a, sizeof(a.a)) & (ASN_CACHE_SLOTS - 1);
+}
+
+/* Addresses of 198.18.9.0 - 198.18.16.255: misses in every test database. */
+static void miss_ip(int i, char ip[32])
+{
+	snprintf(ip, 32, "198.18.%d.%d", 9 + i / 256, i % 256);
+}
+
+/* Two addresses that share a cache slot evict each other on every lookup;
+ * under another seed the same two do not, so which addresses collide is
+ * not something a sender can know. */
+static void test_cache_slot_is_keyed(void **state)
+{
+	const struct hseed s1 = { { 1, 2 } }, s2 = { { 3, 4 } };
+	char a[32], b[32];
+	int found = 0;
+	/* about 120 pairs of 2048 addresses share a slot under one seed */
+	for (int i = 0; i < 2048 && !found; i++) {
+		for (int j = 0; j < i && !found; j++) {
+			miss_ip(i, a);
+			miss_ip(j, b);
+			found = cache_slot(&s1, a) == cache_slot(&s1, b) &&
+				cache_slot(&s2, a) != cache_slot(&s2, b);
+		}
+	}
+	assert_true(found);
+	const struct hseed *seeds[2] = { &s1, &s2 };
+	for (int k = 0; k < 2; k++) {
+		struct asn_db *db = open_seeded(((struct tmp *)*state)->db6, seeds[k]);
+		expect(db, a, 0, ASN_UNKNOWN_ORG);
+		expect(db, b, 0, ASN_UNKNOWN_ORG);
+		expect(db, a, 0, ASN_UNKNOWN_ORG);
+		assert_int_equal(asn_stats(db)->cache_hits, k == 0 ? 0 : 1);
+		asn_close(db);
+	}
 }
 
 /* ---- opening and the search order ------------------------------------- */
@@ -674,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_ipv6_unaliased_db),
 		cmocka_unit_test(test_ipv4_mapped_input),
 		cmocka_unit_test(test_cache_counts),
+		cmocka_unit_test(test_cache_slot_is_keyed),
 		cmocka_unit_test(test_explicit_path_must_open),
 		cmocka_unit_test(test_none_found_warns_and_goes_on),
 		cmocka_unit_test(test_search_order),

@@ -1163,7 +1163,7 @@ static void test_inconsistent_networks(void **state)
 	X509 *croot = mk_root("/O=Example Corp/CN=Corporate TLS Inspection CA", K.other, T0 - 900 * DAY,
 			      T0 + 900 * DAY);
 	X509 *forged = mk_leaf("news.example", K.inter, croot, K.other, T0 - DAY, T0 + 30 * DAY);
-	struct certstats *cs = certstats_new(0, 7);
+	struct certstats *cs = certstats_new(0, &(struct hseed){ { 7, 0 } });
 	struct cert_ctx *cc;
 	uint64_t id = 1;
 
@@ -1239,7 +1239,7 @@ static void test_inconsistent_confidence(void **state)
 	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);
 	X509 *good[] = { p.leaf, p.inter };
 	for (int n = 1; n <= 6; n++) {
-		struct certstats *cs = certstats_new(0, 1);
+		struct certstats *cs = certstats_new(0, &(struct hseed){ { 1, 0 } });
 		for (int i = 0; i < n; i++) {
 			cs_add(cs, cc, good, 2, "c.example", 1, (uint64_t)i, T0);
 			cs_add(cs, cc, &forged, 1, "c.example", 2, 100 + (uint64_t)i, T0);
@@ -1266,7 +1266,7 @@ static void test_self_signed_everywhere(void **state)
 	X509 *self = mk_root("/CN=selfsigned.example", K.other, T0 - 100 * DAY, T0 + 300 * DAY);
 	X509 *anchor = mk_root("/CN=Lab Root", K.root, T0 - 3000 * DAY, T0 + 3000 * DAY);
 	struct cert_ctx *cc = ctx_with(&anchor, 1, NULL);
-	struct certstats *cs = certstats_new(0, 3);
+	struct certstats *cs = certstats_new(0, &(struct hseed){ { 3, 0 } });
 	struct certstats_finding f;
 	struct verdict_result vr;
 
@@ -1306,7 +1306,7 @@ static void add_hello(struct certstats *cs, const char *sni, uint32_t asn, const
 
 static void test_serverhello_hint(void **state)
 {
-	struct certstats *cs = certstats_new(0, 5);
+	struct certstats *cs = certstats_new(0, &(struct hseed){ { 5, 0 } });
 	struct certstats_finding f;
 	add_hello(cs, "t.example", 1, "aaaa", 0x0304);
 	add_hello(cs, "t.example", 2, "aaaa", 0x0304);
@@ -1328,7 +1328,7 @@ static void test_serverhello_hint(void **state)
 
 static void test_certstats_bounds(void **state)
 {
-	struct certstats *cs = certstats_new(2, 0);
+	struct certstats *cs = certstats_new(2, &(struct hseed){ { 0, 0 } });
 	struct tls_info ti;
 	char name[32];
 	for (int i = 0; i < 3; i++) {
@@ -1360,7 +1360,7 @@ static void test_flow_ids_cap(void **state)
 	struct pki p;
 	X509 *croot = mk_root("/CN=Corp CA", K.other, T0 - 900 * DAY, T0 + 900 * DAY);
 	X509 *forged = mk_leaf("d.example", K.inter, croot, K.other, T0 - DAY, T0 + 30 * DAY);
-	struct certstats *cs = certstats_new(0, 1);
+	struct certstats *cs = certstats_new(0, &(struct hseed){ { 1, 0 } });
 	struct certstats_finding f;
 	pki_make(&p, "d.example", T0 - 30 * DAY, T0 + 60 * DAY);
 	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);

@@ -14,6 +14,7 @@
 
 #include "decode.h"
 #include "defrag.h"
+#include "htab.h"
 #include "pktbuild.h"
 
 #define BUFSZ 70000
@@ -914,6 +915,9 @@ static void test_addr_str(void **state)
 
 /* ---- defragmentation ---------------------------------------------------- */
 
+/* Results never depend on the hash seed; a fixed one keeps runs alike. */
+static const struct hseed SEED = { { 0x5eed, 0xf4a9 } };
+
 /* A TCP/IPv4 datagram with `plen` payload bytes of a known pattern. */
 static size_t big_tcp4(uint8_t *ip, size_t cap, size_t plen, uint16_t ipid)
 {
@@ -987,7 +991,7 @@ static void check_whole(const struct ts_packet *p, const uint8_t *ip,
 static void test_defrag_in_order(void **state)
 {
 	uint8_t *ip = bigbuf();
-	struct defrag *df = defrag_new(16, 30000000);
+	struct defrag *df = defrag_new(16, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 3000, 77);
 	const struct defrag_stats *st;
@@ -1013,7 +1017,7 @@ static void test_defrag_in_order(void **state)
 static void test_defrag_out_of_order_dup(void **state)
 {
 	uint8_t *ip = bigbuf();
-	struct defrag *df = defrag_new(16, 30000000);
+	struct defrag *df = defrag_new(16, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 4000, 78);
 
@@ -1038,7 +1042,7 @@ static void test_defrag_udp_and_options(void **state)
 {
 	uint8_t ip[2048], pl[1000];
 	static const uint8_t opt[] = { 0x94, 4, 0, 0 }; /* router alert */
-	struct defrag *df = defrag_new(4, 1000000);
+	struct defrag *df = defrag_new(4, 1000000, &SEED);
 	struct ts_packet p;
 	size_t n;
 
@@ -1063,7 +1067,7 @@ static void test_defrag_overlap_differs(void **state)
 {
 	uint8_t *ip = bigbuf();
 	uint8_t f[2048];
-	struct defrag *df = defrag_new(16, 30000000);
+	struct defrag *df = defrag_new(16, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 2000, 79), m;
 
@@ -1091,7 +1095,7 @@ static void test_defrag_overlap_differs(void **state)
 static void test_defrag_inconsistent(void **state)
 {
 	uint8_t *ip = bigbuf();
-	struct defrag *df = defrag_new(16, 30000000);
+	struct defrag *df = defrag_new(16, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 2000, 80);
 
@@ -1133,7 +1137,7 @@ static void test_defrag_oversized(void **state)
 {
 	uint8_t *ip = bigbuf();
 	uint8_t f[256];
-	struct defrag *df = defrag_new(16, 30000000);
+	struct defrag *df = defrag_new(16, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 200, 81), m;
 
@@ -1187,7 +1191,7 @@ static void test_defrag_oversized(void **state)
 static void test_defrag_timeout(void **state)
 {
 	uint8_t *ip = bigbuf();
-	struct defrag *df = defrag_new(16, 1000000); /* 1 s */
+	struct defrag *df = defrag_new(16, 1000000, &SEED); /* 1 s */
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 2000, 83);
 
@@ -1220,7 +1224,7 @@ static void test_defrag_timeout(void **state)
 static void test_defrag_cap(void **state)
 {
 	uint8_t *ip = bigbuf();
-	struct defrag *df = defrag_new(2, 30000000);
+	struct defrag *df = defrag_new(2, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n;
 
@@ -1247,7 +1251,7 @@ static void test_defrag_cap(void **state)
 	defrag_free(df);
 
 	/* A table of zero holds nothing. */
-	df = defrag_new(0, 1);
+	df = defrag_new(0, 1, &SEED);
 	assert_non_null(df);
 	n = big_tcp4(ip, BUFSZ, 100, 1);
 	assert_dec(feed(df, ip, n, 0, 64, 1, 1, &p), DEC_FRAG_CAP);
@@ -1256,11 +1260,38 @@ static void test_defrag_cap(void **state)
 	free(ip);
 }
 
+/* A full pool of interleaved datagrams, round after round: every one is
+ * found again among the others and completes; none is lost to the table. */
+static void test_defrag_full_pool_interleaved(void **state)
+{
+	uint8_t *ip = bigbuf();
+	struct defrag *df = defrag_new(256, 30000000, &SEED);
+	struct ts_packet p;
+	size_t n;
+
+	(void)state;
+	for (uint16_t round = 0; round < 8; round++) {
+		for (uint16_t i = 0; i < 256; i++) {
+			n = big_tcp4(ip, BUFSZ, 100, (uint16_t)(round * 256 + i));
+			assert_dec(feed(df, ip, n, 0, 64, 1, 1, &p), DEC_FRAG_HELD);
+		}
+		for (uint16_t i = 256; i-- > 0;) {
+			n = big_tcp4(ip, BUFSZ, 100, (uint16_t)(round * 256 + i));
+			assert_dec(feed(df, ip, n, 64, n - 20 - 64, 0, 2, &p), DEC_OK);
+			check_whole(&p, ip, n);
+		}
+	}
+	assert_int_equal(defrag_stats(df)->reassembled, 8 * 256);
+	assert_int_equal(defrag_stats(df)->evicted_cap, 0);
+	defrag_free(df);
+	free(ip);
+}
+
 /* Scattered one-unit fragments hit the interval cap and are refused. */
 static void test_defrag_scatter(void **state)
 {
 	uint8_t *ip = bigbuf();
-	struct defrag *df = defrag_new(4, 30000000);
+	struct defrag *df = defrag_new(4, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 8000, 90);
 	int bad = 0;
@@ -1285,7 +1316,7 @@ static void test_defrag_not_offered(void **state)
 {
 	uint8_t *ip = bigbuf();
 	uint8_t f[2048];
-	struct defrag *df = defrag_new(4, 30000000);
+	struct defrag *df = defrag_new(4, 30000000, &SEED);
 	struct ts_packet p;
 	size_t n = big_tcp4(ip, BUFSZ, 1000, 91), m;
 
@@ -1381,7 +1412,7 @@ static void test_random_frames(void **state)
 {
 	static const int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
 				    DLT_RAW, DLT_NULL, DLT_LOOP, DLT_IPV4 };
-	struct defrag *df = defrag_new(8, 1000);
+	struct defrag *df = defrag_new(8, 1000, &SEED);
 	uint32_t x = 0x12345678;
 	uint8_t tmpl[256];
 	struct pb_tcp t = tcp_default("198.18.0.1", "198.18.0.2");
@@ -1453,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_defrag_oversized),
 		cmocka_unit_test(test_defrag_timeout),
 		cmocka_unit_test(test_defrag_cap),
+		cmocka_unit_test(test_defrag_full_pool_interleaved),
 		cmocka_unit_test(test_defrag_scatter),
 		cmocka_unit_test(test_defrag_not_offered),
 		cmocka_unit_test(test_pktbuild_conn_and_pcap),

@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "flow.h"
+#include "htab.h"
+
+/* A fixed seed per test keeps runs alike. */
+#define SEED(n) (&(struct hseed){ { (n), 0 } })
 
 struct ended {
 	int n;
@@ -56,7 +60,7 @@ static struct ts_packet pkt(const char *src, uint16_t sport, const char *dst, ui
 static void test_symmetric_hash_meets(void **state)
 {
 	struct ended e = { 0 };
-	struct flow_table *ft = flow_table_new(100, 12345, 60000000, 1000000, on_end, &e);
+	struct flow_table *ft = flow_table_new(100, SEED(12345), 60000000, 1000000, on_end, &e);
 	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
 	struct ts_packet b = pkt("198.19.1.1", 443, "198.18.1.10", 40000, TH_SYN | TH_ACK, 2);
 	assert_int_equal(flow_hash(ft, &a), flow_hash(ft, &b));
@@ -82,19 +86,42 @@ static void test_symmetric_hash_meets(void **state)
 	flow_table_free(ft);
 }
 
+/* Another seed, another hash for the same tuple, both directions still
+ * meeting: which tuples collide is not something a sender can know. */
 static void test_seed_changes_hash(void **state)
 {
-	struct flow_table *t1 = flow_table_new(10, 1, 1, 1, NULL, NULL);
-	struct flow_table *t2 = flow_table_new(10, 2, 1, 1, NULL, NULL);
+	struct flow_table *t1 = flow_table_new(10, SEED(1), 1, 1, NULL, NULL);
+	struct flow_table *t2 = flow_table_new(10, SEED(2), 1, 1, NULL, NULL);
 	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
+	struct ts_packet b = pkt("198.19.1.1", 443, "198.18.1.10", 40000, TH_ACK, 2);
 	assert_int_not_equal(flow_hash(t1, &a), flow_hash(t2, &a));
+	assert_int_equal(flow_hash(t1, &a), flow_hash(t1, &b));
+	assert_int_equal(flow_hash(t2, &a), flow_hash(t2, &b));
 	flow_table_free(t1);
 	flow_table_free(t2);
 }
 
+/* Symmetry comes from ordering the endpoints, not from folding them
+ * together: tuples that share the same endpoint parts in other places
+ * (ports swapped between the sides, same address on both) stay apart. */
+static void test_symmetry_does_not_collapse(void **state)
+{
+	struct flow_table *ft = flow_table_new(10, SEED(7), 1, 1, NULL, NULL);
+	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
+	struct ts_packet swapped = pkt("198.18.1.10", 443, "198.19.1.1", 40000, TH_SYN, 1);
+	struct ts_packet self1 = pkt("198.18.1.10", 1000, "198.18.1.10", 1000, TH_SYN, 1);
+	struct ts_packet self2 = pkt("198.18.1.11", 1000, "198.18.1.11", 1000, TH_SYN, 1);
+	struct ts_packet udp = a;
+	udp.proto = 17;
+	assert_int_not_equal(flow_hash(ft, &a), flow_hash(ft, &swapped));
+	assert_int_not_equal(flow_hash(ft, &self1), flow_hash(ft, &self2));
+	assert_int_not_equal(flow_hash(ft, &a), flow_hash(ft, &udp));
+	flow_table_free(ft);
+}
+
 static void test_roles(void **state)
 {
-	struct flow_table *ft = flow_table_new(100, 7, 60000000, 1000000, NULL, NULL);
+	struct flow_table *ft = flow_table_new(100, SEED(7), 60000000, 1000000, NULL, NULL);
 	int d;
 	bool c;
 	/* first packet seen is the SYN-ACK: its receiver is the client */
@@ -126,7 +153,7 @@ static void test_roles(void **state)
 static void test_idle_expiry_on_packet_time(void **state)
 {
 	struct ended e = { 0 };
-	struct flow_table *ft = flow_table_new(100, 7, 10000000, 1000000, on_end, &e);
+	struct flow_table *ft = flow_table_new(100, SEED(7), 10000000, 1000000, on_end, &e);
 	int d;
 	bool c;
 	struct ts_packet a = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1000000);
@@ -156,7 +183,7 @@ static void test_idle_expiry_on_packet_time(void **state)
 static void test_cap_evicts_longest_idle(void **state)
 {
 	struct ended e = { 0 };
-	struct flow_table *ft = flow_table_new(3, 7, 1000000000, 1000000, on_end, &e);
+	struct flow_table *ft = flow_table_new(3, SEED(7), 1000000000, 1000000, on_end, &e);
 	int d;
 	bool c;
 	struct flow *fl[3];
@@ -186,7 +213,7 @@ static void test_cap_evicts_longest_idle(void **state)
 static void test_syn_on_closed_tuple_is_new_flow(void **state)
 {
 	struct ended e = { 0 };
-	struct flow_table *ft = flow_table_new(10, 7, 60000000, 5000000, on_end, &e);
+	struct flow_table *ft = flow_table_new(10, SEED(7), 60000000, 5000000, on_end, &e);
 	int d;
 	bool c;
 	struct ts_packet s = pkt("198.18.1.10", 40000, "198.19.1.1", 443, TH_SYN, 1);
@@ -209,7 +236,7 @@ static void test_syn_on_closed_tuple_is_new_flow(void **state)
 static void test_many_flows_all_finalised(void **state)
 {
 	struct ended e = { 0 };
-	struct flow_table *ft = flow_table_new(100000, 99, 60000000, 1000000, on_end, &e);
+	struct flow_table *ft = flow_table_new(100000, SEED(99), 60000000, 1000000, on_end, &e);
 	int d;
 	bool c;
 	for (int i = 0; i < 20000; i++) {
@@ -231,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symmetric_hash_meets),
 		cmocka_unit_test(test_seed_changes_hash),
+		cmocka_unit_test(test_symmetry_does_not_collapse),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_idle_expiry_on_packet_time),
 		cmocka_unit_test(test_cap_evicts_longest_idle),

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htab.h"
 #include "json.h"
 #include "out_evidence.h"
 #include "reasm.h"
+#include "residual.h"
 #include "tcpobs.h"
 #include "tls.h"
 #include "verdict.h"
@@ -962,7 +964,7 @@ static void test_residual(void **state)
 {
 	(void)state;
 	struct verdict_cfg cfg;
-	struct residual_table *rt = residual_new(64);
+	struct residual_table *rt = residual_new(64, &(struct hseed){ { 1, 2 } });
 	struct flow f;
 	struct verdict_result vr;
 	assert_non_null(rt);
@@ -1015,7 +1017,7 @@ static void test_residual_concurrent(void **state)
 {
 	(void)state;
 	struct verdict_cfg cfg;
-	struct residual_table *rt = residual_new(4);
+	struct residual_table *rt = residual_new(4, &(struct hseed){ { 1, 2 } });
 	struct flow f;
 	struct verdict_result vr;
 	verdict_cfg_default(&cfg);
@@ -1034,7 +1036,7 @@ static void test_residual_cap(void **state)
 {
 	(void)state;
 	struct verdict_cfg cfg;
-	struct residual_table *rt = residual_new(1);
+	struct residual_table *rt = residual_new(1, &(struct hseed){ { 1, 2 } });
 	struct flow f;
 	struct verdict_result vr;
 	verdict_cfg_default(&cfg);
