@@ -18,6 +18,8 @@
 #include "reasm.h"
 #include "recorder.h"
 #include "residual.h"
+#include "scanner.h"
+#include "servers.h"
 #include "sink.h"
 #include "tls.h"
 
@@ -47,6 +49,8 @@ struct engine {
 	struct classify *cls;
 	struct defrag *defrag;
 	struct residual_table *residual;
+	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
+	struct servers *servers;     /* each server's own TTL across flows */
 	struct certstats *cstats;    /* cross-network certificate memory, NULL without certs */
 	struct cert_ctx *certs;      /* borrowed */
 	struct recorder rec;         /* the verdict stage's refinements */
@@ -100,15 +104,20 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
 	e->residual = residual_new(65536, &cfg->seed);
+	e->scanners = scanners_new(0, &cfg->seed);
+	e->servers = servers_new(0, &cfg->seed);
 	e->rec = (struct recorder){
 		.vcfg = &e->cfg.verdict,
 		.cls = e->cls,
 		.certs = deps->certs,
 		.residual = e->residual,
 		.asn = deps->asn,
+		.scanners = e->scanners,
+		.servers = e->servers,
 		.anonymize_clients = cfg->anonymize_clients,
 	};
-	if (!e->flows || !e->cls || !e->defrag || !e->residual || engine_certs_init(e) < 0) {
+	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->scanners || !e->servers ||
+	    engine_certs_init(e) < 0) {
 		engine_free(e);
 		return NULL;
 	}
@@ -123,6 +132,8 @@ void engine_free(struct engine *e)
 	classify_free(e->cls);
 	defrag_free(e->defrag);
 	residual_free(e->residual);
+	scanners_free(e->scanners);
+	servers_free(e->servers);
 	certstats_free(e->cstats);
 	free(e->rec.ca);
 	free(e);
@@ -159,7 +170,7 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		 const struct verdict_result *vr)
 {
 	struct flow_record rec;
-	record_build(&e->rec, f, why, vr, &rec);
+	record_build(&e->rec, f, why, vr, e->now_us, &rec);
 	rec.clock_shift_us = e->clock_shifts[f->clock_epoch];
 	rec.vr.clock_jump = f->clock_jumped;
 	if (e->cstats && rec.tls)
@@ -365,9 +376,15 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 			}
 		}
 	}
+	bool answered = dir == DIR_S2C && (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+			!tcpobs_has(&f->obs, OBS_SYNACK);
 	tcpobs_packet(&f->obs, p, dir, reasm_bits);
-	if (created && dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
+	if (created && dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 		pend_set(e, f, p->ts_us);
+		scanners_attempt(e->scanners, &f->cli, &f->srv, f->sport, p->ts_us);
+	} else if (answered) {
+		scanners_answered(e->scanners, &f->cli, p->ts_us);
+	}
 
 	if (p->tcp_flags & TH_RST) {
 		flow_mark_closing(e->flows, f);
@@ -407,6 +424,29 @@ static uint64_t clock_shifted(struct engine *e, uint64_t raw_us)
 	return e->now_us;
 }
 
+/* A separate capture is analysed as a separate run would analyse it: what
+ * the verdict stage remembers across flows (residual blocks, each server's
+ * TTL, who was scanning) starts empty again, so merging the reports of two
+ * runs equals one run over both captures. */
+static void fresh_memories(struct engine *e)
+{
+	struct residual_table *rt = residual_new(65536, &e->cfg.seed);
+	struct servers *sv = servers_new(0, &e->cfg.seed);
+	struct scanners *sc = scanners_new(0, &e->cfg.seed);
+	if (!rt || !sv || !sc) { /* out of memory: keep the old ones */
+		residual_free(rt);
+		servers_free(sv);
+		scanners_free(sc);
+		return;
+	}
+	residual_free(e->residual);
+	servers_free(e->servers);
+	scanners_free(e->scanners);
+	e->rec.residual = e->residual = rt;
+	e->rec.servers = e->servers = sv;
+	e->rec.scanners = e->scanners = sc;
+}
+
 /* The packet clock: the latest packet time; a file starting before it is
  * a separate capture (see engine_begin_input).  Returns the frame's time
  * on the analysis clock. */
@@ -418,6 +458,7 @@ static uint64_t clock_frame(struct engine *e, uint64_t raw_us, uint32_t wirelen)
 		e->clock_shift_us = 0;
 		if (e->st.frames > 0 && raw_us < e->now_us) {
 			flow_table_flush(e->flows, FLOW_END_EOF);
+			fresh_memories(e);
 			e->now_us = raw_us;
 		}
 		ts_us = raw_us;

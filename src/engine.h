@@ -58,8 +58,9 @@ void engine_frame(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *fram
 /* A new capture file starts.  Files given in order usually continue each
  * other (a rotated capture), so flows carry over; but a file whose first
  * packet is older than the clock is a separate capture: open flows end
- * (end_of_input) and the clock restarts, otherwise every flow of the new
- * file would look idle at once. */
+ * (end_of_input), the clock restarts (otherwise every flow of the new file
+ * would look idle at once) and what the verdict stage remembers across
+ * flows starts empty, as in a run of its own. */
 void engine_begin_input(struct engine *e);
 
 /* Advance the packet clock without a packet (live mode on a quiet wire). */

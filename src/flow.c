@@ -303,6 +303,15 @@ static bool flow_eq(const void *entry, const void *key)
 		same_endpoint(&f->cli, f->cport, &p->dst, p->dport));
 }
 
+/* The client sends its SYN again with the same initial sequence number
+ * after a RST answered it (Windows retries twice): the same connection
+ * attempt, not a new one - three flows would look like three refusals. */
+static bool syn_retry(const struct flow *f, const struct ts_packet *p, bool c2s)
+{
+	return c2s && tcpobs_has(&f->obs, OBS_SYN) && !tcpobs_has(&f->obs, OBS_SYNACK) &&
+	       p->seq == f->obs.cli_isn;
+}
+
 struct flow *flow_lookup(struct flow_table *ft, const struct ts_packet *p,
 			 int *dir, bool *created)
 {
@@ -314,8 +323,14 @@ struct flow *flow_lookup(struct flow_table *ft, const struct ts_packet *p,
 		 * connection (port reuse), not part of the old one. */
 		bool pure_syn = p->proto == 6 &&
 				(p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN;
-		if (!pure_syn || !(f->closing || p->ts_us >= f->last_us + ft->idle_us)) {
-			bool c2s = same_endpoint(&f->cli, f->cport, &p->src, p->sport);
+		bool c2s = same_endpoint(&f->cli, f->cport, &p->src, p->sport);
+		bool idle = p->ts_us >= f->last_us + ft->idle_us;
+		if (pure_syn && f->closing && !idle && syn_retry(f, p, c2s)) {
+			list_unlink(&ft->closing, f);
+			f->closing = 0;
+			list_append(&ft->open, f);
+		}
+		if (!pure_syn || !(f->closing || idle)) {
 			*dir = c2s ? DIR_C2S : DIR_S2C;
 			return f;
 		}

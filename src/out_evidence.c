@@ -70,6 +70,8 @@ void out_evidence_json(struct json *j, const struct verdict_result *r)
 	json_bool(j, "one_direction", r->one_direction);
 	if (r->clock_jump)
 		json_bool(j, "clock_jump", true);
+	if (r->scanner)
+		json_bool(j, "scanner", true);
 	json_str(j, "vantage", verdict_vantage_name(r->vantage));
 	if (r->ev & EV_RTT)
 		ms(j, "rtt_ms", r->rtt_us);

@@ -295,6 +295,8 @@ static void json_counts(struct json *j, const struct report_counts *c)
 		json_null(j, "dominant_failure");
 		json_null(j, "dominant_failure_share");
 	}
+	if (c->injected)
+		json_uint(j, "injected_flows", c->injected);
 }
 
 static void json_category(struct json *j, const char *cat)
@@ -315,6 +317,8 @@ static void json_networks(const struct report *r, struct json *j)
 		json_uint(j, "asn", nets[i]->asn);
 		json_str(j, "as_org", nets[i]->org);
 		json_counts(j, &nets[i]->c);
+		if (nets[i]->scanner_flows)
+			json_uint(j, "scanner_flows", nets[i]->scanner_flows);
 		json_uint(j, "domains", nets[i]->names);
 		json_uint(j, "blocked_domains", nets[i]->blocked_names);
 		json_obj_close(j);
@@ -336,6 +340,15 @@ static void json_conclusion(struct json *j, const struct report_conclusion *k)
 	json_double(j, "sample_factor", k->sample, 4);
 	json_str(j, "cross_network", report_cross_name(k->cross_kind));
 	json_double(j, "cross_factor", k->cross, 4);
+	if (k->method < V__COUNT && report_method_needs_corroboration(k->method)) {
+		json_arr_open(j, "corroboration");
+		for (unsigned bit = RC_REACHABLE; bit <= RC_TEST_LIST; bit <<= 1)
+			if (k->corroboration & bit)
+				json_str(j, NULL, report_corroboration_name(bit));
+		json_arr_close(j);
+		if (k->uncorroborated)
+			json_bool(j, "uncorroborated", true);
+	}
 	json_obj_close(j);
 }
 
@@ -431,6 +444,8 @@ static void json_names(const struct report *r, struct json *j)
 		json_bool(j, "domain_is_address", nm->is_addr);
 		json_category(j, nm->category);
 		json_counts(j, &nm->c);
+		if (nm->reachable)
+			json_uint(j, "reachable_flows", nm->reachable);
 		json_uint(j, "networks", nm->networks);
 		json_arr_open(j, "blocked_networks");
 		while (k < np && name_order(by_name[k]->name, nm) < 0)
@@ -647,6 +662,9 @@ static void on_flow(void *ctx, const struct flow_record *rec)
 		.client_org = rec->client_as.org,
 		.server = &rec->srv,
 		.server_port = rec->sport,
+		.scanner = rec->vr.scanner,
+		.injected = rec->vr.injected,
+		.reachable = rec->reachable,
 	};
 	if (rec->tls && rec->tls->sni_present && rec->tls->sni_len) {
 		rf.sni = rec->tls->sni;

@@ -12,6 +12,8 @@
 #include "record.h"
 #include "recorder.h"
 #include "residual.h"
+#include "scanner.h"
+#include "servers.h"
 #include "tls.h"
 
 /* The chain, validated at the time of the ServerHello, may turn an ok
@@ -27,8 +29,32 @@ static const struct cert_analysis *refine_by_cert(struct recorder *rc, const str
 	return rc->ca;
 }
 
+/* A SYN answered by a RST has no SYN-ACK of its own to compare the RST's TTL
+ * with; the server's SYN-ACKs in other flows give its own TTL: equal, a
+ * closed port; different, another box answered (the injection evidence a
+ * syn_reset needs before the report may call it blocking). */
+static void syn_reset_ttl(struct recorder *rc, const struct flow *f, struct verdict_result *vr)
+{
+	uint8_t ttl;
+	if (vr->verdict != V_SYN_RESET || (vr->ev & EV_REF_TTL) || !rc->servers ||
+	    !servers_ttl(rc->servers, &f->srv, &ttl))
+		return;
+	vr->synack_ttl = ttl;
+	vr->ttl_diff = (int16_t)((int)vr->rst_ttl - (int)ttl);
+	vr->ev |= EV_REF_TTL | EV_RST_INJ;
+	vr->injected_reasons = vr->ttl_diff ? INJ_TTL : 0;
+	vr->injected = vr->ttl_diff != 0;
+}
+
+/* What later flows of the same server need: its own TTL. */
+static void remember_server(struct recorder *rc, const struct flow *f)
+{
+	if (rc->servers && tcpobs_has(&f->obs, OBS_SYNACK) && f->obs.ref_from_synack)
+		servers_note_ttl(rc->servers, &f->srv, f->obs.srv_ref_ttl);
+}
+
 void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
-		  const struct verdict_result *vr, struct flow_record *out)
+		  const struct verdict_result *vr, uint64_t now_us, struct flow_record *out)
 {
 	memset(out, 0, offsetof(struct flow_record, vr));
 	out->flow_id = f->id;
@@ -48,7 +74,12 @@ void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 	out->tls = f->tls;
 	out->vr = *vr;
 	out->cert = refine_by_cert(rc, f, &out->vr);
+	syn_reset_ttl(rc, f, &out->vr);
+	remember_server(rc, f);
+	out->reachable = tcpobs_has(&f->obs, OBS_SYNACK);
 	residual_apply(rc->residual, rc->vcfg, f, &out->vr);
+	if (rc->scanners && f->proto == 6)
+		out->vr.scanner = scanners_is_scanner(rc->scanners, &f->cli, f->first_us, now_us);
 	/* Networks are looked up before the client address is cut: the
 	 * report keeps networks, never client addresses. */
 	out->client_as = (struct asn_info){ 0, ASN_UNKNOWN_ORG };

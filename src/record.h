@@ -44,6 +44,7 @@ struct flow_record {
 	/* the transport's own part; NULL when the flow had none */
 	const struct tls_info *tls;
 	const struct cert_analysis *cert; /* the chain's analysis, NULL when not analysed */
+	bool reachable;                  /* the server answered the SYN (SYN-ACK seen) */
 	/* the verdict with its evidence, final */
 	struct verdict_result vr;
 	/* enrichment: looked up before any anonymisation */

@@ -14,6 +14,8 @@ struct cert_ctx;
 struct cert_analysis;
 struct residual_table;
 struct asn_db;
+struct scanners;
+struct servers;
 
 struct recorder {
 	const struct verdict_cfg *vcfg;
@@ -22,6 +24,8 @@ struct recorder {
 	struct cert_analysis *ca;        /* the flow being recorded (about 22 KB: not on the stack) */
 	struct residual_table *residual;
 	struct asn_db *asn;              /* NULL: no lookups */
+	struct scanners *scanners;       /* who is scanning */
+	struct servers *servers;         /* each server's own TTL, across flows */
 	bool anonymize_clients;          /* --anonymize-clients */
 };
 
@@ -29,6 +33,6 @@ struct recorder {
  * (verdict_decide).  out->tls and out->cert point into f and rc: valid
  * until the flow is freed and the next record is built. */
 void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
-		  const struct verdict_result *vr, struct flow_record *out);
+		  const struct verdict_result *vr, uint64_t now_us, struct flow_record *out);
 
 #endif

@@ -7,10 +7,8 @@
 #include <string.h>
 
 #include "asn.h"
-#include "flow.h"
 #include "report_impl.h"
 #include "testlist.h"
-#include "tls.h"
 
 /* Slots of each table at start: small reports never grow them. */
 #define REPORT_TABLE_INITIAL 256
@@ -165,6 +163,61 @@ static void name_category(struct report *r, struct report_name *n, const char *g
 		r->st.categories_dropped++;
 }
 
+/* ---- endpoints that answered ------------------------------------------------ */
+
+/* Flows whose server answered the SYN, per "addr:port", kept until the
+ * endpoint becomes a name of its own (a flow without SNI failed there) and
+ * then held by the name: corroboration for SYN-level failures.  Under the
+ * memory cap; what does not fit is counted. */
+struct reach {
+	uint64_t flows;
+	char key[];
+};
+
+static bool reach_eq(const void *entry, const void *key)
+{
+	return strcmp(((const struct reach *)entry)->key, key) == 0;
+}
+
+static uint64_t reach_take(struct report *r, const char *key)
+{
+	uint64_t h = hseed_hash(&r->seed, key, strlen(key));
+	struct reach *e = htab_find(&r->reach, h, reach_eq, key);
+	if (!e)
+		return 0;
+	uint64_t n = e->flows;
+	htab_remove(&r->reach, h, e);
+	r->st.bytes -= sizeof(*e) + strlen(key) + 1;
+	free(e);
+	return n;
+}
+
+static void reach_note(struct report *r, const char *key)
+{
+	struct report_name *n = name_find(r, key, true);
+	if (n) {
+		n->reachable++;
+		return;
+	}
+	uint64_t h = hseed_hash(&r->seed, key, strlen(key));
+	struct reach *e = htab_find(&r->reach, h, reach_eq, key);
+	if (e) {
+		e->flows++;
+		return;
+	}
+	size_t need = sizeof(*e) + strlen(key) + 1;
+	if (!room_for(r, &r->reach, need) || !(e = calloc(1, need))) {
+		r->st.reach_refused++;
+		return;
+	}
+	memcpy(e->key, key, need - sizeof(*e));
+	e->flows = 1;
+	if (table_insert(r, &r->reach, h, e, need) < 0) {
+		free(e);
+		r->st.reach_refused++;
+	}
+}
+
 static struct report_name *name_get(struct report *r, const char *name, bool is_addr,
 				    const char *category)
 {
@@ -188,6 +241,8 @@ static struct report_name *name_get(struct report *r, const char *name, bool is_
 		return NULL;
 	}
 	name_category(r, n, category);
+	if (is_addr)
+		n->reachable = reach_take(r, name);
 	r->st.names++;
 	return n;
 }
@@ -278,7 +333,7 @@ struct report *report_new(const struct report_cfg *cfg)
 		hseed_draw(&r->seed);
 	r->cfg.seed = &r->seed;
 	if (table_init(r, &r->nets) < 0 || table_init(r, &r->names) < 0 ||
-	    table_init(r, &r->pairs) < 0) {
+	    table_init(r, &r->pairs) < 0 || table_init(r, &r->reach) < 0) {
 		report_free(r);
 		return NULL;
 	}
@@ -306,6 +361,10 @@ void report_free(struct report *r)
 		free(net->org);
 		free(net);
 	}
+	void *e;
+	for (uint32_t i = 0; (e = htab_next(&r->reach, &i));)
+		free(e);
+	htab_free(&r->reach);
 	htab_free(&r->pairs);
 	htab_free(&r->names);
 	htab_free(&r->nets);
@@ -427,6 +486,18 @@ static void pair_add(struct report *r, struct report_pair *p, enum verdict v, ui
 	b->blocked += blocked;
 }
 
+/* "addr:port" of the flow's server; false when it cannot be written. */
+static bool endpoint_key(const struct ts_addr *a, uint16_t port, char *key, size_t keylen)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char t[INET6_ADDRSTRLEN];
+	bool v4 = a->v4 || memcmp(a->a, mapped, 12) == 0;
+	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? a->a + 12 : a->a, t, sizeof(t)))
+		return false;
+	snprintf(key, keylen, v4 ? "%s:%u" : "[%s]:%u", t, port);
+	return true;
+}
+
 /* The key of a flow: its normalised SNI, or its server address for a
  * measured flow without one.  false: no name entry for this flow. */
 static bool flow_key(struct report *r, const struct report_flow *rf, char *key,
@@ -442,32 +513,38 @@ static bool flow_key(struct report *r, const struct report_flow *rf, char *key,
 	}
 	if (!rf->server || (rf->verdict != V_OK && !verdict_is_failure(rf->verdict)))
 		return false;
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	char a[INET6_ADDRSTRLEN];
-	bool v4 = rf->server->v4 || memcmp(rf->server->a, mapped, 12) == 0;
-	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? rf->server->a + 12 : rf->server->a,
-		       a, sizeof(a)))
-		return false;
-	snprintf(key, keylen, v4 ? "%s:%u" : "[%s]:%u", a, rf->server_port);
 	*is_addr = true;
-	return true;
+	return endpoint_key(rf->server, rf->server_port, key, keylen);
+}
+
+static void counts_add_flow(struct report_counts *c, const struct report_flow *rf)
+{
+	c->flows++;
+	c->n[rf->verdict]++;
+	c->injected += rf->injected && verdict_is_interference(rf->verdict);
 }
 
 void report_add(struct report *r, const struct report_flow *rf)
 {
+	char key[REPORT_NAME_MAX + 1 + INET6_ADDRSTRLEN + 8];
+	bool is_addr;
 	if ((unsigned)rf->verdict >= V__COUNT)
 		return;
 	r->st.flows++;
+	if (rf->reachable && rf->server &&
+	    endpoint_key(rf->server, rf->server_port, key, sizeof(key)))
+		reach_note(r, key);
 	struct report_net *net = net_get(r, rf->client_asn, rf->client_org);
 	if (!net) {
 		r->st.refused_net++;
 		return;
 	}
-	net->c.flows++;
-	net->c.n[rf->verdict]++;
-
-	char key[REPORT_NAME_MAX + 1 + INET6_ADDRSTRLEN + 8];
-	bool is_addr;
+	if (rf->scanner) { /* a scan's flows say nothing about the network */
+		net->scanner_flows++;
+		r->st.scanner_flows++;
+		return;
+	}
+	counts_add_flow(&net->c, rf);
 	if (!flow_key(r, rf, key, sizeof(key), &is_addr))
 		return;
 	struct report_name *nm = name_get(r, key, is_addr, NULL);
@@ -475,32 +552,14 @@ void report_add(struct report *r, const struct report_flow *rf)
 		r->st.refused_name++;
 		return;
 	}
-	nm->c.flows++;
-	nm->c.n[rf->verdict]++;
+	counts_add_flow(&nm->c, rf);
 	struct report_pair *p = pair_get(r, net, nm);
 	if (!p) {
 		r->st.refused_pair++;
 		return;
 	}
 	pair_add(r, p, rf->verdict, rf->ts_us);
-}
-
-void report_add_flow(struct report *r, const struct flow *f, enum verdict v,
-		     const struct asn_info *client)
-{
-	struct report_flow rf = {
-		.ts_us = f->first_us,
-		.verdict = v,
-		.client_asn = client ? client->asn : 0,
-		.client_org = client ? client->org : NULL,
-		.server = &f->srv,
-		.server_port = f->sport,
-	};
-	if (f->tls && f->tls->sni_present && f->tls->sni_len) {
-		rf.sni = f->tls->sni;
-		rf.sni_len = f->tls->sni_len;
-	}
-	report_add(r, &rf);
+	p->c.injected += rf->injected && verdict_is_interference(rf->verdict);
 }
 
 static void counts_move(struct report_counts *c, enum verdict from, enum verdict to, uint64_t n)
@@ -549,6 +608,7 @@ static void counts_add(struct report_counts *dst, const struct report_counts *sr
 	dst->flows += src->flows;
 	for (int v = 0; v < V__COUNT; v++)
 		dst->n[v] += src->n[v];
+	dst->injected += src->injected;
 }
 
 /* Merged counts stay far below 2^64, so sums never wrap (a hostile report
@@ -559,12 +619,14 @@ static bool counts_fit(const struct report_counts *dst, const struct report_coun
 }
 
 int report_merge_net(struct report *r, uint32_t asn, const char *org,
-		     const struct report_counts *c)
+		     const struct report_counts *c, uint64_t scanner_flows)
 {
 	if (!counts_fit(&(struct report_counts){ .flows = r->st.flows }, c))
 		return -2;
 	struct report_net *n = net_get(r, asn, org);
 	if (n && !counts_fit(&n->c, c))
+		return -2;
+	if (scanner_flows > REPORT_MAX_COUNT || (n && n->scanner_flows > REPORT_MAX_COUNT - scanner_flows))
 		return -2;
 	r->st.flows += c->flows;
 	if (!n) {
@@ -572,20 +634,24 @@ int report_merge_net(struct report *r, uint32_t asn, const char *org,
 		return -1;
 	}
 	counts_add(&n->c, c);
+	n->scanner_flows += scanner_flows;
+	r->st.scanner_flows += scanner_flows;
 	return 0;
 }
 
 int report_merge_name(struct report *r, const char *name, bool is_addr,
-		      const char *category, const struct report_counts *c)
+		      const char *category, const struct report_counts *c, uint64_t reachable)
 {
 	struct report_name *n = name_get(r, name, is_addr, category);
-	if (n && !counts_fit(&n->c, c))
+	if (n && (!counts_fit(&n->c, c) || reachable > REPORT_MAX_COUNT ||
+		  n->reachable > REPORT_MAX_COUNT - reachable))
 		return -2;
 	if (!n) {
 		r->st.refused_name += c->flows;
 		return -1;
 	}
 	counts_add(&n->c, c);
+	n->reachable += reachable;
 	return 0;
 }
 

@@ -33,11 +33,21 @@
  *
  *   status  no_data       m = 0
  *           ok            a <= 1/10
- *           blocked       m >= min_flows (--min-flows, 3), a >= 3/5, c >= 3/5
- *           inconclusive  otherwise (too few flows, mixed failures, or a
- *                         middling anomaly share)
+ *           blocked       m >= min_flows (--min-flows, 3), a >= 3/5, c >= 3/5,
+ *                         and, when the method is syn_timeout or syn_reset,
+ *                         corroborated (below)
+ *           inconclusive  otherwise (too few flows, mixed failures, a
+ *                         middling anomaly share, or uncorroborated)
  *   The threshold tests use integer arithmetic (5k >= 3m, ...), so a
  *   share exactly at a threshold passes it.
+ *
+ *   Corroboration.  A SYN that times out or meets a RST is what a departed
+ *   peer, a server that is down or a closed port looks like, too.  Such a
+ *   method concludes "blocked" only with one of: the server endpoint
+ *   answered other flows in the same data (reachable: it is up, its port
+ *   open), a flow of the pair whose RST carried another box's TTL
+ *   (injected), or the name on the test list.  Flows of scanning clients
+ *   (scanner.h) are counted apart (scanner_flows) and in no conclusion.
  *
  * ==== Timeline, per network x name ====
  *
@@ -114,6 +124,7 @@ const char *report_status_name(enum report_status s);
 struct report_counts {
 	uint64_t flows;
 	uint64_t n[V__COUNT];
+	uint64_t injected;             /* of the interference flows: with injection evidence */
 };
 
 /* Derived from counts. */
@@ -135,8 +146,22 @@ struct report_bucket {
 enum report_cross { RX_ONLY_HERE = 0, RX_WORKS_ELSEWHERE, RX_FAILS_ELSEWHERE };
 const char *report_cross_name(enum report_cross x);
 
+/* What corroborates a conclusion drawn from SYN-level failures (bits of
+ * report_conclusion.corroboration), see the top. */
+enum {
+	RC_REACHABLE = 0x1,            /* the server endpoint answered other flows in the data */
+	RC_INJECTED = 0x2,             /* a flow's RST came from another box (TTL unlike the server's) */
+	RC_TEST_LIST = 0x4,            /* the name is on the test list */
+};
+/* "reachable", "injected", "test_list" for one RC_* bit, NULL otherwise. */
+const char *report_corroboration_name(unsigned bit);
+/* Is v a method that needs corroboration (syn_timeout, syn_reset)? */
+bool report_method_needs_corroboration(enum verdict v);
+
 struct report_conclusion {
 	enum report_status status;
+	unsigned corroboration;        /* RC_*; only for methods that need it */
+	bool uncorroborated;           /* would be blocked, but nothing corroborates it */
 	enum verdict method;           /* V__COUNT when no anomaly */
 	double anomaly_share;          /* a */
 	double consistency;            /* c */
@@ -150,6 +175,7 @@ struct report_net {
 	uint32_t asn;
 	char *org;
 	struct report_counts c;
+	uint64_t scanner_flows;        /* flows of scanning clients: in no count, no conclusion */
 	uint32_t names, blocked_names; /* report_finalize */
 };
 
@@ -159,6 +185,7 @@ struct report_name {
 	bool is_addr;                  /* a server address, not an SNI */
 	char category[REPORT_CAT_MAX + 1]; /* "" when not listed */
 	struct report_counts c;
+	uint64_t reachable;            /* addresses: flows (any network) the endpoint answered */
 	uint32_t networks, blocked_networks; /* report_finalize */
 };
 
@@ -201,6 +228,8 @@ struct report_stats {
 	uint64_t refused_bucket;       /* bucket not stored (cap or memory) */
 	uint64_t names_cut;            /* names longer than REPORT_NAME_MAX */
 	uint64_t categories_dropped;   /* REPORT_MAX_CATEGORIES reached */
+	uint64_t scanner_flows;        /* flows of scanning clients, left out */
+	uint64_t reach_refused;        /* answered endpoints not remembered (memory cap) */
 };
 
 struct report;
@@ -220,13 +249,11 @@ struct report_flow {
 	size_t sni_len;
 	const struct ts_addr *server;  /* for flows without SNI */
 	uint16_t server_port;
+	bool scanner;                  /* the client was scanning: counted apart */
+	bool injected;                 /* interference with injection evidence */
+	bool reachable;                /* the server answered the SYN */
 };
 void report_add(struct report *r, const struct report_flow *rf);
-
-/* The same from a finished flow (start time, SNI or server address) and
- * its client's ASN, looked up before any anonymisation. */
-void report_add_flow(struct report *r, const struct flow *f, enum verdict v,
-		     const struct asn_info *client);
 
 /* Certificate cross-network consistency, known only at the end of a run,
  * turns n flows of (network, name) from one verdict into another (e.g.
@@ -244,9 +271,9 @@ uint64_t report_relabel(struct report *r, uint32_t asn, const char *sni, size_t 
 /* Each returns 0, -1 when the memory cap refused the entry (counted), or
  * -2 when the counts would pass REPORT_MAX_COUNT (nothing changed). */
 int report_merge_net(struct report *r, uint32_t asn, const char *org,
-		     const struct report_counts *c);
+		     const struct report_counts *c, uint64_t scanner_flows);
 int report_merge_name(struct report *r, const char *name, bool is_addr,
-		      const char *category, const struct report_counts *c);
+		      const char *category, const struct report_counts *c, uint64_t reachable);
 int report_merge_pair(struct report *r, uint32_t asn, const char *org, const char *name,
 		      bool is_addr, const char *category, const struct report_pair_raw *raw);
 /* Flows another report could not attribute (its memory cap): kept so

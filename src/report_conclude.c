@@ -57,6 +57,35 @@ void report_counts_share(const struct report_counts *c, struct report_share *s)
 		s->dominant_share = (double)best / (double)s->failures;
 }
 
+const char *report_corroboration_name(unsigned bit)
+{
+	switch (bit) {
+	case RC_REACHABLE: return "reachable";
+	case RC_INJECTED: return "injected";
+	case RC_TEST_LIST: return "test_list";
+	default: return NULL;
+	}
+}
+
+bool report_method_needs_corroboration(enum verdict v)
+{
+	return v == V_SYN_TIMEOUT || v == V_SYN_RESET;
+}
+
+/* What says a SYN-level failure was interference and not a server that is
+ * down or a closed port (see report.h). */
+static unsigned corroboration(const struct report_pair *p)
+{
+	unsigned c = 0;
+	if (p->name->reachable)
+		c |= RC_REACHABLE;
+	if (p->c.injected)
+		c |= RC_INJECTED;
+	if (p->name->category[0])
+		c |= RC_TEST_LIST;
+	return c;
+}
+
 static void conclude(const struct report *r, struct report_pair *p)
 {
 	struct report_conclusion *k = &p->concl;
@@ -102,6 +131,13 @@ static void conclude(const struct report *r, struct report_pair *p)
 		k->status = RS_BLOCKED;
 	else
 		k->status = RS_INCONCLUSIVE;
+	if (report_method_needs_corroboration(k->method)) {
+		k->corroboration = corroboration(p);
+		if (k->status == RS_BLOCKED && !k->corroboration) {
+			k->status = RS_INCONCLUSIVE;
+			k->uncorroborated = true;
+		}
+	}
 }
 
 static int cmp_net(const void *x, const void *y)

@@ -13,6 +13,7 @@ struct report {
 	struct report_cfg cfg;         /* cfg.seed points at seed */
 	struct hseed seed;
 	struct htab nets, names, pairs;
+	struct htab reach;             /* answered endpoints not yet a name: "addr:port" -> flows */
 	struct report_category cats[REPORT_MAX_CATEGORIES];
 	size_t n_cats;
 	struct report_stats st;

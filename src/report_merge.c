@@ -134,6 +134,13 @@ static int get_counts(struct mctx *m, jr_ref obj, struct report_counts *c)
 	}
 	if (sum != c->flows)
 		return bad(m, "verdict counts do not add up to flows", NULL);
+	bool have;
+	if (get_opt_u64(m, obj, "injected_flows", &have, &c->injected) < 0)
+		return -1;
+	struct report_share s;
+	report_counts_share(c, &s);
+	if (c->injected > s.anomalies)
+		return bad(m, "more injected flows than anomalies", NULL);
 	return 0;
 }
 
@@ -187,12 +194,15 @@ static int merge_networks(struct mctx *m, jr_ref root, uint64_t *flows)
 		struct report_counts c;
 		if (jr_type(m->d, e) != JR_OBJECT)
 			return bad(m, "by_network: not an object", NULL);
-		if (get_asn(m, e, &asn, &org) < 0 || get_counts(m, e, &c) < 0)
+		uint64_t scanner;
+		bool have;
+		if (get_asn(m, e, &asn, &org) < 0 || get_counts(m, e, &c) < 0 ||
+		    get_opt_u64(m, e, "scanner_flows", &have, &scanner) < 0)
 			return -1;
 		if (c.flows > UINT64_MAX - *flows)
 			return bad(m, "flow counts overflow", NULL);
 		*flows += c.flows;
-		if (report_merge_net(m->r, asn, org, &c) == -2)
+		if (report_merge_net(m->r, asn, org, &c, scanner) == -2)
 			return bad(m, "counts too large", NULL);
 	}
 	return 0;
@@ -209,10 +219,13 @@ static int merge_names(struct mctx *m, jr_ref root)
 		struct report_counts c;
 		if (jr_type(m->d, e) != JR_OBJECT)
 			return bad(m, "by_domain: not an object", NULL);
+		uint64_t reachable;
+		bool have;
 		if (get_domain(m, e, &name, &is_addr) < 0 || get_category(m, e, &cat) < 0 ||
-		    get_counts(m, e, &c) < 0)
+		    get_counts(m, e, &c) < 0 ||
+		    get_opt_u64(m, e, "reachable_flows", &have, &reachable) < 0)
 			return -1;
-		if (report_merge_name(m->r, name, is_addr, cat, &c) == -2)
+		if (report_merge_name(m->r, name, is_addr, cat, &c, reachable) == -2)
 			return bad(m, "counts too large", NULL);
 	}
 	return 0;

@@ -110,6 +110,10 @@
  *                   server_gap, client_gap, capture_ended, server_not_tls,
  *                   server_hello_not_seen, syn_abandoned,
  *                   closed_before_answer, server_fin; null otherwise.
+ *  scanner          (only when true) the client was scanning when the flow
+ *                   began: many new connections to distinct targets in a
+ *                   minute, few answered (scanner.h).  Such flows keep their
+ *                   verdict but the report leaves them out of conclusions.
  *  clock_jump       (only when true) the capture's clock jumped back, or
  *                   absurdly forward, while the flow was open; its later
  *                   packets were shifted to continue the clock.
@@ -301,6 +305,7 @@ struct verdict_result {
 	bool residual;
 	bool one_direction;
 	bool clock_jump;             /* the capture clock jumped while the flow was open */
+	bool scanner;                /* its client was scanning (scanner.h): left out of conclusions */
 	uint32_t rtt_us;
 	uint16_t syn_retransmits;
 	bool ch_complete;
