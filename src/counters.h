@@ -23,6 +23,7 @@ struct engine_counters {
 	uint64_t tls_errors;             /* directions whose TLS parsing stopped on an error */
 	uint64_t reasm_overlap_diffs;    /* overlapping segments with different bytes */
 	uint64_t clock_jumps;            /* capture clock discontinuities within an input */
+	uint64_t preambles;              /* flows whose TLS began after a plaintext preamble */
 	uint64_t first_us;               /* first packet time (0: none yet) */
 	uint64_t now_us;                 /* the packet clock */
 };

@@ -1,9 +1,9 @@
 /* engine.c - the per-packet pipeline and flow finalisation.
  *
  * Only the handshake region is expensive: while a flow's verdict is open it
- * carries a struct flow_hs (reassembly of both directions and two TLS
- * parsers); once the handshake has progressed far enough to decide, that
- * state is freed and later packets cost one lookup and a few counters.
+ * carries a struct flow_hs (tcphs.h: reassembly of both directions and two
+ * TLS parsers); once the handshake has progressed far enough to decide,
+ * that state is freed and later packets cost one lookup and a few counters.
  * When a flow ends, the verdict stage makes its record (record.c) and the
  * record goes to every sink.
  */
@@ -15,20 +15,13 @@
 #include "classify.h"
 #include "defrag.h"
 #include "engine.h"
-#include "reasm.h"
 #include "recorder.h"
 #include "residual.h"
 #include "scanner.h"
 #include "servers.h"
 #include "sink.h"
+#include "tcphs.h"
 #include "tls.h"
-
-struct flow_hs {
-	struct reasm_dir rs[2];
-	struct tls_parser tp[2];
-	uint8_t not_tls[2];   /* this direction's stream is not TLS */
-	uint8_t first_checked[2];
-};
 
 struct engine_stats {
 	uint64_t frames;
@@ -37,9 +30,7 @@ struct engine_stats {
 	uint64_t decode[DEC__COUNT]; /* per decode_result */
 	uint64_t tcp_packets, udp_packets;
 	uint64_t flows_by_verdict[V__COUNT];
-	uint64_t tls_errors;         /* directions whose TLS parsing stopped on an error */
-	uint64_t reasm_overlap_diffs;
-	uint64_t reasm_dropped;
+	struct tcphs_stats hs;       /* the handshake regions' counters */
 	uint64_t flow_alloc_failed;
 };
 
@@ -151,8 +142,8 @@ static void decide(struct engine *e, struct flow *f, enum flow_end why,
 	in.gap[0] = (f->gap_mask & 1) != 0;
 	in.gap[1] = (f->gap_mask & 2) != 0;
 	if (f->hs) { /* still in the handshake (early verdict): ask reassembly */
-		in.gap[0] = in.gap[0] || reasm_has_gap(&f->hs->rs[0]);
-		in.gap[1] = in.gap[1] || reasm_has_gap(&f->hs->rs[1]);
+		in.gap[0] = in.gap[0] || tcphs_gap(f->hs, 0);
+		in.gap[1] = in.gap[1] || tcphs_gap(f->hs, 1);
 	}
 	in.tls_candidate = f->tls_candidate;
 	in.app_is_tls = f->app_master == 91 || f->app_proto == 91; /* NDPI_PROTOCOL_TLS */
@@ -246,134 +237,27 @@ void engine_note_kernel_loss(struct engine *e)
 	flow_table_foreach(e->flows, mark_loss, NULL);
 }
 
-/* ---- handshake region ----------------------------------------------- */
-
-static struct flow_hs *hs_new(const struct engine *e)
+static void release_hs(struct engine *e, struct flow *f)
 {
-	struct flow_hs *hs = calloc(1, sizeof(*hs));
-	if (!hs)
-		return NULL;
-	for (int d = 0; d < 2; d++) {
-		reasm_init(&hs->rs[d], e->cfg.reasm_limit);
-		tls_parser_init(&hs->tp[d], d == DIR_S2C, e->cfg.reasm_limit);
-	}
-	return hs;
-}
-
-/* Keep what the verdict needs from the handshake state, then free it. */
-static void hs_release(struct engine *e, struct flow *f)
-{
-	struct flow_hs *hs = f->hs;
-	if (!hs)
-		return;
-	for (int d = 0; d < 2; d++) {
-		if (reasm_has_gap(&hs->rs[d]))
-			f->gap_mask |= (uint8_t)(1u << d);
-		e->st.reasm_overlap_diffs += hs->rs[d].overlap_diffs;
-		e->st.reasm_dropped += hs->rs[d].dropped;
-		f->overlap_diffs += hs->rs[d].overlap_diffs;
-		if (hs->tp[d].error != TLS_ERR_NONE && hs->tp[d].error != TLS_ERR_NOT_TLS)
-			e->st.tls_errors++;
-		reasm_release(&hs->rs[d]);
-		tls_parser_release(&hs->tp[d]);
-	}
-	free(hs);
+	tcphs_release(f->hs, f, &e->st.hs);
 	f->hs = NULL;
-}
-
-/* Has the handshake progressed far enough that nothing more in the
- * handshake region can change the verdict? */
-static bool hs_finished(const struct flow *f)
-{
-	const struct flow_hs *hs = f->hs;
-	const struct tls_info *ti = f->tls;
-	if (hs->not_tls[DIR_C2S])
-		return true;
-	if (hs->tp[DIR_S2C].state == TLS_ST_STOPPED ||
-	    hs->tp[DIR_C2S].state == TLS_ST_STOPPED)
-		return true;
-	if (ti && ti->sh_seen) {
-		if (ti->sh_version == 0x0304)
-			return true;          /* TLS 1.3: the rest is encrypted */
-		if (hs->tp[DIR_S2C].encrypted)
-			return true;          /* TLS <= 1.2: server sent its CCS */
-	}
-	if (hs->rs[DIR_C2S].limit_reached && hs->rs[DIR_S2C].limit_reached)
-		return true;
-	return false;
-}
-
-static void feed_tls(struct engine *e, struct flow *f, int dir, uint32_t from,
-		     uint64_t ts_us)
-{
-	struct flow_hs *hs = f->hs;
-	struct reasm_dir *rs = &hs->rs[dir];
-	const uint8_t *data = rs->buf + from;
-	uint32_t len = rs->contiguous - from;
-
-	if (hs->not_tls[dir] || len == 0)
-		return;
-	if (!hs->first_checked[dir]) {
-		/* Decide on the stream's first bytes whether it is TLS at all;
-		 * three are needed, fewer wait for more. */
-		if (rs->contiguous < 3)
-			return;
-		hs->first_checked[dir] = 1;
-		if (!tls_looks_like_tls(rs->buf, rs->contiguous)) {
-			hs->not_tls[dir] = 1;
-			return;
-		}
-		if (dir == DIR_C2S)
-			f->tls_candidate = 1;
-		data = rs->buf;           /* feed from the start */
-		len = rs->contiguous;
-	}
-	if (!f->tls) {
-		f->tls = calloc(1, sizeof(*f->tls));
-		if (!f->tls)
-			return;
-	}
-	unsigned ev = tls_feed(&hs->tp[dir], f->tls, data, len);
-	if (ev)
-		tcpobs_tls(&f->obs, dir, ev, ts_us, rs->contiguous);
-	if (ev & TLS_EV_CLIENT_HELLO)
-		pend_set(e, f, ts_us);
-}
-
-static void handshake_packet(struct engine *e, struct flow *f, const struct ts_packet *p,
-			     int dir, unsigned *reasm_bits)
-{
-	struct flow_hs *hs = f->hs;
-	if (p->tcp_flags & TH_SYN)
-		reasm_set_base(&hs->rs[dir], p->seq + 1);
-	if (p->tcp_flags & TH_ACK)
-		reasm_note_peer_ack(&hs->rs[!dir], p->ack);
-	if (p->payload_len > 0 && !(p->tcp_flags & TH_SYN)) {
-		uint32_t from = 0;
-		*reasm_bits = reasm_add(&hs->rs[dir], p->seq, p->payload, p->payload_len, &from);
-		if (*reasm_bits & REASM_NEW_DATA)
-			feed_tls(e, f, dir, from, p->ts_us);
-	}
 }
 
 static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
 		       bool created)
 {
 	unsigned reasm_bits = 0;
+	if (!f->done && !f->hs && !(f->hs = tcphs_new(e->cfg.reasm_limit))) {
+		f->done = 1; /* out of memory: count only */
+		e->st.flow_alloc_failed++;
+	}
 	if (!f->done) {
-		if (!f->hs) {
-			f->hs = hs_new(e);
-			if (!f->hs) {
-				f->done = 1; /* out of memory: count only */
-				e->st.flow_alloc_failed++;
-			}
-		}
-		if (f->hs) {
-			handshake_packet(e, f, p, dir, &reasm_bits);
-			if (hs_finished(f)) {
-				hs_release(e, f);
-				f->done = 1;
-			}
+		unsigned ev = tcphs_packet(f->hs, f, p, dir, &reasm_bits, &e->st.hs);
+		if (ev & TLS_EV_CLIENT_HELLO)
+			pend_set(e, f, p->ts_us);
+		if (tcphs_finished(f->hs, f)) {
+			release_hs(e, f);
+			f->done = 1;
 		}
 	}
 	bool answered = dir == DIR_S2C && (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
@@ -538,7 +422,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	struct engine *e = arg;
 	pend_remove(e, f);
 	if (f->hs)
-		hs_release(e, f);
+		release_hs(e, f);
 	classify_finish(e->cls, f);
 	if (!f->reported) {
 		struct verdict_result vr;
@@ -575,8 +459,9 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->flows_active = fs->active;
 	c->flows_ended = fs->ended;
 	c->flows_evicted = fs->evicted;
-	c->tls_errors = e->st.tls_errors;
-	c->reasm_overlap_diffs = e->st.reasm_overlap_diffs;
+	c->tls_errors = e->st.hs.tls_errors;
+	c->reasm_overlap_diffs = e->st.hs.reasm_overlap_diffs;
+	c->preambles = e->st.hs.preambles;
 	c->clock_jumps = e->clock_jumps;
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;

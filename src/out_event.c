@@ -8,6 +8,7 @@
 #include "out_event.h"
 #include "out_cert.h"
 #include "out_evidence.h"
+#include "preamble.h"
 #include "tls.h"
 #include "util.h"
 
@@ -124,6 +125,11 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 		json_str(j, "ja3", t->ja3[0] ? t->ja3 : NULL);
 		json_bool(j, "ech", t->ech);
 		json_bool(j, "esni", t->esni);
+		if (t->preamble) {
+			json_str(j, "preamble", preamble_name((enum preamble_kind)t->preamble));
+			if (t->proxy_target[0])
+				json_str(j, "proxy_target", t->proxy_target);
+		}
 		if (t->ch_sslv2)
 			json_bool(j, "sslv2_client_hello", true);
 		if (t->ch_ext_malformed)

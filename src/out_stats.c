@@ -285,6 +285,9 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 	if (c->reasm_overlap_diffs)
 		fprintf(out, "tamperscope:   overlapping segments with different bytes: %llu\n",
 			(unsigned long long)c->reasm_overlap_diffs);
+	if (c->preambles)
+		fprintf(out, "tamperscope:   TLS after a plaintext preamble (STARTTLS, CONNECT, SOCKS, PROXY): %llu\n",
+			(unsigned long long)c->preambles);
 	if (c->clock_jumps)
 		fprintf(out, "tamperscope:   capture clock discontinuities: %llu (later timestamps shifted "
 			"to continue the clock; flows kept)\n", (unsigned long long)c->clock_jumps);

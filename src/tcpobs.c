@@ -297,10 +297,19 @@ static void server_ack_check(struct tcp_obs *o, const struct ts_packet *p, uint3
 		o->flags |= OBS_ACK_BELOW_CH;
 }
 
+void tcpobs_preamble(struct tcp_obs *o, uint32_t srv_tls_seq)
+{
+	o->flags |= OBS_PREAMBLE;
+	o->flags &= ~OBS_SRV_DATA;
+	o->srv_tls_seq = srv_tls_seq;
+}
+
 static void server_payload(struct tcp_obs *o, const struct ts_packet *p, uint32_t t)
 {
 	uint32_t end = p->seq + p->payload_len;
 	hist_add(o, 1, H_D);
+	if ((o->flags & OBS_PREAMBLE) && seq_leq(end, o->srv_tls_seq))
+		return; /* its side of the preamble */
 	if (!(o->flags & OBS_SRV_DATA)) {
 		o->flags |= OBS_SRV_DATA;
 		o->t_srv_data = t;

@@ -58,6 +58,7 @@ enum {
 	OBS_SRV_REF = 1u << 27,        /* srv_ref_ttl set */
 	OBS_SRV_IPID = 1u << 28,       /* srv_last_ipid set */
 	OBS_SRV_ACKV = 1u << 29,       /* srv_max_ack set */
+	OBS_PREAMBLE = 1u << 30,       /* TLS began after a plaintext preamble (srv_tls_seq) */
 };
 
 /* Signature stages of the client's packets. */
@@ -101,6 +102,7 @@ struct tcp_obs {
 	uint32_t rst_seq, rst_ack; /* first server RST */
 	uint32_t sig_psh_end;    /* seq after the first client data segment */
 	uint32_t sig_rst_seq[2]; /* first signature RST seq: [0] RST, [1] RST+ACK */
+	uint32_t srv_tls_seq;    /* OBS_PREAMBLE: server bytes before this were plaintext */
 
 	/* Counters (saturating). */
 	uint16_t syn_count;      /* client SYNs, retransmissions included */
@@ -141,6 +143,12 @@ void tcpobs_packet(struct tcp_obs *o, const struct ts_packet *p, int dir,
  * at contiguous stream offset stream_off, in a packet of time ts_us. */
 void tcpobs_tls(struct tcp_obs *o, int dir, unsigned tls_ev, uint64_t ts_us,
 		uint32_t stream_off);
+
+/* TLS began after a plaintext preamble (STARTTLS, CONNECT, ...): the
+ * server's bytes before srv_tls_seq were its side of the preamble and say
+ * nothing about its TLS answer (a STARTTLS whose ServerHello never comes is
+ * a stall, not a server that answered in plaintext). */
+void tcpobs_preamble(struct tcp_obs *o, uint32_t srv_tls_seq);
 
 /* Helpers for the verdict. */
 static inline bool tcpobs_has(const struct tcp_obs *o, uint32_t flag)

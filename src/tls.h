@@ -68,6 +68,11 @@ struct tls_info {
 	uint8_t certs_truncated;  /* more than TLS_MAX_CERTS, or message cut */
 	struct tls_cert certs[TLS_MAX_CERTS];
 
+	/* What came before TLS on the same connection (tcphs.c): enum
+	 * preamble_kind, 0 none; and the destination a proxy was asked for */
+	uint8_t preamble;
+	char proxy_target[96];
+
 	/* Alerts in clear, first one per direction: [0] client, [1] server */
 	uint8_t alert_seen[2];
 	uint8_t alert_level[2];

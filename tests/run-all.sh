@@ -140,9 +140,15 @@ run_replay() {
 		bash "$srcdir/tests/golden/golden.sh"
 	fi
 
+	if tier ordinary; then
+		echo "== ordinary traffic is not interference (crafted captures)"
+		bash "$srcdir/tests/ordinary/run.sh"
+	fi
+
 	if tier thirdparty; then
 		echo "== third-party captures (../shared/pcaps)"
 		sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"
+		sh "$srcdir/tests/thirdparty/ordinary.sh"
 	fi
 
 	if tier lab; then
