@@ -4,7 +4,7 @@
  * carries a struct flow_hs (tcphs.h: reassembly of both directions and two
  * TLS parsers); once the handshake has progressed far enough to decide,
  * that state is freed and later packets cost one lookup and a few counters.
- * When a flow ends, the verdict stage makes its record (record.c) and the
+ * When a flow ends, the verdict stage makes its record (recorder.c) and the
  * record goes to every sink.
  */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* recorder.h - what the verdict stage needs to turn a finished flow into
- * its record (record.c): the refinements' state and the enrichment. */
+ * its record (recorder.c): the refinements' state and the enrichment. */
 #ifndef TS_RECORDER_H
 #define TS_RECORDER_H
 

@@ -601,6 +601,31 @@ uint64_t report_relabel(struct report *r, uint32_t asn, const char *sni, size_t 
 	return n;
 }
 
+/* ---- shares ------------------------------------------------------------ */
+
+void report_counts_share(const struct report_counts *c, struct report_share *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->dominant = V__COUNT;
+	uint64_t best = 0;
+	for (int v = 0; v < V__COUNT; v++) {
+		if (verdict_is_failure((enum verdict)v)) {
+			s->failures += c->n[v];
+			if (c->n[v] > best) {
+				best = c->n[v];
+				s->dominant = (enum verdict)v;
+			}
+		}
+		if (verdict_is_interference((enum verdict)v))
+			s->anomalies += c->n[v];
+	}
+	s->measured = c->n[V_OK] + s->failures;
+	if (s->measured)
+		s->anomaly_share = (double)s->anomalies / (double)s->measured;
+	if (s->failures)
+		s->dominant_share = (double)best / (double)s->failures;
+}
+
 /* ---- merging ------------------------------------------------------------ */
 
 static void counts_add(struct report_counts *dst, const struct report_counts *src)

@@ -34,29 +34,6 @@ const char *report_cross_name(enum report_cross x)
 
 /* ---- conclusions ------------------------------------------------------------ */
 
-void report_counts_share(const struct report_counts *c, struct report_share *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->dominant = V__COUNT;
-	uint64_t best = 0;
-	for (int v = 0; v < V__COUNT; v++) {
-		if (verdict_is_failure((enum verdict)v)) {
-			s->failures += c->n[v];
-			if (c->n[v] > best) {
-				best = c->n[v];
-				s->dominant = (enum verdict)v;
-			}
-		}
-		if (verdict_is_interference((enum verdict)v))
-			s->anomalies += c->n[v];
-	}
-	s->measured = c->n[V_OK] + s->failures;
-	if (s->measured)
-		s->anomaly_share = (double)s->anomalies / (double)s->measured;
-	if (s->failures)
-		s->dominant_share = (double)best / (double)s->failures;
-}
-
 const char *report_corroboration_name(unsigned bit)
 {
 	switch (bit) {

@@ -1,4 +1,4 @@
-/* record.c - the verdict stage's last step: a finished flow becomes its
+/* recorder.c - the verdict stage's last step: a finished flow becomes its
  * record.  The TCP rules have decided (verdict_decide); here the chain,
  * validated at the packet time of the ServerHello, refines that verdict,
  * the residual window marks failures that follow a block, both ends get
