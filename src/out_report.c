@@ -542,12 +542,17 @@ static void csv_time(FILE *out, bool have, uint64_t us, bool last)
 
 void out_report_csv(const struct report *r, FILE *out)
 {
+	/* The verdicts of other transports come last, after the columns the
+	 * first format had, so scripts reading columns by place keep working. */
 	fputs("asn,as_org,domain,domain_is_address,category,flows,", out);
-	for (int v = 0; v < V__COUNT; v++)
+	for (int v = 0; v <= V_NOT_TLS; v++)
 		fprintf(out, "%s,", verdict_name((enum verdict)v));
 	fputs("measured,anomalies,anomaly_share,dominant_failure,dominant_failure_share,"
 	      "status,blocked,method,confidence,cross_network,first_ok,last_ok,"
-	      "first_blocked,last_blocked,onset\n", out);
+	      "first_blocked,last_blocked,onset", out);
+	for (int v = V_NOT_TLS + 1; v < V__COUNT; v++)
+		fprintf(out, ",%s", verdict_name((enum verdict)v));
+	fputc('\n', out);
 	size_t n;
 	struct report_pair *const *pairs = report_pairs(r, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -560,7 +565,7 @@ void out_report_csv(const struct report *r, FILE *out)
 		fputs(p->name->is_addr ? "true," : "false,", out);
 		csv_field(out, p->name->category, false);
 		csv_u64(out, p->c.flows);
-		for (int v = 0; v < V__COUNT; v++)
+		for (int v = 0; v <= V_NOT_TLS; v++)
 			csv_u64(out, p->c.n[v]);
 		csv_u64(out, s.measured);
 		csv_u64(out, s.anomalies);
@@ -582,7 +587,9 @@ void out_report_csv(const struct report *r, FILE *out)
 		csv_time(out, have, first, false);
 		csv_time(out, have, last, false);
 		have = report_pair_onset(p, &onset);
-		csv_time(out, have, onset, true);
+		csv_time(out, have, onset, V_NOT_TLS + 1 == V__COUNT);
+		for (int v = V_NOT_TLS + 1; v < V__COUNT; v++)
+			fprintf(out, "%" PRIu64 "%s", p->c.n[v], v + 1 < V__COUNT ? "," : "\n");
 	}
 }
 

@@ -27,6 +27,14 @@ static const char *const verdict_names[V__COUNT] = {
 	[V_CLIENT_ABORT] = "client_abort",
 	[V_INCOMPLETE] = "incomplete",
 	[V_NOT_TLS] = "not_tls",
+	[V_QUIC_STALL] = "quic_stall",
+	[V_DNS_INJECTION] = "dns_injection",
+	[V_DNS_BLOCKPAGE] = "dns_blockpage",
+	[V_DNS_TIMEOUT] = "dns_timeout",
+	[V_DNS_ERROR] = "dns_error",
+	[V_HTTP_BLOCKPAGE] = "http_blockpage",
+	[V_HTTP_RESET] = "http_reset",
+	[V_HTTP_STALL] = "http_stall",
 };
 
 const char *verdict_name(enum verdict v)
@@ -51,8 +59,14 @@ int verdict_from_name(const char *s, enum verdict *out)
 
 bool verdict_is_interference(enum verdict v)
 {
-	return v == V_TLS_STALL || v == V_TLS_RESET || v == V_SYN_TIMEOUT ||
-	       v == V_SYN_RESET || v == V_TLS_MITM;
+	switch (v) {
+	case V_TLS_STALL: case V_TLS_RESET: case V_SYN_TIMEOUT: case V_SYN_RESET: case V_TLS_MITM:
+	case V_QUIC_STALL: case V_DNS_INJECTION: case V_DNS_BLOCKPAGE: case V_DNS_TIMEOUT:
+	case V_HTTP_BLOCKPAGE: case V_HTTP_RESET: case V_HTTP_STALL:
+		return true;
+	default:
+		return false;
+	}
 }
 
 bool verdict_is_failure(enum verdict v)
@@ -122,7 +136,12 @@ const char *verdict_ooni_failure(const struct verdict_result *r)
 	switch (r->verdict) {
 	case V_TLS_STALL:
 	case V_SYN_TIMEOUT:
+	case V_QUIC_STALL:
+	case V_DNS_TIMEOUT:
+	case V_HTTP_STALL:
 		return "generic_timeout_error";
+	case V_HTTP_RESET:
+		return "connection_reset";
 	case V_TLS_RESET:
 		return r->server_fin ? "eof_error" : "connection_reset";
 	case V_SYN_RESET:

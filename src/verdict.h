@@ -219,14 +219,26 @@ enum verdict {
 	V_CLIENT_ABORT,
 	V_INCOMPLETE,
 	V_NOT_TLS,
+	/* other transports (QUIC, DNS, HTTP); listed after the TLS-over-TCP
+	 * verdicts so tables and CSV columns of those keep their places */
+	V_QUIC_STALL,
+	V_DNS_INJECTION,
+	V_DNS_BLOCKPAGE,
+	V_DNS_TIMEOUT,
+	V_DNS_ERROR,
+	V_HTTP_BLOCKPAGE,
+	V_HTTP_RESET,
+	V_HTTP_STALL,
 	V__COUNT
 };
 
 const char *verdict_name(enum verdict v);
 /* 0 and *out set, or -1 for an unknown name. */
 int verdict_from_name(const char *s, enum verdict *out);
-/* tls_stall, tls_reset, syn_timeout, syn_reset, tls_mitm.  tls_alert is a
- * failure but not interference by itself. */
+/* tls_stall, tls_reset, syn_timeout, syn_reset, tls_mitm, quic_stall,
+ * dns_injection, dns_blockpage, dns_timeout, http_blockpage, http_reset,
+ * http_stall.  tls_alert and dns_error are failures but not interference by
+ * themselves (a server's configuration, a name that does not exist). */
 bool verdict_is_interference(enum verdict v);
 /* Every verdict but ok, incomplete, not_tls and client_abort. */
 bool verdict_is_failure(enum verdict v);
