@@ -211,6 +211,14 @@ static void test_names(void **state)
 		{ "client_abort", false },
 		{ "incomplete", false },
 		{ "not_tls", false },
+		{ "quic_stall", true },
+		{ "dns_injection", true },
+		{ "dns_blockpage", true },
+		{ "dns_timeout", true },
+		{ "dns_error", false },
+		{ "http_blockpage", true },
+		{ "http_reset", true },
+		{ "http_stall", true },
 	};
 	assert_int_equal(sizeof(verdicts) / sizeof(verdicts[0]), V__COUNT);
 	for (int v = 0; v < V__COUNT; v++) {
