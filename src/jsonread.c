@@ -5,6 +5,7 @@
 
 #include "cursor.h"
 #include "jsonread.h"
+#include "util.h"
 
 struct jr_node {
 	uint8_t type;             /* enum jr_type */
@@ -112,25 +113,14 @@ static bool expect_word(struct parser *p, const char *w)
 	return true;
 }
 
-static int hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static bool read_hex4(struct parser *p, uint32_t *v)
 {
 	*v = 0;
 	for (int i = 0; i < 4; i++) {
 		uint8_t ch;
-		if (!cur_u8(&p->c, &ch) || hexval(ch) < 0)
+		if (!cur_u8(&p->c, &ch) || hex_digit(ch) < 0)
 			return fail(p, "bad \\u escape");
-		*v = (*v << 4) | (uint32_t)hexval(ch);
+		*v = (*v << 4) | (uint32_t)hex_digit(ch);
 	}
 	return true;
 }
@@ -180,33 +170,6 @@ static bool read_u_escape(struct parser *p, uint8_t out[4], size_t *n)
 	return true;
 }
 
-/* Length of the valid UTF-8 sequence at the cursor (RFC 3629), 0 if not. */
-static size_t utf8_at(const struct cursor *c)
-{
-	uint8_t b0, b;
-	size_t need;
-	if (!cur_peek_u8(c, 0, &b0))
-		return 0;
-	if (b0 < 0x80)
-		return 1;
-	if (b0 >= 0xc2 && b0 <= 0xdf)
-		need = 2;
-	else if (b0 >= 0xe0 && b0 <= 0xef)
-		need = 3;
-	else if (b0 >= 0xf0 && b0 <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if (!cur_peek_u8(c, i, &b) || (b & 0xc0) != 0x80)
-			return 0;
-	cur_peek_u8(c, 1, &b);
-	if ((b0 == 0xe0 && b < 0xa0) || (b0 == 0xed && b >= 0xa0) ||
-	    (b0 == 0xf0 && b < 0x90) || (b0 == 0xf4 && b >= 0x90))
-		return 0;
-	return need;
-}
-
 static bool escape_char(uint8_t ch, uint8_t *out)
 {
 	switch (ch) {
@@ -251,7 +214,7 @@ static bool read_string(struct parser *p, uint32_t *off, uint32_t *len)
 				return fail(p, "bad escape");
 			}
 		} else {
-			n = utf8_at(&p->c);
+			n = utf8_seq_len(p->c.p, cur_left(&p->c));
 			if (n == 0)
 				return fail(p, "invalid UTF-8 in a string");
 			cur_bytes(&p->c, buf, n);

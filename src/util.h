@@ -1,9 +1,14 @@
-/* util.h - small helpers shared by several stages: time and hex formatting. */
+/* util.h - small helpers shared by several stages: dates and time
+ * formatting, hex, UTF-8 validation, names of enum values. */
 #ifndef TS_UTIL_H
 #define TS_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil): no time_t range or time zone involved. */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* Suricata EVE timestamp, UTC: "2024-05-14T23:37:18.029308+0000".
  * buf must hold at least 32 bytes. */
@@ -11,6 +16,14 @@ const char *ts_format_time(uint64_t ts_us, char *buf, size_t len);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* The value of one hex digit (either case), -1 for any other byte. */
+int hex_digit(int c);
+
+/* Length of the valid UTF-8 sequence (RFC 3629) that starts s, 1 to 4;
+ * 0 when it is invalid (overlong, a surrogate, past U+10FFFF) or cut short
+ * by the n bytes there are. */
+size_t utf8_seq_len(const uint8_t *s, size_t n);
 
 /* Parse a duration like "3", "3s", "500ms", "2m", "1h" into microseconds;
  * returns -1 on error. */
