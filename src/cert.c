@@ -22,21 +22,10 @@
 #include "intercept.h"
 #include "util.h"
 
-static const char *const hint_names[CERT_HINT__COUNT] = {
-	[CERT_HINT_LEAF_VALIDITY_75D] = "leaf_validity_75d",
-	[CERT_HINT_CA_VALIDITY_75D] = "ca_validity_75d",
-	[CERT_HINT_RSA_EXPONENT_3] = "rsa_exponent_3",
-	[CERT_HINT_EXTENSIONS_STRIPPED] = "extensions_stripped",
-	[CERT_HINT_VALIDITY_WHOLE_HOURS] = "validity_whole_hours",
-	[CERT_HINT_VALIDITY_SHIFTED_HOURS] = "validity_shifted_hours",
-	[CERT_HINT_SAME_SUBJECT_OTHER_KEY] = "same_subject_other_key",
-	[CERT_HINT_SAME_SUBJECT_OTHER_ISSUER] = "same_subject_other_issuer",
-	[CERT_HINT_OTHER_ISSUER_TRUSTED] = "other_issuer_trusted",
-};
-
 const char *cert_hint_name(enum cert_hint h)
 {
-	return (unsigned)h < CERT_HINT__COUNT ? hint_names[h] : "unknown";
+	static const char *const names[CERT_HINT__COUNT] = { CERT_HINTS(ENUM_NAME) };
+	return name_of(names, CERT_HINT__COUNT, h, "unknown");
 }
 
 const char *cert_trust_name(enum cert_trust t)

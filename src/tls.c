@@ -50,20 +50,10 @@ enum {
 
 #define TLS13_VERSION 0x0304
 
-static const char *const tls_error_names[TLS_ERR__COUNT] = {
-	[TLS_ERR_NONE] = "none",
-	[TLS_ERR_NOT_TLS] = "not_tls",
-	[TLS_ERR_RECORD_TYPE] = "record_type",
-	[TLS_ERR_RECORD_LEN] = "record_len",
-	[TLS_ERR_HANDSHAKE] = "handshake",
-	[TLS_ERR_MSG_TOO_BIG] = "msg_too_big",
-};
-
 const char *tls_error_name(enum tls_error e)
 {
-	if ((unsigned)e >= TLS_ERR__COUNT)
-		return "unknown";
-	return tls_error_names[e];
+	static const char *const names[TLS_ERR__COUNT] = { TLS_ERRORS(ENUM_NAME) };
+	return name_of(names, TLS_ERR__COUNT, e, "unknown");
 }
 
 /* ---- what a stream's first bytes may be ----------------------------------

@@ -129,6 +129,11 @@ size_t utf8_seq_len(const uint8_t *s, size_t n)
 	return need;
 }
 
+const char *name_of(const char *const *names, size_t n, unsigned v, const char *fallback)
+{
+	return v < n && names[v] ? names[v] : fallback;
+}
+
 int parse_duration_us(const char *s, uint64_t *out)
 {
 	char *end;

@@ -34,4 +34,14 @@ int parse_duration_us(const char *s, uint64_t *out);
  * then the installed package data directory.  0 with the path in out. */
 int data_file_path(const char *name, char *out, size_t len);
 
+/* An enum and its names written once, as a list macro LIST(X) of
+ * X(IDENTIFIER, "name") entries: `enum e { LIST(ENUM_ID) E__COUNT };` and
+ * `static const char *const names[] = { LIST(ENUM_NAME) };`. */
+#define ENUM_ID(id, name) id,
+#define ENUM_NAME(id, name) [id] = name,
+
+/* names[v], or `fallback` when v is past the n names or has none: the
+ * range check every x_name() lookup needs. */
+const char *name_of(const char *const *names, size_t n, unsigned v, const char *fallback);
+
 #endif
