@@ -159,14 +159,6 @@ static const char *orgs_intern(struct asn_db *db, const char *org)
 	return s;
 }
 
-static void orgs_free(struct htab *t)
-{
-	char *s;
-	for (uint32_t i = 0; (s = htab_next(t, &i));)
-		free(s);
-	htab_free(t);
-}
-
 /* Copy an organisation name for output: control bytes and invalid UTF-8
  * become '?', so every output (terminal, JSON, CSV) shows it the same way
  * and a report re-read by `merge` compares equal byte for byte. */
@@ -316,7 +308,7 @@ void asn_close(struct asn_db *db)
 		MMDB_close(&db->mmdb);
 	free(db->path);
 	free(db->cache);
-	orgs_free(&db->orgs);
+	htab_free_all(&db->orgs, free);
 	free(db);
 }
 

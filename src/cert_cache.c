@@ -56,10 +56,7 @@ int cert_cache_init(struct cert_cache *cx, const struct cert_cfg *cfg, const EVP
 	uint32_t certs = cfg && cfg->cache_certs ? cfg->cache_certs : CERT_DEFAULT_CACHE;
 	uint32_t chains = cfg && cfg->cache_chains ? cfg->cache_chains : CERT_DEFAULT_VCACHE;
 
-	if (cfg && cfg->seed)
-		cx->seed = *cfg->seed;
-	else
-		hseed_draw(&cx->seed);
+	hseed_or_draw(&cx->seed, cfg ? cfg->seed : NULL);
 	cx->sha256 = sha256;
 	cx->st = st;
 	cx->names_max = names;
@@ -77,19 +74,16 @@ int cert_cache_init(struct cert_cache *cx, const struct cert_cfg *cfg, const EVP
 
 void cert_cache_free(struct cert_cache *cx)
 {
-	struct cert_name *e;
 	if (cx->pc)
 		for (uint32_t i = 0; i < cx->pclock.used; i++)
 			X509_free(cx->pc[i].x);
-	for (uint32_t i = 0; (e = htab_next(&cx->nidx, &i));)
-		free(e);
-	htab_free(&cx->pidx);
-	htab_free(&cx->vidx);
-	htab_free(&cx->nidx);
 	free(cx->pc);
-	free(cx->vc);
 	free(cx->pclock.ref);
+	htab_free(&cx->pidx);
+	free(cx->vc);
 	free(cx->vclock.ref);
+	htab_free(&cx->vidx);
+	htab_free_all(&cx->nidx, free);
 }
 
 bool cert_cache_digest(const struct cert_cache *cx, const void *p, size_t n, uint8_t out[32])

@@ -35,6 +35,10 @@ struct hseed {
  * layout when the kernel has no entropy to give yet. */
 void hseed_draw(struct hseed *s);
 
+/* *dst = *src, or a seed drawn now when src is NULL: a table built on its
+ * own (a test, a tool) still gets a key nobody knows. */
+void hseed_or_draw(struct hseed *dst, const struct hseed *src);
+
 /* SipHash-1-3 of n bytes under the seed. */
 uint64_t hseed_hash(const struct hseed *s, const void *p, size_t n);
 
@@ -73,6 +77,9 @@ struct htab {
 int htab_init(struct htab *t, uint32_t initial, uint32_t max_cap);
 /* Free the slots (not the entries). */
 void htab_free(struct htab *t);
+/* For tables that own their entries: free_entry each entry, then free the
+ * slots. */
+void htab_free_all(struct htab *t, void (*free_entry)(void *));
 /* Remove every entry (not freed), keep the memory. */
 void htab_clear(struct htab *t);
 

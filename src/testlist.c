@@ -47,17 +47,12 @@ struct csv_rec {
 struct testlist *testlist_new(const struct hseed *seed)
 {
 	struct testlist *tl = calloc(1, sizeof(*tl));
-	if (!tl)
-		return NULL;
-	if (seed)
-		tl->seed = *seed;
-	else
-		hseed_draw(&tl->seed);
 	/* twice the domain cap: the table is never more than half full */
-	if (htab_init(&tl->dom, DOM_TABLE_INITIAL, 2 * TESTLIST_MAX_DOMAINS) < 0) {
+	if (!tl || htab_init(&tl->dom, DOM_TABLE_INITIAL, 2 * TESTLIST_MAX_DOMAINS) < 0) {
 		free(tl);
 		return NULL;
 	}
+	hseed_or_draw(&tl->seed, seed);
 	return tl;
 }
 
@@ -65,10 +60,7 @@ void testlist_free(struct testlist *tl)
 {
 	if (!tl)
 		return;
-	struct tl_dom *d;
-	for (uint32_t i = 0; (d = htab_next(&tl->dom, &i));)
-		free(d);
-	htab_free(&tl->dom);
+	htab_free_all(&tl->dom, free);
 	free(tl);
 }
 
