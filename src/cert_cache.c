@@ -288,21 +288,15 @@ void cert_cache_forget_verified(struct cert_cache *cx)
 
 /* ---- leaf certificates per name ----------------------------------------------------------------------------- */
 
-struct name_key {
-	const char *sni;
-	size_t len;
-};
-
 static bool name_eq(const void *entry, const void *key)
 {
 	const struct cert_name *e = entry;
-	const struct name_key *k = key;
-	return e->sni_len == k->len && memcmp(e->sni, k->sni, k->len) == 0;
+	return htab_bytes_eq(key, e->sni, e->sni_len);
 }
 
 struct cert_name *cert_cache_name(struct cert_cache *cx, const char *sni, size_t len)
 {
-	struct name_key k = { sni, len };
+	struct htab_bytes k = { sni, len };
 	uint64_t h = hseed_hash(&cx->seed, sni, len);
 	struct cert_name *e = htab_find(&cx->nidx, h, name_eq, &k);
 

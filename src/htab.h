@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The start-up seed: a SipHash key. */
 struct hseed {
@@ -98,6 +99,19 @@ typedef bool (*htab_eq_fn)(const void *entry, const void *key);
 
 /* The entry with hash h for which eq(entry, key) holds, or NULL. */
 void *htab_find(const struct htab *t, uint64_t h, htab_eq_fn eq, const void *key);
+
+/* A key that is a byte string (a server name, a domain), for tables whose
+ * entries hold one: the bytes need not be NUL-terminated. */
+struct htab_bytes {
+	const void *p;
+	size_t len;
+};
+
+/* Is the string of len bytes at p the key k? */
+static inline bool htab_bytes_eq(const struct htab_bytes *k, const void *p, size_t len)
+{
+	return len == k->len && memcmp(p, k->p, len) == 0;
+}
 
 /* Insert entry p (not already present) under hash h.  0, or -1 when
  * refused (counted in t->full). */

@@ -71,22 +71,17 @@ const struct testlist_stats *testlist_stats(const struct testlist *tl)
 
 /* ---- domain table ------------------------------------------------------- */
 
-/* A domain as looked up: not necessarily NUL-terminated. */
-struct dom_key {
-	const char *name;
-	size_t len;
-};
-
+/* A domain is looked up as a struct htab_bytes: not necessarily
+ * NUL-terminated. */
 static bool dom_eq(const void *entry, const void *key)
 {
 	const struct tl_dom *d = entry;
-	const struct dom_key *k = key;
-	return d->len == k->len && memcmp(d->name, k->name, k->len) == 0;
+	return htab_bytes_eq(key, d->name, d->len);
 }
 
 static const struct tl_dom *dom_find(const struct testlist *tl, const char *name, size_t n)
 {
-	struct dom_key k = { name, n };
+	struct htab_bytes k = { name, n };
 	return htab_find(&tl->dom, hseed_hash(&tl->seed, name, n), dom_eq, &k);
 }
 
