@@ -290,59 +290,50 @@ static void link_child(struct jr_doc *d, jr_ref v, jr_ref *last, jr_ref child)
 	d->node[v].len++;
 }
 
-static bool parse_array(struct parser *p, jr_ref v, unsigned depth)
+/* An object member's name and the ':' after it; *koff: the name's pool
+ * offset. */
+static bool parse_member_name(struct parser *p, uint32_t *koff)
 {
-	jr_ref last = JR_NONE, child;
+	uint32_t klen;
 	uint8_t ch;
 	skip_ws(p);
-	if (cur_peek_u8(&p->c, 0, &ch) && ch == ']') {
-		cur_skip(&p->c, 1);
-		return true;
-	}
-	for (;;) {
-		if (!parse_value(p, &child, depth + 1))
-			return false;
-		link_child(p->d, v, &last, child);
-		skip_ws(p);
-		if (!cur_u8(&p->c, &ch))
-			return fail(p, "unterminated array");
-		if (ch == ']')
-			return true;
-		if (ch != ',')
-			return fail(p, "expected , or ]");
-	}
+	if (!cur_u8(&p->c, &ch) || ch != '"')
+		return fail(p, "expected a member name");
+	if (!read_string(p, koff, &klen))
+		return false;
+	skip_ws(p);
+	if (!cur_u8(&p->c, &ch) || ch != ':')
+		return fail(p, "expected :");
+	return true;
 }
 
-static bool parse_object(struct parser *p, jr_ref v, unsigned depth)
+/* The values of an array (close ']') or the members of an object (close
+ * '}'), the opening bracket read, up to and including the closing one. */
+static bool parse_items(struct parser *p, jr_ref v, unsigned depth, uint8_t close)
 {
+	bool object = close == '}';
 	jr_ref last = JR_NONE, child;
+	uint32_t koff = JR_NONE;
 	uint8_t ch;
 	skip_ws(p);
-	if (cur_peek_u8(&p->c, 0, &ch) && ch == '}') {
+	if (cur_peek_u8(&p->c, 0, &ch) && ch == close) {
 		cur_skip(&p->c, 1);
 		return true;
 	}
 	for (;;) {
-		uint32_t koff, klen;
-		skip_ws(p);
-		if (!cur_u8(&p->c, &ch) || ch != '"')
-			return fail(p, "expected a member name");
-		if (!read_string(p, &koff, &klen))
+		if (object && !parse_member_name(p, &koff))
 			return false;
-		skip_ws(p);
-		if (!cur_u8(&p->c, &ch) || ch != ':')
-			return fail(p, "expected :");
 		if (!parse_value(p, &child, depth + 1))
 			return false;
 		p->d->node[child].key = koff;
 		link_child(p->d, v, &last, child);
 		skip_ws(p);
 		if (!cur_u8(&p->c, &ch))
-			return fail(p, "unterminated object");
-		if (ch == '}')
+			return fail(p, object ? "unterminated object" : "unterminated array");
+		if (ch == close)
 			return true;
 		if (ch != ',')
-			return fail(p, "expected , or }");
+			return fail(p, object ? "expected , or }" : "expected , or ]");
 	}
 }
 
@@ -363,7 +354,7 @@ static bool parse_value(struct parser *p, jr_ref *out, unsigned depth)
 		if (v == JR_NONE)
 			return false;
 		*out = v;
-		return ch == '{' ? parse_object(p, v, depth) : parse_array(p, v, depth);
+		return parse_items(p, v, depth, ch == '{' ? '}' : ']');
 	case '"': {
 		uint32_t off, len;
 		cur_skip(&p->c, 1);
@@ -391,11 +382,24 @@ static bool parse_value(struct parser *p, jr_ref *out, unsigned depth)
 	}
 }
 
-static void line_of(const uint8_t *base, size_t at, unsigned long *line)
+/* The whole text is one JSON value, with nothing but white space after it. */
+static bool parse_document(struct parser *p)
 {
-	*line = 1;
-	for (size_t i = 0; i < at; i++)
-		*line += base[i] == '\n';
+	jr_ref root;
+	if (!parse_value(p, &root, 0))
+		return false;
+	skip_ws(p);
+	return cur_left(&p->c) == 0 || fail(p, "text after the JSON value");
+}
+
+/* "line L, byte B: why" of the first failure. */
+static void describe_failure(const struct parser *p, char *err, size_t errlen)
+{
+	unsigned long line = 1;
+	for (size_t i = 0; i < p->why_at; i++)
+		line += p->base[i] == '\n';
+	snprintf(err, errlen, "line %lu, byte %zu: %s", line, p->why_at,
+		 p->why ? p->why : "parse error");
 }
 
 struct jr_doc *jr_parse(const char *text, size_t len, char *err, size_t errlen)
@@ -411,22 +415,11 @@ struct jr_doc *jr_parse(const char *text, size_t len, char *err, size_t errlen)
 	}
 	struct parser p = { .d = d, .c = cur_make((const uint8_t *)text, len),
 			    .base = (const uint8_t *)text };
-	jr_ref root;
-	bool ok = parse_value(&p, &root, 0);
-	if (ok) {
-		skip_ws(&p);
-		if (cur_left(&p.c))
-			ok = fail(&p, "text after the JSON value");
-	}
-	if (!ok) {
-		unsigned long line;
-		line_of(p.base, p.why_at, &line);
-		snprintf(err, errlen, "line %lu, byte %zu: %s", line, p.why_at,
-			 p.why ? p.why : "parse error");
-		jr_free(d);
-		return NULL;
-	}
-	return d;
+	if (parse_document(&p))
+		return d;
+	describe_failure(&p, err, errlen);
+	jr_free(d);
+	return NULL;
 }
 
 void jr_free(struct jr_doc *d)
