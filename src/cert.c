@@ -331,22 +331,26 @@ static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 	return cert_cache_init(&cc->cache, cfg, cc->md.sha256, &cc->st);
 }
 
+/* The trust store, and the removed roots when cfg names them: 0, or -1 with the reason in err. */
+static int ctx_load(struct cert_ctx *cc, const struct cert_cfg *cfg, char *err, size_t errlen)
+{
+	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0)
+		return -1;
+	if (!cfg || !cfg->removed_roots)
+		return 0;
+	return cert_history_load(&cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen);
+}
+
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen)
 {
 	struct cert_ctx *cc = calloc(1, sizeof(*cc));
 
-	if (!cc || ctx_alloc(cc, cfg) < 0) {
+	if (!cc || ctx_alloc(cc, cfg) < 0)
 		snprintf(err, errlen, "out of memory");
-		cert_ctx_free(cc);
-		return NULL;
-	}
-	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0 ||
-	    (cfg && cfg->removed_roots &&
-	     cert_history_load(&cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen) < 0)) {
-		cert_ctx_free(cc);
-		return NULL;
-	}
-	return cc;
+	else if (ctx_load(cc, cfg, err, errlen) == 0)
+		return cc;
+	cert_ctx_free(cc);
+	return NULL;
 }
 
 void cert_ctx_free(struct cert_ctx *cc)
