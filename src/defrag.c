@@ -26,6 +26,7 @@
 #include "defrag.h"
 #include "dlist.h"
 #include "htab.h"
+#include "util.h"
 
 #define IP_MAXPACKET_LEN 65535
 #define IP4_MIN_HLEN 20
@@ -245,21 +246,7 @@ static bool iv_add(struct frag_dgram *d, uint32_t s, uint32_t e)
  * possible datagram so a single datagram never holds more than 64 KiB. */
 static bool buf_reserve(struct frag_dgram *d, uint32_t end)
 {
-	uint32_t cap = d->buf_cap ? d->buf_cap : 2048;
-	uint8_t *nb;
-
-	if (end <= d->buf_cap)
-		return true;
-	while (cap < end)
-		cap *= 2;
-	if (cap > IP_MAXPACKET_LEN)
-		cap = IP_MAXPACKET_LEN;
-	nb = realloc(d->buf, cap);
-	if (nb == NULL)
-		return false;
-	d->buf = nb;
-	d->buf_cap = cap;
-	return true;
+	return bytes_reserve(&d->buf, &d->buf_cap, end, 2048, IP_MAXPACKET_LEN);
 }
 
 /* Length checks that need no held data: the datagram may not exceed 65535

@@ -17,6 +17,7 @@
 #include "cursor.h"
 #include "tls.h"
 #include "tls_hello.h"
+#include "util.h"
 
 #define TLS_REC_HDR_LEN 5
 #define TLS_HS_HDR_LEN 4
@@ -184,24 +185,10 @@ static void go_opaque(struct tls_parser *p)
 static bool msg_reserve(struct tls_parser *p, uint32_t need)
 {
 	uint32_t limit = p->max_msg + TLS_HS_HDR_LEN;
-	uint32_t cap;
-	uint8_t *n;
 
 	if (need > limit)
 		return false;
-	if (p->msg_cap >= need)
-		return true;
-	cap = p->msg_cap > limit / 2 ? limit : p->msg_cap * 2;
-	if (cap < TLS_MSG_MIN_ALLOC)
-		cap = TLS_MSG_MIN_ALLOC < limit ? TLS_MSG_MIN_ALLOC : limit;
-	if (cap < need)
-		cap = need;
-	n = realloc(p->msg, cap);
-	if (n == NULL)
-		return false;
-	p->msg = n;
-	p->msg_cap = cap;
-	return true;
+	return bytes_reserve(&p->msg, &p->msg_cap, need, TLS_MSG_MIN_ALLOC, limit);
 }
 
 /* Copy what c holds of the message in progress, never past msg_need (the

@@ -134,6 +134,25 @@ const char *name_of(const char *const *names, size_t n, unsigned v, const char *
 	return v < n && names[v] ? names[v] : fallback;
 }
 
+bool bytes_reserve(uint8_t **buf, uint32_t *cap, uint32_t need, uint32_t first, uint32_t max)
+{
+	uint64_t n = *cap ? *cap : first; /* 64 bits: doubling past 2^31 cannot wrap */
+	uint8_t *nb;
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	if (n > max)
+		n = max;
+	nb = realloc(*buf, (size_t)n);
+	if (!nb)
+		return false;
+	memset(nb + *cap, 0, (size_t)n - *cap);
+	*buf = nb;
+	*cap = (uint32_t)n;
+	return true;
+}
+
 int parse_duration_us(const char *s, uint64_t *out)
 {
 	char *end;

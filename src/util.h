@@ -3,6 +3,7 @@
 #ifndef TS_UTIL_H
 #define TS_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,14 @@ int hex_digit(int c);
  * 0 when it is invalid (overlong, a surrogate, past U+10FFFF) or cut short
  * by the n bytes there are. */
 size_t utf8_seq_len(const uint8_t *s, size_t n);
+
+/* Make room for `need` bytes (need <= max) in the heap buffer *buf of
+ * *cap bytes: the capacity doubles from `first`, so a buffer filled a
+ * piece at a time is copied a logarithmic number of times, and never
+ * exceeds `max`, the most one sender may make us hold.  The bytes added
+ * are zeroed: the buffer never holds bytes nobody wrote.  false when out
+ * of memory; the buffer is unchanged then. */
+bool bytes_reserve(uint8_t **buf, uint32_t *cap, uint32_t need, uint32_t first, uint32_t max);
 
 /* Parse a duration like "3", "3s", "500ms", "2m", "1h" into microseconds;
  * returns -1 on error. */
