@@ -18,7 +18,7 @@ struct residual_entry {
 	uint8_t used;            /* in the table (a refused insert leaves it unused) */
 	uint64_t h;
 	uint64_t blocked_us;
-	struct dlist link;        /* in the recency list */
+	struct dlist link;       /* in the recency list */
 };
 
 struct residual_table {
@@ -26,7 +26,7 @@ struct residual_table {
 	struct hseed seed;
 	struct residual_entry *pool;
 	uint32_t cap, n_pool;    /* pool entries handed out so far */
-	struct dlist recency;     /* head: recorded longest ago */
+	struct dlist recency;    /* head: recorded longest ago */
 	struct residual_stats st;
 };
 

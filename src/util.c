@@ -1,5 +1,5 @@
-/* util.c - dates, time and hex formatting, UTF-8 validation and enum names
- * shared by several stages. */
+/* util.c - dates, time and hex formatting, UTF-8 validation, capped buffer
+ * growth and enum names shared by several stages. */
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>

@@ -1,5 +1,6 @@
 /* util.h - small helpers shared by several stages: dates and time
- * formatting, hex, UTF-8 validation, names of enum values. */
+ * formatting, hex, UTF-8 validation, capped buffer growth, names of enum
+ * values. */
 #ifndef TS_UTIL_H
 #define TS_UTIL_H
 
