@@ -14,6 +14,7 @@
 
 #include "asn.h"
 #include "htab.h"
+#include "util.h"
 
 struct asn_cache_slot {
 	uint8_t addr[16];
@@ -158,41 +159,6 @@ static const char *orgs_intern(struct asn_db *db, const char *org)
 	return s;
 }
 
-static void orgs_free(struct htab *t)
-{
-	char *s;
-	for (uint32_t i = 0; (s = htab_next(t, &i));)
-		free(s);
-	htab_free(t);
-}
-
-/* Length of a valid UTF-8 sequence at s (1..4), 0 if invalid. */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0];
-	size_t need;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong 3/4-byte forms, surrogates and > U+10FFFF */
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
-	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return need;
-}
-
 /* Copy an organisation name for output: control bytes and invalid UTF-8
  * become '?', so every output (terminal, JSON, CSV) shows it the same way
  * and a report re-read by `merge` compares equal byte for byte. */
@@ -200,7 +166,7 @@ static void org_clean(const uint8_t *in, size_t n, char *out, size_t cap)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < n && j + 1 < cap;) {
-		size_t k = in[i] < 0x20 || in[i] == 0x7f ? 0 : utf8_len(in + i, n - i);
+		size_t k = in[i] < 0x20 || in[i] == 0x7f ? 0 : utf8_seq_len(in + i, n - i);
 		if (k == 0 || j + k >= cap) {
 			if (k != 0)
 				break; /* a whole sequence does not fit: stop before it */
@@ -342,7 +308,7 @@ void asn_close(struct asn_db *db)
 		MMDB_close(&db->mmdb);
 	free(db->path);
 	free(db->cache);
-	orgs_free(&db->orgs);
+	htab_free_all(&db->orgs, free);
 	free(db);
 }
 

@@ -22,21 +22,10 @@
 #include "intercept.h"
 #include "util.h"
 
-static const char *const hint_names[CERT_HINT__COUNT] = {
-	[CERT_HINT_LEAF_VALIDITY_75D] = "leaf_validity_75d",
-	[CERT_HINT_CA_VALIDITY_75D] = "ca_validity_75d",
-	[CERT_HINT_RSA_EXPONENT_3] = "rsa_exponent_3",
-	[CERT_HINT_EXTENSIONS_STRIPPED] = "extensions_stripped",
-	[CERT_HINT_VALIDITY_WHOLE_HOURS] = "validity_whole_hours",
-	[CERT_HINT_VALIDITY_SHIFTED_HOURS] = "validity_shifted_hours",
-	[CERT_HINT_SAME_SUBJECT_OTHER_KEY] = "same_subject_other_key",
-	[CERT_HINT_SAME_SUBJECT_OTHER_ISSUER] = "same_subject_other_issuer",
-	[CERT_HINT_OTHER_ISSUER_TRUSTED] = "other_issuer_trusted",
-};
-
 const char *cert_hint_name(enum cert_hint h)
 {
-	return (unsigned)h < CERT_HINT__COUNT ? hint_names[h] : "unknown";
+	static const char *const names[CERT_HINT__COUNT] = { CERT_HINTS(ENUM_NAME) };
+	return name_of(names, CERT_HINT__COUNT, h, "unknown");
 }
 
 const char *cert_trust_name(enum cert_trust t)
@@ -342,22 +331,26 @@ static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 	return cert_cache_init(&cc->cache, cfg, cc->md.sha256, &cc->st);
 }
 
+/* The trust store, and the removed roots when cfg names them: 0, or -1 with the reason in err. */
+static int ctx_load(struct cert_ctx *cc, const struct cert_cfg *cfg, char *err, size_t errlen)
+{
+	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0)
+		return -1;
+	if (!cfg || !cfg->removed_roots)
+		return 0;
+	return cert_history_load(&cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen);
+}
+
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen)
 {
 	struct cert_ctx *cc = calloc(1, sizeof(*cc));
 
-	if (!cc || ctx_alloc(cc, cfg) < 0) {
+	if (!cc || ctx_alloc(cc, cfg) < 0)
 		snprintf(err, errlen, "out of memory");
-		cert_ctx_free(cc);
-		return NULL;
-	}
-	if (cert_trust_load(&cc->trust, cfg, err, errlen) < 0 ||
-	    (cfg && cfg->removed_roots &&
-	     cert_history_load(&cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen) < 0)) {
-		cert_ctx_free(cc);
-		return NULL;
-	}
-	return cc;
+	else if (ctx_load(cc, cfg, err, errlen) == 0)
+		return cc;
+	cert_ctx_free(cc);
+	return NULL;
 }
 
 void cert_ctx_free(struct cert_ctx *cc)

@@ -27,6 +27,7 @@
 
 #include "cert_info.h"
 #include "tls.h"
+#include "util.h"
 
 struct hseed;
 struct intercept_db;
@@ -74,18 +75,29 @@ enum cert_name_check {
 	CERT_NAME_NO_SNI,           /* the ClientHello named no server: the name check was skipped */
 };
 
-/* Forgery hints: evidence only, never a verdict by themselves (see cert_hint_name for the JSON names). */
+/* Forgery hints: evidence only, never a verdict by themselves; each with its JSON name. */
+#define CERT_HINTS(X) \
+	/* leaf valid for 73..77 days */ \
+	X(CERT_HINT_LEAF_VALIDITY_75D, "leaf_validity_75d") \
+	/* a CA certificate of the chain valid for 73..77 days */ \
+	X(CERT_HINT_CA_VALIDITY_75D, "ca_validity_75d") \
+	/* a chain certificate's RSA key has public exponent 3 */ \
+	X(CERT_HINT_RSA_EXPONENT_3, "rsa_exponent_3") \
+	/* leaf lacks subjectAltName, keyUsage or authorityKeyIdentifier */ \
+	X(CERT_HINT_EXTENSIONS_STRIPPED, "extensions_stripped") \
+	/* leaf validity on exact hours, not midnight, notBefore within 48 h of the packet (forged on the fly) */ \
+	X(CERT_HINT_VALIDITY_WHOLE_HOURS, "validity_whole_hours") \
+	/* another leaf for the name starts exactly k hours apart (1 <= |k| <= 24) */ \
+	X(CERT_HINT_VALIDITY_SHIFTED_HOURS, "validity_shifted_hours") \
+	/* another leaf for the name: same subject, different public key */ \
+	X(CERT_HINT_SAME_SUBJECT_OTHER_KEY, "same_subject_other_key") \
+	/* another leaf for the name: same subject, different issuer */ \
+	X(CERT_HINT_SAME_SUBJECT_OTHER_ISSUER, "same_subject_other_issuer") \
+	/* this chain fails, the name validated earlier with another issuer */ \
+	X(CERT_HINT_OTHER_ISSUER_TRUSTED, "other_issuer_trusted")
+
 enum cert_hint {
-	CERT_HINT_LEAF_VALIDITY_75D = 0,   /* leaf valid for 73..77 days */
-	CERT_HINT_CA_VALIDITY_75D,         /* a CA certificate of the chain valid for 73..77 days */
-	CERT_HINT_RSA_EXPONENT_3,          /* a chain certificate's RSA key has public exponent 3 */
-	CERT_HINT_EXTENSIONS_STRIPPED,     /* leaf lacks subjectAltName, keyUsage or authorityKeyIdentifier */
-	CERT_HINT_VALIDITY_WHOLE_HOURS,    /* leaf notBefore/notAfter on exact hours, not midnight, notBefore
-					      within 48 h of the packet (forged on the fly) */
-	CERT_HINT_VALIDITY_SHIFTED_HOURS,  /* another leaf for the name starts exactly k hours apart (1 <= |k| <= 24) */
-	CERT_HINT_SAME_SUBJECT_OTHER_KEY,  /* another leaf for the name: same subject, different public key */
-	CERT_HINT_SAME_SUBJECT_OTHER_ISSUER, /* another leaf for the name: same subject, different issuer */
-	CERT_HINT_OTHER_ISSUER_TRUSTED,    /* this chain fails, the name validated earlier with another issuer */
+	CERT_HINTS(ENUM_ID)
 	CERT_HINT__COUNT
 };
 const char *cert_hint_name(enum cert_hint h);

@@ -56,10 +56,7 @@ int cert_cache_init(struct cert_cache *cx, const struct cert_cfg *cfg, const EVP
 	uint32_t certs = cfg && cfg->cache_certs ? cfg->cache_certs : CERT_DEFAULT_CACHE;
 	uint32_t chains = cfg && cfg->cache_chains ? cfg->cache_chains : CERT_DEFAULT_VCACHE;
 
-	if (cfg && cfg->seed)
-		cx->seed = *cfg->seed;
-	else
-		hseed_draw(&cx->seed);
+	hseed_or_draw(&cx->seed, cfg ? cfg->seed : NULL);
 	cx->sha256 = sha256;
 	cx->st = st;
 	cx->names_max = names;
@@ -77,19 +74,16 @@ int cert_cache_init(struct cert_cache *cx, const struct cert_cfg *cfg, const EVP
 
 void cert_cache_free(struct cert_cache *cx)
 {
-	struct cert_name *e;
 	if (cx->pc)
 		for (uint32_t i = 0; i < cx->pclock.used; i++)
 			X509_free(cx->pc[i].x);
-	for (uint32_t i = 0; (e = htab_next(&cx->nidx, &i));)
-		free(e);
-	htab_free(&cx->pidx);
-	htab_free(&cx->vidx);
-	htab_free(&cx->nidx);
 	free(cx->pc);
-	free(cx->vc);
 	free(cx->pclock.ref);
+	htab_free(&cx->pidx);
+	free(cx->vc);
 	free(cx->vclock.ref);
+	htab_free(&cx->vidx);
+	htab_free_all(&cx->nidx, free);
 }
 
 bool cert_cache_digest(const struct cert_cache *cx, const void *p, size_t n, uint8_t out[32])
@@ -294,21 +288,15 @@ void cert_cache_forget_verified(struct cert_cache *cx)
 
 /* ---- leaf certificates per name ----------------------------------------------------------------------------- */
 
-struct name_key {
-	const char *sni;
-	size_t len;
-};
-
 static bool name_eq(const void *entry, const void *key)
 {
 	const struct cert_name *e = entry;
-	const struct name_key *k = key;
-	return e->sni_len == k->len && memcmp(e->sni, k->sni, k->len) == 0;
+	return htab_bytes_eq(key, e->sni, e->sni_len);
 }
 
 struct cert_name *cert_cache_name(struct cert_cache *cx, const char *sni, size_t len)
 {
-	struct name_key k = { sni, len };
+	struct htab_bytes k = { sni, len };
 	uint64_t h = hseed_hash(&cx->seed, sni, len);
 	struct cert_name *e = htab_find(&cx->nidx, h, name_eq, &k);
 

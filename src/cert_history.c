@@ -11,40 +11,19 @@
 #include <openssl/x509.h>
 
 #include "cert_history.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util.h"
 
 static bool parse_hex32(const char *s, uint8_t out[32])
 {
 	if (strlen(s) != 64)
 		return false;
 	for (int i = 0; i < 32; i++) {
-		int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
+		int a = hex_digit(s[2 * i]), b = hex_digit(s[2 * i + 1]);
 		if (a < 0 || b < 0)
 			return false;
 		out[i] = (uint8_t)(a << 4 | b);
 	}
 	return true;
-}
-
-/* Days since the epoch of a proleptic Gregorian date (Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
 }
 
 static bool parse_date(const char *s, int64_t *out)

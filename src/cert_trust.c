@@ -14,21 +14,9 @@
 
 #include "cert.h"
 #include "cert_trust.h"
+#include "util.h"
 
 /* ---- times ---------------------------------------------------------------------------------------------------- */
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil): no time_t range or
- * time zone involved. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 
 bool cert_time_epoch(const ASN1_TIME *t, int64_t *out)
 {

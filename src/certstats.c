@@ -81,8 +81,9 @@ struct certstats *certstats_new(uint32_t max_pairs, const struct hseed *seed)
 	return cs;
 }
 
-static void pair_free(struct cs_pair *p)
+static void pair_free(void *entry)
 {
+	struct cs_pair *p = entry;
 	if (!p)
 		return;
 	for (unsigned i = 0; i < p->n_var; i++)
@@ -95,10 +96,7 @@ void certstats_free(struct certstats *cs)
 {
 	if (!cs)
 		return;
-	struct cs_pair *p;
-	for (uint32_t i = 0; (p = htab_next(&cs->pairs, &i));)
-		pair_free(p);
-	htab_free(&cs->pairs);
+	htab_free_all(&cs->pairs, pair_free);
 	free(cs->sorted);
 	free(cs);
 }

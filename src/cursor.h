@@ -34,67 +34,27 @@ static inline bool cur_skip(struct cursor *c, size_t n)
 	return true;
 }
 
-static inline bool cur_u8(struct cursor *c, uint8_t *v)
-{
-	if (c->len < 1)
-		return false;
-	*v = c->p[0];
-	c->p += 1;
-	c->len -= 1;
-	return true;
-}
-
-static inline bool cur_be16(struct cursor *c, uint16_t *v)
-{
-	if (c->len < 2)
-		return false;
-	*v = (uint16_t)((c->p[0] << 8) | c->p[1]);
-	c->p += 2;
-	c->len -= 2;
-	return true;
-}
-
-static inline bool cur_le16(struct cursor *c, uint16_t *v)
-{
-	if (c->len < 2)
-		return false;
-	*v = (uint16_t)((c->p[1] << 8) | c->p[0]);
-	c->p += 2;
-	c->len -= 2;
-	return true;
-}
-
-static inline bool cur_be24(struct cursor *c, uint32_t *v)
-{
-	if (c->len < 3)
-		return false;
-	*v = ((uint32_t)c->p[0] << 16) | ((uint32_t)c->p[1] << 8) | c->p[2];
-	c->p += 3;
-	c->len -= 3;
-	return true;
-}
-
-static inline bool cur_be32(struct cursor *c, uint32_t *v)
-{
-	if (c->len < 4)
-		return false;
-	*v = ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) |
-	     ((uint32_t)c->p[2] << 8) | c->p[3];
-	c->p += 4;
-	c->len -= 4;
-	return true;
-}
-
-static inline bool cur_le32(struct cursor *c, uint32_t *v)
-{
-	if (c->len < 4)
-		return false;
-	*v = ((uint32_t)c->p[3] << 24) | ((uint32_t)c->p[2] << 16) |
-	     ((uint32_t)c->p[1] << 8) | c->p[0];
-	c->p += 4;
-	c->len -= 4;
-	return true;
-}
+/* The fixed-width readers, one line each: name, type, bytes, and the value
+ * from the bytes p[0..n-1].  Like every reader here, one that fails leaves
+ * the cursor and *v as they were. */
+#define CUR_READER(name, type, n, value)                          \
+	static inline bool name(struct cursor *c, type *v)        \
+	{                                                         \
+		const uint8_t *p = c->p;                          \
+		if (c->len < n)                                   \
+			return false;                             \
+		*v = (type)(value);                               \
+		return cur_skip(c, n);                            \
+	}
+CUR_READER(cur_u8, uint8_t, 1, p[0])
+CUR_READER(cur_be16, uint16_t, 2, p[0] << 8 | p[1])
+CUR_READER(cur_le16, uint16_t, 2, p[1] << 8 | p[0])
+CUR_READER(cur_be24, uint32_t, 3, (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2])
+CUR_READER(cur_be32, uint32_t, 4,
+	   (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+CUR_READER(cur_le32, uint32_t, 4,
+	   (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0])
+#undef CUR_READER
 
 /* Copy n bytes out. */
 static inline bool cur_bytes(struct cursor *c, void *out, size_t n)
@@ -103,9 +63,7 @@ static inline bool cur_bytes(struct cursor *c, void *out, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		((uint8_t *)out)[i] = c->p[i];
-	c->p += n;
-	c->len -= n;
-	return true;
+	return cur_skip(c, n);
 }
 
 /* Split off the next n bytes as their own cursor (a length-prefixed
@@ -116,9 +74,7 @@ static inline bool cur_sub(struct cursor *c, size_t n, struct cursor *sub)
 		return false;
 	sub->p = c->p;
 	sub->len = n;
-	c->p += n;
-	c->len -= n;
-	return true;
+	return cur_skip(c, n);
 }
 
 /* Peek without consuming. */

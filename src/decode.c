@@ -69,33 +69,10 @@ enum l3_kind {
 	L3_BY_VERSION, /* raw IP: the version nibble decides */
 };
 
-static const char *const result_names[DEC__COUNT] = {
-	[DEC_OK] = "ok",
-	[DEC_FRAG_HELD] = "frag_held",
-	[DEC_SKIP_NOT_IP] = "not_ip",
-	[DEC_SKIP_PROTO] = "other_proto",
-	[DEC_TRUNC_LINK] = "truncated_link",
-	[DEC_TRUNC_VLAN] = "truncated_vlan",
-	[DEC_TRUNC_IP] = "truncated_ip",
-	[DEC_TRUNC_IPV6_EXT] = "truncated_ipv6_ext",
-	[DEC_TRUNC_TCP] = "truncated_tcp",
-	[DEC_TRUNC_UDP] = "truncated_udp",
-	[DEC_BAD_LINKTYPE] = "bad_linktype",
-	[DEC_BAD_IP_VERSION] = "bad_ip_version",
-	[DEC_BAD_IP_HLEN] = "bad_ip_hlen",
-	[DEC_BAD_IP_LEN] = "bad_ip_len",
-	[DEC_BAD_IPV6_EXT] = "bad_ipv6_ext",
-	[DEC_BAD_TCP_HLEN] = "bad_tcp_hlen",
-	[DEC_BAD_UDP_LEN] = "bad_udp_len",
-	[DEC_BAD_FRAG] = "bad_frag",
-	[DEC_FRAG_CAP] = "frag_cap",
-};
-
 const char *decode_result_name(enum decode_result r)
 {
-	if ((unsigned)r >= DEC__COUNT || result_names[r] == NULL)
-		return "unknown";
-	return result_names[r];
+	static const char *const names[DEC__COUNT] = { DECODE_RESULTS(ENUM_NAME) };
+	return name_of(names, DEC__COUNT, r, "unknown");
 }
 
 bool decode_result_is_truncation(enum decode_result r)

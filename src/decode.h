@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 /* An address of either family.  IPv4 is stored as IPv4-mapped IPv6
  * (::ffff:a.b.c.d) so flow keys, hashing and MMDB lookups treat both the
  * same way; `v4` says which family was on the wire. */
@@ -72,29 +74,33 @@ struct ts_packet {
 	uint32_t payload_wire_len; /* payload length claimed by the headers */
 };
 
-/* Why a frame did not produce a TCP/UDP packet.  Truncated (the capture
- * cut the frame short) and malformed (the bytes contradict themselves) are
- * different outcomes and counted separately. */
+/* Why a frame did not produce a TCP/UDP packet, with the name its counter
+ * has in the outputs.  Truncated (the capture cut the frame short) and
+ * malformed (the bytes contradict themselves) are different outcomes and
+ * counted separately. */
+#define DECODE_RESULTS(X) \
+	X(DEC_OK, "ok") \
+	X(DEC_FRAG_HELD, "frag_held")       /* IPv4 fragment stored, datagram not complete */ \
+	X(DEC_SKIP_NOT_IP, "not_ip")        /* ARP, LLDP, ... */ \
+	X(DEC_SKIP_PROTO, "other_proto")    /* IP but not TCP/UDP (ICMP, ESP, ...) */ \
+	X(DEC_TRUNC_LINK, "truncated_link") \
+	X(DEC_TRUNC_VLAN, "truncated_vlan") \
+	X(DEC_TRUNC_IP, "truncated_ip") \
+	X(DEC_TRUNC_IPV6_EXT, "truncated_ipv6_ext") \
+	X(DEC_TRUNC_TCP, "truncated_tcp") \
+	X(DEC_TRUNC_UDP, "truncated_udp") \
+	X(DEC_BAD_LINKTYPE, "bad_linktype") \
+	X(DEC_BAD_IP_VERSION, "bad_ip_version") \
+	X(DEC_BAD_IP_HLEN, "bad_ip_hlen") \
+	X(DEC_BAD_IP_LEN, "bad_ip_len") \
+	X(DEC_BAD_IPV6_EXT, "bad_ipv6_ext") \
+	X(DEC_BAD_TCP_HLEN, "bad_tcp_hlen") \
+	X(DEC_BAD_UDP_LEN, "bad_udp_len") \
+	X(DEC_BAD_FRAG, "bad_frag")         /* overlapping/oversized/inconsistent fragment */ \
+	X(DEC_FRAG_CAP, "frag_cap")         /* defragmenter full: fragment dropped, counted */
+
 enum decode_result {
-	DEC_OK = 0,
-	DEC_FRAG_HELD,           /* IPv4 fragment stored, datagram not complete */
-	DEC_SKIP_NOT_IP,         /* ARP, LLDP, ... */
-	DEC_SKIP_PROTO,          /* IP but not TCP/UDP (ICMP, ESP, ...) */
-	DEC_TRUNC_LINK,
-	DEC_TRUNC_VLAN,
-	DEC_TRUNC_IP,
-	DEC_TRUNC_IPV6_EXT,
-	DEC_TRUNC_TCP,
-	DEC_TRUNC_UDP,
-	DEC_BAD_LINKTYPE,
-	DEC_BAD_IP_VERSION,
-	DEC_BAD_IP_HLEN,
-	DEC_BAD_IP_LEN,
-	DEC_BAD_IPV6_EXT,
-	DEC_BAD_TCP_HLEN,
-	DEC_BAD_UDP_LEN,
-	DEC_BAD_FRAG,            /* overlapping/oversized/inconsistent fragment */
-	DEC_FRAG_CAP,            /* defragmenter full: fragment dropped, counted */
+	DECODE_RESULTS(ENUM_ID)
 	DEC__COUNT
 };
 

@@ -24,7 +24,9 @@
 
 #include "cursor.h"
 #include "defrag.h"
+#include "dlist.h"
 #include "htab.h"
+#include "util.h"
 
 #define IP_MAXPACKET_LEN 65535
 #define IP4_MIN_HLEN 20
@@ -63,7 +65,7 @@ struct frag_dgram {
 	uint16_t n_iv;
 	uint64_t h;               /* key_hash(key) */
 	struct frag_dgram *next_free;
-	struct frag_dgram *older, *newer; /* age list */
+	struct dlist age;         /* in the age list */
 };
 
 struct defrag {
@@ -73,7 +75,7 @@ struct defrag {
 	struct frag_dgram *pool;
 	struct frag_dgram *free_list;
 	struct htab tab;          /* of the pool entries in use */
-	struct frag_dgram *oldest, *newest;
+	struct dlist ages;        /* oldest first */
 	uint8_t *out;             /* last completed datagram */
 	uint32_t out_cap;
 	struct defrag_stats stats;
@@ -115,17 +117,17 @@ static struct frag_dgram *dgram_find(struct defrag *df, const struct frag_key *k
 	return htab_find(&df->tab, key_hash(df, k), dgram_eq, k);
 }
 
+/* The datagram whose first fragment came longest ago, or NULL. */
+static struct frag_dgram *oldest(const struct defrag *df)
+{
+	struct dlist *l = dlist_first(&df->ages);
+	return l ? dlist_entry(l, struct frag_dgram, age) : NULL;
+}
+
 static void dgram_drop(struct defrag *df, struct frag_dgram *d)
 {
 	htab_remove(&df->tab, d->h, d);
-	if (d->older)
-		d->older->newer = d->newer;
-	else
-		df->oldest = d->newer;
-	if (d->newer)
-		d->newer->older = d->older;
-	else
-		df->newest = d->older;
+	dlist_unlink(&d->age);
 	free(d->buf);
 	memset(d, 0, sizeof(*d));
 	d->next_free = df->free_list;
@@ -143,7 +145,7 @@ static struct frag_dgram *dgram_new(struct defrag *df, const struct frag_key *k,
 	if (df->max_datagrams == 0)
 		return NULL;
 	if (df->used >= df->max_datagrams) {
-		dgram_drop(df, df->oldest);
+		dgram_drop(df, oldest(df));
 		df->stats.evicted_cap++;
 	}
 	d = df->free_list;
@@ -159,12 +161,7 @@ static struct frag_dgram *dgram_new(struct defrag *df, const struct frag_key *k,
 		return NULL;
 	}
 	d->first_ts = ts_us;
-	d->older = df->newest;
-	if (df->newest)
-		df->newest->newer = d;
-	else
-		df->oldest = d;
-	df->newest = d;
+	dlist_push_tail(&df->ages, &d->age);
 	df->used++;
 	return d;
 }
@@ -182,8 +179,10 @@ static bool dgram_expired(const struct defrag *df, const struct frag_dgram *d,
  * behind it that is older by timestamp is caught when it is looked up. */
 static void expire(struct defrag *df, uint64_t now)
 {
-	while (df->oldest && dgram_expired(df, df->oldest, now)) {
-		dgram_drop(df, df->oldest);
+	struct frag_dgram *d;
+
+	while ((d = oldest(df)) && dgram_expired(df, d, now)) {
+		dgram_drop(df, d);
 		df->stats.timed_out++;
 	}
 }
@@ -247,21 +246,7 @@ static bool iv_add(struct frag_dgram *d, uint32_t s, uint32_t e)
  * possible datagram so a single datagram never holds more than 64 KiB. */
 static bool buf_reserve(struct frag_dgram *d, uint32_t end)
 {
-	uint32_t cap = d->buf_cap ? d->buf_cap : 2048;
-	uint8_t *nb;
-
-	if (end <= d->buf_cap)
-		return true;
-	while (cap < end)
-		cap *= 2;
-	if (cap > IP_MAXPACKET_LEN)
-		cap = IP_MAXPACKET_LEN;
-	nb = realloc(d->buf, cap);
-	if (nb == NULL)
-		return false;
-	d->buf = nb;
-	d->buf_cap = cap;
-	return true;
+	return bytes_reserve(&d->buf, &d->buf_cap, end, 2048, IP_MAXPACKET_LEN);
 }
 
 /* Length checks that need no held data: the datagram may not exceed 65535
@@ -459,6 +444,7 @@ struct defrag *defrag_new(unsigned max_datagrams, uint64_t timeout_us,
 
 	if (df == NULL)
 		return NULL;
+	dlist_init(&df->ages);
 	df->max_datagrams = max_datagrams;
 	df->timeout_us = timeout_us;
 	df->seed = *seed;
@@ -481,10 +467,12 @@ struct defrag *defrag_new(unsigned max_datagrams, uint64_t timeout_us,
 
 void defrag_free(struct defrag *df)
 {
+	struct frag_dgram *d;
+
 	if (df == NULL)
 		return;
-	while (df->oldest)
-		dgram_drop(df, df->oldest);
+	while ((d = oldest(df)))
+		dgram_drop(df, d);
 	free(df->pool);
 	htab_free(&df->tab);
 	free(df->out);

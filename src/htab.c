@@ -30,6 +30,14 @@ void hseed_draw(struct hseed *s)
 	s->k[1] = splitmix(&x);
 }
 
+void hseed_or_draw(struct hseed *dst, const struct hseed *src)
+{
+	if (src)
+		*dst = *src;
+	else
+		hseed_draw(dst);
+}
+
 /* ---- SipHash-1-3 -------------------------------------------------------------- */
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -157,6 +165,14 @@ void htab_free(struct htab *t)
 	free(t->s);
 	t->s = NULL;
 	t->used = 0;
+}
+
+void htab_free_all(struct htab *t, void (*free_entry)(void *))
+{
+	void *e;
+	for (uint32_t i = 0; (e = htab_next(t, &i));)
+		free_entry(e);
+	htab_free(t);
 }
 
 void htab_clear(struct htab *t)

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The start-up seed: a SipHash key. */
 struct hseed {
@@ -34,6 +35,10 @@ struct hseed {
 /* Fill s from getrandom(2); falls back to the clock and the address space
  * layout when the kernel has no entropy to give yet. */
 void hseed_draw(struct hseed *s);
+
+/* *dst = *src, or a seed drawn now when src is NULL: a table built on its
+ * own (a test, a tool) still gets a key nobody knows. */
+void hseed_or_draw(struct hseed *dst, const struct hseed *src);
 
 /* SipHash-1-3 of n bytes under the seed. */
 uint64_t hseed_hash(const struct hseed *s, const void *p, size_t n);
@@ -73,6 +78,9 @@ struct htab {
 int htab_init(struct htab *t, uint32_t initial, uint32_t max_cap);
 /* Free the slots (not the entries). */
 void htab_free(struct htab *t);
+/* For tables that own their entries: free_entry each entry, then free the
+ * slots. */
+void htab_free_all(struct htab *t, void (*free_entry)(void *));
 /* Remove every entry (not freed), keep the memory. */
 void htab_clear(struct htab *t);
 
@@ -91,6 +99,19 @@ typedef bool (*htab_eq_fn)(const void *entry, const void *key);
 
 /* The entry with hash h for which eq(entry, key) holds, or NULL. */
 void *htab_find(const struct htab *t, uint64_t h, htab_eq_fn eq, const void *key);
+
+/* A key that is a byte string (a server name, a domain), for tables whose
+ * entries hold one: the bytes need not be NUL-terminated. */
+struct htab_bytes {
+	const void *p;
+	size_t len;
+};
+
+/* Is the string of len bytes at p the key k? */
+static inline bool htab_bytes_eq(const struct htab_bytes *k, const void *p, size_t len)
+{
+	return len == k->len && memcmp(p, k->p, len) == 0;
+}
 
 /* Insert entry p (not already present) under hash h.  0, or -1 when
  * refused (counted in t->full). */

@@ -5,6 +5,7 @@
 
 #include "cursor.h"
 #include "jsonread.h"
+#include "util.h"
 
 struct jr_node {
 	uint8_t type;             /* enum jr_type */
@@ -112,25 +113,14 @@ static bool expect_word(struct parser *p, const char *w)
 	return true;
 }
 
-static int hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static bool read_hex4(struct parser *p, uint32_t *v)
 {
 	*v = 0;
 	for (int i = 0; i < 4; i++) {
 		uint8_t ch;
-		if (!cur_u8(&p->c, &ch) || hexval(ch) < 0)
+		if (!cur_u8(&p->c, &ch) || hex_digit(ch) < 0)
 			return fail(p, "bad \\u escape");
-		*v = (*v << 4) | (uint32_t)hexval(ch);
+		*v = (*v << 4) | (uint32_t)hex_digit(ch);
 	}
 	return true;
 }
@@ -180,33 +170,6 @@ static bool read_u_escape(struct parser *p, uint8_t out[4], size_t *n)
 	return true;
 }
 
-/* Length of the valid UTF-8 sequence at the cursor (RFC 3629), 0 if not. */
-static size_t utf8_at(const struct cursor *c)
-{
-	uint8_t b0, b;
-	size_t need;
-	if (!cur_peek_u8(c, 0, &b0))
-		return 0;
-	if (b0 < 0x80)
-		return 1;
-	if (b0 >= 0xc2 && b0 <= 0xdf)
-		need = 2;
-	else if (b0 >= 0xe0 && b0 <= 0xef)
-		need = 3;
-	else if (b0 >= 0xf0 && b0 <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if (!cur_peek_u8(c, i, &b) || (b & 0xc0) != 0x80)
-			return 0;
-	cur_peek_u8(c, 1, &b);
-	if ((b0 == 0xe0 && b < 0xa0) || (b0 == 0xed && b >= 0xa0) ||
-	    (b0 == 0xf0 && b < 0x90) || (b0 == 0xf4 && b >= 0x90))
-		return 0;
-	return need;
-}
-
 static bool escape_char(uint8_t ch, uint8_t *out)
 {
 	switch (ch) {
@@ -251,7 +214,7 @@ static bool read_string(struct parser *p, uint32_t *off, uint32_t *len)
 				return fail(p, "bad escape");
 			}
 		} else {
-			n = utf8_at(&p->c);
+			n = utf8_seq_len(p->c.p, cur_left(&p->c));
 			if (n == 0)
 				return fail(p, "invalid UTF-8 in a string");
 			cur_bytes(&p->c, buf, n);
@@ -327,59 +290,50 @@ static void link_child(struct jr_doc *d, jr_ref v, jr_ref *last, jr_ref child)
 	d->node[v].len++;
 }
 
-static bool parse_array(struct parser *p, jr_ref v, unsigned depth)
+/* An object member's name and the ':' after it; *koff: the name's pool
+ * offset. */
+static bool parse_member_name(struct parser *p, uint32_t *koff)
 {
-	jr_ref last = JR_NONE, child;
+	uint32_t klen;
 	uint8_t ch;
 	skip_ws(p);
-	if (cur_peek_u8(&p->c, 0, &ch) && ch == ']') {
-		cur_skip(&p->c, 1);
-		return true;
-	}
-	for (;;) {
-		if (!parse_value(p, &child, depth + 1))
-			return false;
-		link_child(p->d, v, &last, child);
-		skip_ws(p);
-		if (!cur_u8(&p->c, &ch))
-			return fail(p, "unterminated array");
-		if (ch == ']')
-			return true;
-		if (ch != ',')
-			return fail(p, "expected , or ]");
-	}
+	if (!cur_u8(&p->c, &ch) || ch != '"')
+		return fail(p, "expected a member name");
+	if (!read_string(p, koff, &klen))
+		return false;
+	skip_ws(p);
+	if (!cur_u8(&p->c, &ch) || ch != ':')
+		return fail(p, "expected :");
+	return true;
 }
 
-static bool parse_object(struct parser *p, jr_ref v, unsigned depth)
+/* The values of an array (close ']') or the members of an object (close
+ * '}'), the opening bracket read, up to and including the closing one. */
+static bool parse_items(struct parser *p, jr_ref v, unsigned depth, uint8_t close)
 {
+	bool object = close == '}';
 	jr_ref last = JR_NONE, child;
+	uint32_t koff = JR_NONE;
 	uint8_t ch;
 	skip_ws(p);
-	if (cur_peek_u8(&p->c, 0, &ch) && ch == '}') {
+	if (cur_peek_u8(&p->c, 0, &ch) && ch == close) {
 		cur_skip(&p->c, 1);
 		return true;
 	}
 	for (;;) {
-		uint32_t koff, klen;
-		skip_ws(p);
-		if (!cur_u8(&p->c, &ch) || ch != '"')
-			return fail(p, "expected a member name");
-		if (!read_string(p, &koff, &klen))
+		if (object && !parse_member_name(p, &koff))
 			return false;
-		skip_ws(p);
-		if (!cur_u8(&p->c, &ch) || ch != ':')
-			return fail(p, "expected :");
 		if (!parse_value(p, &child, depth + 1))
 			return false;
 		p->d->node[child].key = koff;
 		link_child(p->d, v, &last, child);
 		skip_ws(p);
 		if (!cur_u8(&p->c, &ch))
-			return fail(p, "unterminated object");
-		if (ch == '}')
+			return fail(p, object ? "unterminated object" : "unterminated array");
+		if (ch == close)
 			return true;
 		if (ch != ',')
-			return fail(p, "expected , or }");
+			return fail(p, object ? "expected , or }" : "expected , or ]");
 	}
 }
 
@@ -400,7 +354,7 @@ static bool parse_value(struct parser *p, jr_ref *out, unsigned depth)
 		if (v == JR_NONE)
 			return false;
 		*out = v;
-		return ch == '{' ? parse_object(p, v, depth) : parse_array(p, v, depth);
+		return parse_items(p, v, depth, ch == '{' ? '}' : ']');
 	case '"': {
 		uint32_t off, len;
 		cur_skip(&p->c, 1);
@@ -428,11 +382,24 @@ static bool parse_value(struct parser *p, jr_ref *out, unsigned depth)
 	}
 }
 
-static void line_of(const uint8_t *base, size_t at, unsigned long *line)
+/* The whole text is one JSON value, with nothing but white space after it. */
+static bool parse_document(struct parser *p)
 {
-	*line = 1;
-	for (size_t i = 0; i < at; i++)
-		*line += base[i] == '\n';
+	jr_ref root;
+	if (!parse_value(p, &root, 0))
+		return false;
+	skip_ws(p);
+	return cur_left(&p->c) == 0 || fail(p, "text after the JSON value");
+}
+
+/* "line L, byte B: why" of the first failure. */
+static void describe_failure(const struct parser *p, char *err, size_t errlen)
+{
+	unsigned long line = 1;
+	for (size_t i = 0; i < p->why_at; i++)
+		line += p->base[i] == '\n';
+	snprintf(err, errlen, "line %lu, byte %zu: %s", line, p->why_at,
+		 p->why ? p->why : "parse error");
 }
 
 struct jr_doc *jr_parse(const char *text, size_t len, char *err, size_t errlen)
@@ -448,22 +415,11 @@ struct jr_doc *jr_parse(const char *text, size_t len, char *err, size_t errlen)
 	}
 	struct parser p = { .d = d, .c = cur_make((const uint8_t *)text, len),
 			    .base = (const uint8_t *)text };
-	jr_ref root;
-	bool ok = parse_value(&p, &root, 0);
-	if (ok) {
-		skip_ws(&p);
-		if (cur_left(&p.c))
-			ok = fail(&p, "text after the JSON value");
-	}
-	if (!ok) {
-		unsigned long line;
-		line_of(p.base, p.why_at, &line);
-		snprintf(err, errlen, "line %lu, byte %zu: %s", line, p.why_at,
-			 p.why ? p.why : "parse error");
-		jr_free(d);
-		return NULL;
-	}
-	return d;
+	if (parse_document(&p))
+		return d;
+	describe_failure(&p, err, errlen);
+	jr_free(d);
+	return NULL;
 }
 
 void jr_free(struct jr_doc *d)

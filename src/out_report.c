@@ -230,20 +230,17 @@ static void text_categories(const struct report *r, FILE *out)
 	fputs("\nCategories (test list)\n", out);
 	fputs("category  listed    seen  blocked  blocked pairs     flows  anomalies  description\n",
 	      out);
+	/* the number columns' widths, as the header above spaces them */
+	enum { NUM_COLS = 6 };
+	static const size_t width[NUM_COLS] = { 7, 7, 8, 14, 9, 10 };
 	for (size_t i = 0; i < n; i++) {
+		const uint64_t v[NUM_COLS] = { c[i].listed, c[i].domains_seen, c[i].domains_blocked,
+					       c[i].pairs_blocked, c[i].flows, c[i].anomalies };
 		cell(out, c[i].code, 8, false);
-		fputc(' ', out);
-		cell_u64(out, c[i].listed, 7);
-		fputc(' ', out);
-		cell_u64(out, c[i].domains_seen, 7);
-		fputc(' ', out);
-		cell_u64(out, c[i].domains_blocked, 8);
-		fputc(' ', out);
-		cell_u64(out, c[i].pairs_blocked, 14);
-		fputc(' ', out);
-		cell_u64(out, c[i].flows, 9);
-		fputc(' ', out);
-		cell_u64(out, c[i].anomalies, 10);
+		for (size_t k = 0; k < NUM_COLS; k++) {
+			fputc(' ', out);
+			cell_u64(out, v[k], width[k]);
+		}
 		fprintf(out, "  %s\n", c[i].desc);
 	}
 }

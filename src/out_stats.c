@@ -150,6 +150,52 @@ static void prom_label(FILE *f, const char *v)
 	}
 }
 
+/* A metric family's HELP and TYPE lines. */
+static void prom_family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A family of one sample without labels. */
+static void prom_value(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	prom_family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void prom_metrics(FILE *f, const struct engine_counters *c, uint64_t now_us,
+			 const struct capture_kstats *ks)
+{
+	prom_value(f, "tamperscope_packets_total", "counter", "Packets read.",
+		   c->frames);
+	prom_value(f, "tamperscope_bytes_total", "counter", "Bytes on the wire of the packets read.",
+		   c->bytes);
+	prom_value(f, "tamperscope_kernel_dropped_total", "counter",
+		   "Packets the kernel dropped (pcap_stats).", ks ? ks->dropped + ks->if_dropped : 0);
+	prom_value(f, "tamperscope_flows_active", "gauge", "Flows held now.",
+		   c->flows_active);
+	prom_value(f, "tamperscope_flows_evicted_total", "counter", "Flows ended early by the flow cap.",
+		   c->flows_evicted);
+	prom_family(f, "tamperscope_flows_total", "counter", "Flows with a verdict, by verdict.");
+	for (int v = 0; v < V__COUNT; v++) {
+		fputs("tamperscope_flows_total{verdict=\"", f);
+		prom_label(f, verdict_name((enum verdict)v));
+		fprintf(f, "\"} %llu\n", (unsigned long long)c->flows_by_verdict[v]);
+	}
+	prom_family(f, "tamperscope_decode_errors_total", "counter", "Frames not decoded, by reason.");
+	for (int r = 0; r < DEC__COUNT; r++) {
+		if (r == DEC_OK || r == DEC_FRAG_HELD)
+			continue;
+		fprintf(f, "tamperscope_decode_errors_total{reason=\"%s\"} %llu\n",
+			decode_result_name((enum decode_result)r),
+			(unsigned long long)c->decode[r]);
+	}
+	prom_family(f, "tamperscope_last_update_seconds", "gauge", "Packet clock at this update.");
+	fprintf(f, "tamperscope_last_update_seconds %llu.%06llu\n",
+		(unsigned long long)(now_us / 1000000), (unsigned long long)(now_us % 1000000));
+}
+
+/* The Prometheus textfile (text format 0.0.4). */
 static int write_metrics(const struct out_stats *s, const struct engine_counters *c,
 			 uint64_t now_us, const struct capture_kstats *ks)
 {
@@ -164,46 +210,7 @@ static int write_metrics(const struct out_stats *s, const struct engine_counters
 		free(tmp);
 		return -1;
 	}
-	fprintf(f, "# HELP tamperscope_packets_total Packets read.\n"
-		   "# TYPE tamperscope_packets_total counter\n"
-		   "tamperscope_packets_total %llu\n",
-		(unsigned long long)c->frames);
-	fprintf(f, "# HELP tamperscope_bytes_total Bytes on the wire of the packets read.\n"
-		   "# TYPE tamperscope_bytes_total counter\n"
-		   "tamperscope_bytes_total %llu\n",
-		(unsigned long long)c->bytes);
-	fprintf(f, "# HELP tamperscope_kernel_dropped_total Packets the kernel dropped (pcap_stats).\n"
-		   "# TYPE tamperscope_kernel_dropped_total counter\n"
-		   "tamperscope_kernel_dropped_total %llu\n",
-		(unsigned long long)(ks ? ks->dropped + ks->if_dropped : 0));
-	fprintf(f, "# HELP tamperscope_flows_active Flows held now.\n"
-		   "# TYPE tamperscope_flows_active gauge\n"
-		   "tamperscope_flows_active %llu\n",
-		(unsigned long long)c->flows_active);
-	fprintf(f, "# HELP tamperscope_flows_evicted_total Flows ended early by the flow cap.\n"
-		   "# TYPE tamperscope_flows_evicted_total counter\n"
-		   "tamperscope_flows_evicted_total %llu\n",
-		(unsigned long long)c->flows_evicted);
-	fprintf(f, "# HELP tamperscope_flows_total Flows with a verdict, by verdict.\n"
-		   "# TYPE tamperscope_flows_total counter\n");
-	for (int v = 0; v < V__COUNT; v++) {
-		fputs("tamperscope_flows_total{verdict=\"", f);
-		prom_label(f, verdict_name((enum verdict)v));
-		fprintf(f, "\"} %llu\n", (unsigned long long)c->flows_by_verdict[v]);
-	}
-	fprintf(f, "# HELP tamperscope_decode_errors_total Frames not decoded, by reason.\n"
-		   "# TYPE tamperscope_decode_errors_total counter\n");
-	for (int r = 0; r < DEC__COUNT; r++) {
-		if (r == DEC_OK || r == DEC_FRAG_HELD)
-			continue;
-		fprintf(f, "tamperscope_decode_errors_total{reason=\"%s\"} %llu\n",
-			decode_result_name((enum decode_result)r),
-			(unsigned long long)c->decode[r]);
-	}
-	fprintf(f, "# HELP tamperscope_last_update_seconds Packet clock at this update.\n"
-		   "# TYPE tamperscope_last_update_seconds gauge\n"
-		   "tamperscope_last_update_seconds %llu.%06llu\n",
-		(unsigned long long)(now_us / 1000000), (unsigned long long)(now_us % 1000000));
+	prom_metrics(f, c, now_us, ks);
 	int bad = ferror(f);
 	if (fclose(f) != 0 || bad || rename(tmp, s->metrics_path) != 0) {
 		unlink(tmp);

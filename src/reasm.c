@@ -14,6 +14,7 @@
 #include "cursor.h"
 #include "reasm.h"
 #include "seq.h"
+#include "util.h"
 
 /* Buffer growth starts here and doubles: most handshake regions are a few
  * KB, so small flows stay small and large ones need only a few reallocs. */
@@ -72,23 +73,7 @@ bool reasm_offset(const struct reasm_dir *d, uint32_t seq, uint32_t *off)
 /* Make room for stream offsets [0, end); end <= limit. */
 static bool reasm_grow_buf(struct reasm_dir *d, uint32_t end)
 {
-	uint64_t cap = d->buf_cap ? d->buf_cap : REASM_BUF_MIN;
-	uint8_t *nb;
-
-	if (end <= d->buf_cap)
-		return true;
-	while (cap < end)
-		cap *= 2;
-	if (cap > d->limit)
-		cap = d->limit;
-	nb = realloc(d->buf, (size_t)cap);
-	if (nb == NULL)
-		return false;
-	/* Holes are never read, but zeroing keeps the buffer deterministic. */
-	memset(nb + d->buf_cap, 0, (size_t)cap - d->buf_cap);
-	d->buf = nb;
-	d->buf_cap = (uint32_t)cap;
-	return true;
+	return bytes_reserve(&d->buf, &d->buf_cap, end, REASM_BUF_MIN, d->limit);
 }
 
 static bool reasm_grow_iv(struct reasm_dir *d, unsigned need)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlist.h"
 #include "htab.h"
 #include "residual.h"
 
@@ -17,7 +18,7 @@ struct residual_entry {
 	uint8_t used;            /* in the table (a refused insert leaves it unused) */
 	uint64_t h;
 	uint64_t blocked_us;
-	struct residual_entry *prev, *next;
+	struct dlist link;       /* in the recency list */
 };
 
 struct residual_table {
@@ -25,7 +26,7 @@ struct residual_table {
 	struct hseed seed;
 	struct residual_entry *pool;
 	uint32_t cap, n_pool;    /* pool entries handed out so far */
-	struct residual_entry *head, *tail; /* head: recorded longest ago */
+	struct dlist recency;    /* head: recorded longest ago */
 	struct residual_stats st;
 };
 
@@ -34,6 +35,7 @@ struct residual_table *residual_new(unsigned cap, const struct hseed *seed)
 	struct residual_table *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return NULL;
+	dlist_init(&rt->recency);
 	rt->cap = cap < 1 ? 1 : cap > (1u << 28) ? 1u << 28 : cap;
 	rt->seed = *seed;
 	/* calloc: pages of the pool that are never used are never touched */
@@ -61,43 +63,6 @@ const struct residual_stats *residual_stats(const struct residual_table *rt)
 	return &rt->st;
 }
 
-/* ---- the recency list -------------------------------------------------- */
-
-static void list_unlink(struct residual_table *rt, struct residual_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		rt->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		rt->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void list_append(struct residual_table *rt, struct residual_entry *e)
-{
-	e->next = NULL;
-	e->prev = rt->tail;
-	if (rt->tail)
-		rt->tail->next = e;
-	else
-		rt->head = e;
-	rt->tail = e;
-}
-
-static void list_prepend(struct residual_table *rt, struct residual_entry *e)
-{
-	e->prev = NULL;
-	e->next = rt->head;
-	if (rt->head)
-		rt->head->prev = e;
-	else
-		rt->tail = e;
-	rt->head = e;
-}
-
 /* ---- the table --------------------------------------------------------- */
 
 static void key_of(const struct flow *f, struct residual_key *k)
@@ -114,17 +79,23 @@ static bool entry_eq(const void *entry, const void *key)
 	return memcmp(&e->key, key, sizeof(e->key)) == 0;
 }
 
+/* The head of the recency list, or NULL. */
+static struct residual_entry *oldest(const struct residual_table *rt)
+{
+	struct dlist *l = dlist_first(&rt->recency);
+	return l ? dlist_entry(l, struct residual_entry, link) : NULL;
+}
+
 /* An entry to hold a new block at time now_us: an unused one while the pool
  * lasts, else the head of the list, forgotten.  A block older than the
  * residual window is dead anyway: dropping it is not counted. */
 static struct residual_entry *entry_take(struct residual_table *rt, uint64_t now_us,
 					 uint64_t keep_us)
 {
-	struct residual_entry *e;
-	if (rt->n_pool < rt->cap && (!rt->head || rt->head->used))
+	struct residual_entry *e = oldest(rt);
+	if (rt->n_pool < rt->cap && (!e || e->used))
 		return &rt->pool[rt->n_pool++];
-	e = rt->head;
-	list_unlink(rt, e);
+	dlist_unlink(&e->link);
 	if (e->used) {
 		htab_remove(&rt->tab, e->h, e);
 		e->used = 0;
@@ -142,12 +113,12 @@ static struct residual_entry *entry_add(struct residual_table *rt, const struct 
 	e->key = *k;
 	e->h = h;
 	if (htab_insert(&rt->tab, h, e) < 0) {
-		list_prepend(rt, e); /* unused: the first to be taken again */
+		dlist_push_head(&rt->recency, &e->link); /* unused: the first to be taken again */
 		rt->st.evicted++;
 		return NULL;
 	}
 	e->used = 1;
-	list_append(rt, e);
+	dlist_push_tail(&rt->recency, &e->link);
 	return e;
 }
 
@@ -174,8 +145,8 @@ void residual_apply(struct residual_table *rt, const struct verdict_cfg *cfg,
 	} else if (e->blocked_us > when) {
 		return; /* keep the later block */
 	} else {
-		list_unlink(rt, e); /* renewed: the last to be forgotten */
-		list_append(rt, e);
+		dlist_unlink(&e->link); /* renewed: the last to be forgotten */
+		dlist_push_tail(&rt->recency, &e->link);
 	}
 	e->blocked_us = when;
 	rt->st.recorded++;

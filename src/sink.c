@@ -49,9 +49,13 @@ void sinks_report(struct sinks *ss)
 int sinks_finish(struct sinks *ss, const struct run_end *end)
 {
 	int rc = 0;
-	for (int i = 0; i < ss->n; i++)
-		if (ss->s[i].ops->finish && ss->s[i].ops->finish(ss->s[i].ctx, end) < 0)
+	for (int i = 0; i < ss->n; i++) {
+		const struct sink_ops *ops = ss->s[i].ops;
+		if (ops->finish && ops->finish(ss->s[i].ctx, end) < 0)
 			rc = -1;
+		else if (!ops->finish && ops->report)
+			ops->report(ss->s[i].ctx);
+	}
 	return rc;
 }
 

@@ -13,7 +13,8 @@
  *   report    SIGUSR1: write the report so far
  *   finish    end of run, after the last flow, with the run's conclusions
  *             (the cross-network certificate consistency); returns -1 when
- *             an output could not be written
+ *             an output could not be written.  A sink without one has its
+ *             `report` called instead: its last report is its final output
  *   free      release the context (files are closed here)
  *
  * Sinks run in the order they were added: that is the order of their

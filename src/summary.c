@@ -29,16 +29,11 @@ struct summary {
 static struct summary *summary_new(const struct hseed *seed)
 {
 	struct summary *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	if (seed)
-		s->seed = *seed;
-	else
-		hseed_draw(&s->seed);
-	if (htab_init(&s->rows, SUMMARY_TABLE_INITIAL, 2 * SUMMARY_MAX_NAMES) < 0) {
+	if (!s || htab_init(&s->rows, SUMMARY_TABLE_INITIAL, 2 * SUMMARY_MAX_NAMES) < 0) {
 		free(s);
 		return NULL;
 	}
+	hseed_or_draw(&s->seed, seed);
 	s->other.name = (char *)"(other)";
 	return s;
 }
@@ -48,10 +43,7 @@ static void summary_free(void *ctx)
 	struct summary *s = ctx;
 	if (!s)
 		return;
-	struct summary_row *r;
-	for (uint32_t i = 0; (r = htab_next(&s->rows, &i));)
-		free(r);
-	htab_free(&s->rows);
+	htab_free_all(&s->rows, free);
 	free(s);
 }
 
@@ -164,18 +156,11 @@ static void on_report(void *ctx)
 	summary_print(s, s->out);
 }
 
-static int on_finish(void *ctx, const struct run_end *end)
-{
-	(void)end;
-	on_report(ctx);
-	return 0;
-}
-
+/* No finish hook: at the end of the run the table is printed as on SIGUSR1. */
 static const struct sink_ops summary_ops = {
 	.name = "summary",
 	.flow = summary_add,
 	.report = on_report,
-	.finish = on_finish,
 	.free = summary_free,
 };
 

@@ -47,17 +47,12 @@ struct csv_rec {
 struct testlist *testlist_new(const struct hseed *seed)
 {
 	struct testlist *tl = calloc(1, sizeof(*tl));
-	if (!tl)
-		return NULL;
-	if (seed)
-		tl->seed = *seed;
-	else
-		hseed_draw(&tl->seed);
 	/* twice the domain cap: the table is never more than half full */
-	if (htab_init(&tl->dom, DOM_TABLE_INITIAL, 2 * TESTLIST_MAX_DOMAINS) < 0) {
+	if (!tl || htab_init(&tl->dom, DOM_TABLE_INITIAL, 2 * TESTLIST_MAX_DOMAINS) < 0) {
 		free(tl);
 		return NULL;
 	}
+	hseed_or_draw(&tl->seed, seed);
 	return tl;
 }
 
@@ -65,10 +60,7 @@ void testlist_free(struct testlist *tl)
 {
 	if (!tl)
 		return;
-	struct tl_dom *d;
-	for (uint32_t i = 0; (d = htab_next(&tl->dom, &i));)
-		free(d);
-	htab_free(&tl->dom);
+	htab_free_all(&tl->dom, free);
 	free(tl);
 }
 
@@ -79,22 +71,17 @@ const struct testlist_stats *testlist_stats(const struct testlist *tl)
 
 /* ---- domain table ------------------------------------------------------- */
 
-/* A domain as looked up: not necessarily NUL-terminated. */
-struct dom_key {
-	const char *name;
-	size_t len;
-};
-
+/* A domain is looked up as a struct htab_bytes: not necessarily
+ * NUL-terminated. */
 static bool dom_eq(const void *entry, const void *key)
 {
 	const struct tl_dom *d = entry;
-	const struct dom_key *k = key;
-	return d->len == k->len && memcmp(d->name, k->name, k->len) == 0;
+	return htab_bytes_eq(key, d->name, d->len);
 }
 
 static const struct tl_dom *dom_find(const struct testlist *tl, const char *name, size_t n)
 {
-	struct dom_key k = { name, n };
+	struct htab_bytes k = { name, n };
 	return htab_find(&tl->dom, hseed_hash(&tl->seed, name, n), dom_eq, &k);
 }
 

@@ -17,6 +17,7 @@
 #include "cursor.h"
 #include "tls.h"
 #include "tls_hello.h"
+#include "util.h"
 
 #define TLS_REC_HDR_LEN 5
 #define TLS_HS_HDR_LEN 4
@@ -50,20 +51,10 @@ enum {
 
 #define TLS13_VERSION 0x0304
 
-static const char *const tls_error_names[TLS_ERR__COUNT] = {
-	[TLS_ERR_NONE] = "none",
-	[TLS_ERR_NOT_TLS] = "not_tls",
-	[TLS_ERR_RECORD_TYPE] = "record_type",
-	[TLS_ERR_RECORD_LEN] = "record_len",
-	[TLS_ERR_HANDSHAKE] = "handshake",
-	[TLS_ERR_MSG_TOO_BIG] = "msg_too_big",
-};
-
 const char *tls_error_name(enum tls_error e)
 {
-	if ((unsigned)e >= TLS_ERR__COUNT)
-		return "unknown";
-	return tls_error_names[e];
+	static const char *const names[TLS_ERR__COUNT] = { TLS_ERRORS(ENUM_NAME) };
+	return name_of(names, TLS_ERR__COUNT, e, "unknown");
 }
 
 /* ---- what a stream's first bytes may be ----------------------------------
@@ -194,24 +185,10 @@ static void go_opaque(struct tls_parser *p)
 static bool msg_reserve(struct tls_parser *p, uint32_t need)
 {
 	uint32_t limit = p->max_msg + TLS_HS_HDR_LEN;
-	uint32_t cap;
-	uint8_t *n;
 
 	if (need > limit)
 		return false;
-	if (p->msg_cap >= need)
-		return true;
-	cap = p->msg_cap > limit / 2 ? limit : p->msg_cap * 2;
-	if (cap < TLS_MSG_MIN_ALLOC)
-		cap = TLS_MSG_MIN_ALLOC < limit ? TLS_MSG_MIN_ALLOC : limit;
-	if (cap < need)
-		cap = need;
-	n = realloc(p->msg, cap);
-	if (n == NULL)
-		return false;
-	p->msg = n;
-	p->msg_cap = cap;
-	return true;
+	return bytes_reserve(&p->msg, &p->msg_cap, need, TLS_MSG_MIN_ALLOC, limit);
 }
 
 /* Copy what c holds of the message in progress, never past msg_need (the

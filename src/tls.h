@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define TLS_MAX_SNI 255       /* a DNS name is at most 253 octets */
 #define TLS_MAX_ALPN 8        /* protocols kept from the ALPN list */
 #define TLS_ALPN_BUF 128      /* bytes for their names */
@@ -91,13 +93,17 @@ enum {
 	TLS_EV_ERROR = 0x80,      /* parsing of this direction stopped */
 };
 
+/* Why parsing of a direction stopped, with its name in the outputs. */
+#define TLS_ERRORS(X) \
+	X(TLS_ERR_NONE, "none") \
+	X(TLS_ERR_NOT_TLS, "not_tls")         /* first bytes are not a TLS record */ \
+	X(TLS_ERR_RECORD_TYPE, "record_type") /* unknown content type */ \
+	X(TLS_ERR_RECORD_LEN, "record_len")   /* record longer than 2^14 + 2048 */ \
+	X(TLS_ERR_HANDSHAKE, "handshake")     /* a handshake message contradicts itself */ \
+	X(TLS_ERR_MSG_TOO_BIG, "msg_too_big") /* handshake message over max_msg: skipped */
+
 enum tls_error {
-	TLS_ERR_NONE = 0,
-	TLS_ERR_NOT_TLS,          /* first bytes are not a TLS record */
-	TLS_ERR_RECORD_TYPE,      /* unknown content type */
-	TLS_ERR_RECORD_LEN,       /* record longer than 2^14 + 2048 */
-	TLS_ERR_HANDSHAKE,        /* a handshake message contradicts itself */
-	TLS_ERR_MSG_TOO_BIG,      /* handshake message over max_msg: skipped */
+	TLS_ERRORS(ENUM_ID)
 	TLS_ERR__COUNT
 };
 const char *tls_error_name(enum tls_error e);

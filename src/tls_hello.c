@@ -20,14 +20,15 @@
 #include "tls.h"
 #include "tls_hello.h"
 
+/* The ExtensionType values read here (IANA TLS ExtensionType Values). */
 enum {
-	EXT_SERVER_NAME = 0,
-	EXT_SUPPORTED_GROUPS = 10,
-	EXT_EC_POINT_FORMATS = 11,
-	EXT_ALPN = 16,
-	EXT_SUPPORTED_VERSIONS = 43,
-	EXT_ECH = 0xfe0d,
-	EXT_ESNI = 0xffce,
+	EXT_SERVER_NAME = 0,          /* RFC 6066 section 3 */
+	EXT_SUPPORTED_GROUPS = 10,    /* RFC 8422 section 5.1.1 */
+	EXT_EC_POINT_FORMATS = 11,    /* RFC 8422 section 5.1.2 */
+	EXT_ALPN = 16,                /* RFC 7301 section 3.1 */
+	EXT_SUPPORTED_VERSIONS = 43,  /* RFC 8446 section 4.2.1 */
+	EXT_ECH = 0xfe0d,             /* ECH, draft-ietf-tls-esni-13 and later */
+	EXT_ESNI = 0xffce,            /* ESNI, the drafts before ECH */
 };
 
 #define SNI_HOST_NAME 0

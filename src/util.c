@@ -1,4 +1,5 @@
-/* util.c - time and hex formatting shared by outputs and options. */
+/* util.c - dates, time and hex formatting, UTF-8 validation, capped buffer
+ * growth and enum names shared by several stages. */
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>
@@ -23,6 +24,16 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
 }
 
 static void put_digits(char *p, unsigned v, int n)
@@ -78,6 +89,68 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t utf8_seq_len(const uint8_t *s, size_t n)
+{
+	size_t need;
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong 3/4-byte forms, surrogates and > U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return need;
+}
+
+const char *name_of(const char *const *names, size_t n, unsigned v, const char *fallback)
+{
+	return v < n && names[v] ? names[v] : fallback;
+}
+
+bool bytes_reserve(uint8_t **buf, uint32_t *cap, uint32_t need, uint32_t first, uint32_t max)
+{
+	uint64_t n = *cap ? *cap : first; /* 64 bits: doubling past 2^31 cannot wrap */
+	uint8_t *nb;
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	if (n > max)
+		n = max;
+	nb = realloc(*buf, (size_t)n);
+	if (!nb)
+		return false;
+	memset(nb + *cap, 0, (size_t)n - *cap);
+	*buf = nb;
+	*cap = (uint32_t)n;
+	return true;
 }
 
 int parse_duration_us(const char *s, uint64_t *out)

@@ -1,9 +1,16 @@
-/* util.h - small helpers shared by several stages: time and hex formatting. */
+/* util.h - small helpers shared by several stages: dates and time
+ * formatting, hex, UTF-8 validation, capped buffer growth, names of enum
+ * values. */
 #ifndef TS_UTIL_H
 #define TS_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil): no time_t range or time zone involved. */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* Suricata EVE timestamp, UTC: "2024-05-14T23:37:18.029308+0000".
  * buf must hold at least 32 bytes. */
@@ -11,6 +18,22 @@ const char *ts_format_time(uint64_t ts_us, char *buf, size_t len);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* The value of one hex digit (either case), -1 for any other byte. */
+int hex_digit(int c);
+
+/* Length of the valid UTF-8 sequence (RFC 3629) that starts s, 1 to 4;
+ * 0 when it is invalid (overlong, a surrogate, past U+10FFFF) or cut short
+ * by the n bytes there are. */
+size_t utf8_seq_len(const uint8_t *s, size_t n);
+
+/* Make room for `need` bytes (need <= max) in the heap buffer *buf of
+ * *cap bytes: the capacity doubles from `first`, so a buffer filled a
+ * piece at a time is copied a logarithmic number of times, and never
+ * exceeds `max`, the most one sender may make us hold.  The bytes added
+ * are zeroed: the buffer never holds bytes nobody wrote.  false when out
+ * of memory; the buffer is unchanged then. */
+bool bytes_reserve(uint8_t **buf, uint32_t *cap, uint32_t need, uint32_t first, uint32_t max);
 
 /* Parse a duration like "3", "3s", "500ms", "2m", "1h" into microseconds;
  * returns -1 on error. */
@@ -20,5 +43,15 @@ int parse_duration_us(const char *s, uint64_t *out);
  * data/NAME beside the build tree's src/ (running before `make install`),
  * then the installed package data directory.  0 with the path in out. */
 int data_file_path(const char *name, char *out, size_t len);
+
+/* An enum and its names written once, as a list macro LIST(X) of
+ * X(IDENTIFIER, "name") entries: `enum e { LIST(ENUM_ID) E__COUNT };` and
+ * `static const char *const names[] = { LIST(ENUM_NAME) };`. */
+#define ENUM_ID(id, name) id,
+#define ENUM_NAME(id, name) [id] = name,
+
+/* names[v], or `fallback` when v is past the n names or has none: the
+ * range check every x_name() lookup needs. */
+const char *name_of(const char *const *names, size_t n, unsigned v, const char *fallback);
 
 #endif
