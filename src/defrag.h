@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "decode.h"
+#include "packet.h"
 
 struct defrag_stats {
 	uint64_t fragments;      /* fragments seen */
