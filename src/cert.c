@@ -17,7 +17,7 @@
 
 #include "cert.h"
 #include "cert_cache.h"
-#include "cert_impl.h"
+#include "cert_verify.h"
 #include "cert_trust.h"
 #include "intercept.h"
 #include "util.h"

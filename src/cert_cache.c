@@ -10,7 +10,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "cert_cache.h"
-#include "tls.h"
+#include "tls_info.h"
 
 /* ---- CLOCK -------------------------------------------------------------------------------------------------- */
 

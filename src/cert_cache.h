@@ -23,7 +23,7 @@
 
 #include <openssl/types.h>
 
-#include "cert.h"
+#include "cert_types.h"
 #include "cert_trust.h"
 #include "htab.h"
 

@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "cert.h"
+#include "cert_types.h"
 #include "cert_trust.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "cert_impl.h"
+#include "cert_verify.h"
 
 /* ---- validation ---------------------------------------------------------------------------------------------- */
 

@@ -20,66 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls_hello.h"
+#include "tls_info.h"
 #include "util.h"
-
-#define TLS_MAX_SNI 255       /* a DNS name is at most 253 octets */
-#define TLS_MAX_ALPN 8        /* protocols kept from the ALPN list */
-#define TLS_ALPN_BUF 128      /* bytes for their names */
-#define TLS_MAX_VERSIONS 8    /* supported_versions entries kept */
-#define TLS_MAX_CERTS 16      /* certificates kept from one chain */
-
-struct tls_cert {
-	uint8_t *der;
-	uint32_t len;
-};
-
-/* What the hellos said.  Filled by the parsers of both directions; lives
- * until the flow's event is written, so it stays small. */
-struct tls_info {
-	/* ClientHello */
-	uint8_t ch_seen;          /* a complete ClientHello was parsed */
-	uint8_t ch_sslv2;         /* it was an SSLv2-format ClientHello */
-	uint8_t sni_present;
-	uint8_t ech;              /* encrypted_client_hello (0xfe0d) offered */
-	uint8_t esni;             /* encrypted_server_name (0xffce) offered */
-	uint8_t ch_ext_malformed; /* extensions whose body did not parse (ignored;
-				     the framing around them was sound) */
-	uint8_t n_alpn;
-	uint8_t n_versions;
-	uint8_t alpn_len[TLS_MAX_ALPN];
-	uint16_t ch_record_version;
-	uint16_t ch_version;      /* legacy_version of the ClientHello */
-	uint16_t n_ciphers;
-	uint16_t versions[TLS_MAX_VERSIONS]; /* supported_versions, wire order */
-	char sni[TLS_MAX_SNI + 1];/* raw bytes, NUL-terminated; may hold
-				     non-printable bytes (escaped on output) */
-	uint16_t sni_len;
-	char alpn_buf[TLS_ALPN_BUF];
-	char ja3[33];             /* lowercase hex MD5, "" if no ClientHello */
-
-	/* ServerHello */
-	uint8_t sh_seen;
-	uint8_t hello_retry;      /* the ServerHello was a HelloRetryRequest */
-	uint16_t sh_version;      /* negotiated: supported_versions or legacy */
-	uint16_t sh_cipher;
-	char ja3s[33];
-
-	/* Certificate (TLS <= 1.2, in clear) */
-	uint8_t cert_seen;
-	uint8_t n_certs;
-	uint8_t certs_truncated;  /* more than TLS_MAX_CERTS, or message cut */
-	struct tls_cert certs[TLS_MAX_CERTS];
-
-	/* What came before TLS on the same connection (tcphs.c): enum
-	 * preamble_kind, 0 none; and the destination a proxy was asked for */
-	uint8_t preamble;
-	char proxy_target[96];
-
-	/* Alerts in clear, first one per direction: [0] client, [1] server */
-	uint8_t alert_seen[2];
-	uint8_t alert_level[2];
-	uint8_t alert_desc[2];
-};
 
 /* Things a chunk of bytes produced; the flow logic timestamps them. */
 enum {
@@ -149,14 +92,6 @@ unsigned tls_feed(struct tls_parser *p, struct tls_info *info,
 /* Quick check on the first bytes of a stream: could this be TLS (or an
  * SSLv2 ClientHello)?  Needs at least 3 bytes; false if fewer. */
 bool tls_looks_like_tls(const uint8_t *data, size_t len);
-
-/* Free certificate copies held by info. */
-void tls_info_release(struct tls_info *info);
-
-/* Parse a complete ClientHello / ServerHello body (after the 4-byte
- * handshake header).  Exposed for unit tests and fuzzing. */
-bool tls_parse_client_hello(const uint8_t *body, size_t len, struct tls_info *info);
-bool tls_parse_server_hello(const uint8_t *body, size_t len, struct tls_info *info);
 
 /* "TLSv1.2", "TLSv1.3", "SSLv3", or "0x%04x" into buf (>= 8 bytes). */
 const char *tls_version_name(uint16_t v, char *buf, size_t len);

@@ -17,8 +17,8 @@
 #include <openssl/evp.h>
 
 #include "cursor.h"
-#include "tls.h"
 #include "tls_hello.h"
+#include "tls_info.h"
 
 /* The ExtensionType values read here (IANA TLS ExtensionType Values). */
 enum {

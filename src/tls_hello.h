@@ -1,10 +1,8 @@
-/* tls_hello.h - internal interface between the TLS record layer (tls.c)
- * and the hello/Certificate parsers (tls_hello.c).
+/* tls_hello.h - the ClientHello, ServerHello and Certificate parsers.
  *
- * The record layer reassembles one complete handshake message and hands
- * its body (after the 4-byte header) here.  tls_parse_client_hello and
- * tls_parse_server_hello in tls.h are the public entry points; these are
- * what the record layer needs beyond them.
+ * The record layer (tls.c) reassembles one complete handshake message and
+ * hands its body (after the 4-byte header) here; unit tests and fuzzers
+ * call the same entry points directly.  Results go into struct tls_info.
  */
 #ifndef TS_TLS_HELLO_H
 #define TS_TLS_HELLO_H
@@ -13,7 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tls.h"
+#include "tls_info.h"
+
+/* Parse a complete ClientHello / ServerHello body (after the 4-byte
+ * handshake header). */
+bool tls_parse_client_hello(const uint8_t *body, size_t len, struct tls_info *info);
+bool tls_parse_server_hello(const uint8_t *body, size_t len, struct tls_info *info);
 
 /* ServerHello body.  *is_hrr says whether it was a HelloRetryRequest, after
  * which the real ServerHello still follows in clear. */

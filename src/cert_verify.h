@@ -1,12 +1,12 @@
-/* cert_impl.h - what the certificate stage's own files share: the context
- * and the validation entry point (cert_verify.c).  Not for other stages:
+/* cert_verify.h - path validation (cert_verify.c) and the certificate
+ * stage's context it works in, shared with cert.c.  Not for other stages:
  * they use cert.h. */
-#ifndef TS_CERT_IMPL_H
-#define TS_CERT_IMPL_H
+#ifndef TS_CERT_VERIFY_H
+#define TS_CERT_VERIFY_H
 
 #include <openssl/evp.h>
 
-#include "cert.h"
+#include "cert_types.h"
 #include "cert_cache.h"
 #include "cert_history.h"
 #include "cert_trust.h"
