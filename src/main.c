@@ -107,8 +107,9 @@ static void usage(FILE *out)
 		"  tamperscope asn [--asn-db FILE] ADDRESS ...\n"
 		"Analysis:\n"
 		"      --stall-timeout DUR  silence after a ClientHello that makes a stall (3s)\n"
-		"      --vantage WHERE      where the capture sits: client, server or unknown\n"
-		"                           (unknown); decides which drop directions are provable\n"
+		"      --vantage WHERE      where the capture sits: client, server, unknown, or\n"
+		"                           auto (inferred per flow; default); decides which\n"
+		"                           rules apply and which drop directions are provable\n"
 		"      --residual-window DUR  mark failures this soon after a block of the same\n"
 		"                           client, server and port as residual (180s)\n"
 		"Resources:\n"
@@ -314,8 +315,8 @@ static int opt_read(struct options *o, const char *arg)
 
 static int opt_vantage(struct options *o, const char *arg)
 {
-	if (verdict_vantage_from_name(arg, &o->cfg.verdict.vantage) < 0)
-		return die_usage("bad --vantage '%s': want client, server or unknown", arg);
+	if (vantage_from_name(arg, &o->cfg.verdict.vantage) < 0)
+		return die_usage("bad --vantage '%s': want auto, client, server or unknown", arg);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ static void ch_members(struct json *j, const struct verdict_result *r)
 	json_uint(j, "ch_retransmits", r->ch_retransmits);
 	json_bool(j, "server_acked_ch", r->server_acked_ch);
 	json_uint(j, "silence_ms", r->silence_us / 1000);
+	if (r->ev & EV_ANSWER)
+		json_bool(j, "answer_acked", r->answer_acked);
 	if (r->ev & EV_DROP)
 		json_str(j, "drop_direction", verdict_drop_direction_name(r->drop_direction));
 }
@@ -38,14 +40,20 @@ static void injected_members(struct json *j, const struct verdict_result *r)
 
 static void rst_members(struct json *j, const struct verdict_result *r)
 {
+	/* A RST claiming the client's address (seen at the server) is
+	 * compared with the client's own packets, and what is only tracked
+	 * for server RSTs is left out. */
+	const char *ref = r->rst_from_client ? "client_ttl" : "synack_ttl";
+
+	json_str(j, "rst_from", r->rst_from_client ? "client" : "server");
 	json_uint(j, "rst_count", r->rst_count);
 	json_bool(j, "rst_ack", r->rst_ack);
 	json_uint(j, "rst_ttl", r->rst_ttl);
 	if (r->ev & EV_REF_TTL) {
-		json_uint(j, "synack_ttl", r->synack_ttl);
+		json_uint(j, ref, r->synack_ttl);
 		json_int(j, "ttl_diff", r->ttl_diff);
 	} else {
-		json_null(j, "synack_ttl");
+		json_null(j, ref);
 		json_null(j, "ttl_diff");
 	}
 	if (r->ev & EV_IPID)
@@ -53,10 +61,13 @@ static void rst_members(struct json *j, const struct verdict_result *r)
 	else
 		json_null(j, "ipid_diff");
 	ms(j, "rst_delay_ms", r->rst_delay_us);
-	json_bool(j, "rst_seq_change", r->rst_seq_change);
-	json_bool(j, "rst_ack_change", r->rst_ack_change);
+	if (!r->rst_from_client) {
+		json_bool(j, "rst_seq_change", r->rst_seq_change);
+		json_bool(j, "rst_ack_change", r->rst_ack_change);
+	}
 	json_bool(j, "data_after_reset", r->data_after_reset);
-	json_uint(j, "packets_after_reset", r->packets_after_reset);
+	if (!r->rst_from_client)
+		json_uint(j, "packets_after_reset", r->packets_after_reset);
 	if (r->ev & EV_RST_INJ)
 		injected_members(j, r);
 }
@@ -72,7 +83,8 @@ void out_evidence_json(struct json *j, const struct verdict_result *r)
 		json_bool(j, "clock_jump", true);
 	if (r->scanner)
 		json_bool(j, "scanner", true);
-	json_str(j, "vantage", verdict_vantage_name(r->vantage));
+	json_str(j, "vantage", vantage_name(r->vantage));
+	json_str(j, "vantage_by", vantage_basis_name(r->vantage_by));
 	if (r->ev & EV_RTT)
 		ms(j, "rtt_ms", r->rtt_us);
 	else

@@ -84,6 +84,15 @@ bool tcpobs_rtt_us(const struct tcp_obs *o, uint32_t *rtt)
 	return true;
 }
 
+bool tcpobs_client_answered(const struct tcp_obs *o)
+{
+	/* Every client segment after the server's first bytes arrived carries
+	 * an ACK covering them (its Finished and application data too), so the
+	 * acknowledgment alone says whether the answer got through. */
+	return (o->cli_flags & CLI_ACKV) && (o->flags & OBS_SRV_DATA) &&
+	       seq_gt(o->cli_max_ack, o->srv_data0);
+}
+
 /* ---- Cloudflare signature stage ---------------------------------------- */
 
 static void sig_rst(struct tcp_obs *o, const struct ts_packet *p)
@@ -186,13 +195,63 @@ static void client_payload(struct tcp_obs *o, const struct ts_packet *p, uint32_
 		hist_add(o, 0, H_T);
 		/* Bytes before the ClientHello's end, or any resend while it
 		 * is still incomplete, are ClientHello retransmissions. */
-		if (!tcpobs_ch_end(o, &ch_end) || seq_lt(p->seq, ch_end))
+		if (!tcpobs_ch_end(o, &ch_end) || seq_lt(p->seq, ch_end)) {
 			o->ch_retransmits = sat_inc16(o->ch_retransmits);
+			/* The server had it: the client resends because the
+			 * server's acknowledgment never reached it. */
+			if (o->flags & OBS_ACKED_CH)
+				o->ch_retx_acked = sat_inc16(o->ch_retx_acked);
+		}
 	}
 	if (seq_gt(end, o->cli_max_end))
 		o->cli_max_end = end;
 	else
 		*new_data = false;
+}
+
+/* A RST claiming to come from the client: at the server's side of a path,
+ * an injector's RST toward the server looks like this. */
+static void client_rst(struct tcp_obs *o, const struct ts_packet *p, uint32_t t)
+{
+	hist_add(o, 0, H_R);
+	o->cli_rst_count = sat_inc8(o->cli_rst_count);
+	if (!(o->flags & (OBS_CLI_FIN | OBS_CLI_RST)))
+		o->t_cli_close = t;
+	if (o->flags & OBS_CLI_RST)
+		return;
+	o->flags |= OBS_CLI_RST;
+	o->t_cli_rst = t;
+	o->cli_rst_ttl = p->ttl;
+	o->cli_rst_ipid = p->ip_id;
+	if (p->tcp_flags & TH_ACK)
+		o->cli_flags |= CLI_RST_ACK;
+	if (o->flags & OBS_CH)
+		o->cli_flags |= CLI_RST_AFTER_CH;
+	if (!tcpobs_client_answered(o))
+		o->cli_flags |= CLI_RST_UNANSWERED;
+}
+
+/* TTL, IP ID and acknowledgment of the client's own packets (not its
+ * RSTs): what an injected RST is compared with. */
+static void client_fingerprint(struct tcp_obs *o, const struct ts_packet *p)
+{
+	if (!(o->cli_flags & CLI_REF)) {
+		o->cli_ref_ttl = p->ttl;
+		o->cli_flags |= CLI_REF;
+	}
+	if (p->tcp_flags & TH_RST)
+		return;
+	if (!(o->flags & OBS_CLI_RST)) {
+		o->cli_last_ipid = p->ip_id;
+		o->cli_flags |= CLI_IPID;
+	} else if (p->payload_len > 0) {
+		o->cli_flags |= CLI_DATA_AFTER_RST;
+	}
+	if ((p->tcp_flags & TH_ACK) &&
+	    (!(o->cli_flags & CLI_ACKV) || seq_gt(p->ack, o->cli_max_ack))) {
+		o->cli_max_ack = p->ack;
+		o->cli_flags |= CLI_ACKV;
+	}
 }
 
 static void client_packet(struct tcp_obs *o, const struct ts_packet *p, uint32_t t,
@@ -203,11 +262,16 @@ static void client_packet(struct tcp_obs *o, const struct ts_packet *p, uint32_t
 
 	o->flags |= OBS_CLI_ANY;
 	o->t_cli_last = t;
+	client_fingerprint(o, p);
 	if ((fl & TH_SYN) && !(fl & TH_ACK) && !(fl & TH_RST)) {
 		if (!(o->flags & OBS_SYN)) {
 			o->flags |= OBS_SYN;
 			o->cli_isn = p->seq;
 			o->t_syn = t;
+		}
+		if (!(o->flags & OBS_SYNACK)) {
+			o->t_syn_last = t;
+			o->cli_flags |= CLI_SYN_BEFORE_SYNACK;
 		}
 		o->syn_count = sat_inc16(o->syn_count);
 		hist_add(o, 0, H_S);
@@ -229,12 +293,8 @@ static void client_packet(struct tcp_obs *o, const struct ts_packet *p, uint32_t
 			o->t_cli_close = t;
 		o->flags |= OBS_CLI_FIN;
 	}
-	if (fl & TH_RST) {
-		hist_add(o, 0, H_R);
-		if (!(o->flags & (OBS_CLI_FIN | OBS_CLI_RST)))
-			o->t_cli_close = t;
-		o->flags |= OBS_CLI_RST;
-	}
+	if (fl & TH_RST)
+		client_rst(o, p, t);
 	sig_client(o, p, t, new_data);
 }
 
@@ -313,6 +373,7 @@ static void server_payload(struct tcp_obs *o, const struct ts_packet *p, uint32_
 	if (!(o->flags & OBS_SRV_DATA)) {
 		o->flags |= OBS_SRV_DATA;
 		o->t_srv_data = t;
+		o->srv_data0 = p->seq;
 		o->srv_max_end = end;
 		if (!(o->flags & OBS_SRV_RST) && !sig_rst_seen(o))
 			o->flags |= OBS_SIG_SRV_DATA;

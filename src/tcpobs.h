@@ -61,6 +61,20 @@ enum {
 	OBS_PREAMBLE = 1u << 30,       /* TLS began after a plaintext preamble (srv_tls_seq) */
 };
 
+/* What the client's packets showed (struct tcp_obs.cli_flags): the
+ * server's side of a path sees the client's answers, or their absence, and
+ * RSTs that claim to come from the client. */
+enum {
+	CLI_ACKV = 1u << 0,            /* cli_max_ack set */
+	CLI_REF = 1u << 1,             /* cli_ref_ttl set */
+	CLI_IPID = 1u << 2,            /* cli_last_ipid set */
+	CLI_RST_AFTER_CH = 1u << 3,    /* first client RST came after the complete ClientHello */
+	CLI_RST_UNANSWERED = 1u << 4,  /* ... before the client acknowledged any server payload */
+	CLI_RST_ACK = 1u << 5,         /* first client RST had the ACK flag */
+	CLI_DATA_AFTER_RST = 1u << 6,  /* client payload after its first RST */
+	CLI_SYN_BEFORE_SYNACK = 1u << 7, /* t_syn_last is the SYN the first SYN-ACK answered */
+};
+
 /* Signature stages of the client's packets. */
 enum tcpobs_stage {
 	SIG_NONE = 0,
@@ -128,6 +142,19 @@ struct tcp_obs {
 	uint8_t sig_rst[2];      /* RSTs in the window: [0] RST, [1] RST+ACK */
 	uint8_t sig_rst_change;  /* bit per kind: seq differed from the first */
 
+	/* The client's side, for a capture at the server (vantage.h). */
+	uint32_t t_syn_last;     /* last client SYN before the first SYN-ACK */
+	uint32_t t_cli_rst;      /* first client RST */
+	uint32_t srv_data0;      /* seq of the first server payload byte (after a preamble) */
+	uint32_t cli_max_ack;    /* highest ACK from the client (CLI_ACKV) */
+	uint16_t ch_retx_acked;  /* ClientHello resends after the server had ACKed it */
+	uint16_t cli_last_ipid;  /* last client non-RST packet before its first RST */
+	uint16_t cli_rst_ipid;
+	uint8_t cli_ref_ttl;     /* first client packet */
+	uint8_t cli_rst_ttl;
+	uint8_t cli_rst_count;   /* client RSTs (saturating) */
+	uint8_t cli_flags;       /* CLI_* */
+
 	/* Zeek history. */
 	uint8_t hist_mask[2];    /* letters already written, per direction */
 	uint8_t hist_len;
@@ -165,5 +192,9 @@ bool tcpobs_ch_end(const struct tcp_obs *o, uint32_t *seq);
 /* Handshake round trip (client SYN to the client's ACK of the SYN-ACK),
  * which is one RTT whichever side of the path the capture sits on. */
 bool tcpobs_rtt_us(const struct tcp_obs *o, uint32_t *rtt);
+/* The client acknowledged server payload, or sent bytes beyond its
+ * ClientHello (its Finished, application data): the server's answer
+ * reached it. */
+bool tcpobs_client_answered(const struct tcp_obs *o);
 
 #endif

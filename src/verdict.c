@@ -75,26 +75,6 @@ bool verdict_is_failure(enum verdict v)
 	       v != V_NOT_TLS && v != V_CLIENT_ABORT;
 }
 
-static const char *const vantage_names[] = { "unknown", "client", "server" };
-
-const char *verdict_vantage_name(enum vantage v)
-{
-	return (unsigned)v <= VANTAGE_SERVER ? vantage_names[v] : "unknown";
-}
-
-int verdict_vantage_from_name(const char *s, enum vantage *out)
-{
-	if (!s)
-		return -1;
-	for (int v = 0; v <= VANTAGE_SERVER; v++) {
-		if (strcmp(s, vantage_names[v]) == 0) {
-			*out = (enum vantage)v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 const char *verdict_drop_direction_name(enum drop_direction d)
 {
 	switch (d) {
@@ -122,7 +102,7 @@ void verdict_cfg_default(struct verdict_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->stall_us = 3ULL * 1000000;
 	cfg->residual_us = 180ULL * 1000000;
-	cfg->vantage = VANTAGE_UNKNOWN;
+	cfg->vantage = VANTAGE_AUTO;
 }
 
 void verdict_set_cert(struct verdict_result *r, enum verdict v, enum verdict_cert_fail cf)
@@ -174,6 +154,7 @@ struct vctx {
 	bool ch_started;       /* complete CH, or client stream began like TLS */
 	bool ch;               /* complete CH */
 	uint64_t ch_us;        /* CH time (or first client payload) */
+	bool at_server;        /* the flow was captured on the server's side */
 };
 
 static bool has(const struct vctx *c, uint32_t flag)
@@ -254,6 +235,15 @@ static const char *sig_rst_name(const struct tcp_obs *o, int stage)
 	return tab[stage][col];
 }
 
+/* The server's answer reached the client, as far as this capture can
+ * tell: on the server's side only the client's acknowledgment shows it. */
+static bool answer_arrived(const struct vctx *c)
+{
+	if (c->at_server)
+		return tcpobs_client_answered(c->o);
+	return has(c, OBS_SRV_DATA);
+}
+
 static const char *signature(const struct vctx *c)
 {
 	const struct tcp_obs *o = c->o;
@@ -264,11 +254,11 @@ static const char *signature(const struct vctx *c)
 	if (c->in->proto != 6 || has(c, OBS_SIG_NOSYN) || o->sig_cli_pkts == 0)
 		return "none";
 	if (o->sig_rst[0] || o->sig_rst[1]) {
-		if (has(c, OBS_SIG_SRV_DATA))
+		if (has(c, OBS_SIG_SRV_DATA) && answer_arrived(c))
 			return "none";  /* the server had answered: an exchange */
 		return sig_rst_name(o, o->sig_stage_at_rst);
 	}
-	if (has(c, OBS_SIG_OVER) || has(c, OBS_SRV_DATA))
+	if (has(c, OBS_SIG_OVER) || answer_arrived(c))
 		return "none";
 	if (o->sig_stage < SIG_SYN || o->sig_stage > SIG_DATA)
 		return "none";
@@ -318,6 +308,10 @@ static void common_evidence(struct vctx *c)
 				     (tcpobs_ch_end(o, &ch_end) && has(c, OBS_SRV_ACKV) &&
 				      seq_geq(o->srv_max_ack, ch_end));
 		r->silence_us = since(c->ch_us, until);
+		if (c->at_server && has(c, OBS_SRV_DATA)) {
+			r->ev |= EV_ANSWER;
+			r->answer_acked = tcpobs_client_answered(o);
+		}
 	}
 }
 
@@ -336,7 +330,7 @@ static void rst_injection(struct vctx *c)
 		why |= INJ_IPID;
 	/* The real server's RST cannot arrive sooner than one round trip after
 	 * the ClientHello left; at the server's side this says nothing. */
-	if ((r->ev & EV_RTT) && r->rtt_us >= 1000 && c->cfg->vantage != VANTAGE_SERVER &&
+	if ((r->ev & EV_RTT) && r->rtt_us >= 1000 && !c->at_server &&
 	    r->rst_delay_us * 4 < (uint64_t)r->rtt_us * 3)
 		why |= INJ_TIMING;
 	if (r->data_after_reset)
@@ -374,6 +368,100 @@ static void rst_evidence(struct vctx *c, uint64_t from_us)
 		r->ev |= EV_IPID;
 	}
 	r->blocked_at_us = at(c, o->t_rst);
+}
+
+static enum verdict stall(struct vctx *c);
+static bool timed_out(const struct vctx *c, uint64_t anchor_us);
+static enum verdict set_reason(struct vctx *c, enum verdict v, const char *reason);
+
+/* ---- at the server's side ---------------------------------------------- */
+
+/* Why the client's first RST looks injected toward the server: another TTL
+ * or IP ID than the client's own packets, or the client still sending
+ * after "its" RST.  0: the client's own RST. */
+static unsigned client_rst_reasons(const struct vctx *c, int *ttl_diff, int *ipid_diff)
+{
+	const struct tcp_obs *o = c->o;
+	unsigned why = 0;
+
+	*ttl_diff = (int)o->cli_rst_ttl - (int)o->cli_ref_ttl;
+	*ipid_diff = (int16_t)(uint16_t)(o->cli_rst_ipid - o->cli_last_ipid);
+	if ((o->cli_flags & CLI_REF) && *ttl_diff != 0)
+		why |= INJ_TTL;
+	if ((o->cli_flags & CLI_IPID) && o->ip_version == 4 && o->cli_rst_ipid &&
+	    o->cli_last_ipid && (*ipid_diff > 1000 || *ipid_diff < -1000))
+		why |= INJ_IPID;
+	if (o->cli_flags & CLI_DATA_AFTER_RST)
+		why |= INJ_DATA_AFTER_RESET;
+	return why;
+}
+
+/* A RST claiming the client's address ended the handshake after the
+ * ClientHello, before the server's answer was acknowledged, and it looks
+ * injected: tls_reset seen from the server's side. */
+static bool client_reset(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	struct verdict_result *r = c->r;
+	int ttl_diff, ipid_diff;
+	unsigned why;
+
+	if (!c->at_server || !c->ch || !has(c, OBS_CLI_RST) ||
+	    !(o->cli_flags & CLI_RST_AFTER_CH) || !(o->cli_flags & CLI_RST_UNANSWERED))
+		return false;
+	why = client_rst_reasons(c, &ttl_diff, &ipid_diff);
+	if (!why)
+		return false;
+	r->ev |= EV_RST | EV_RST_INJ;
+	r->rst_from_client = true;
+	r->rst_count = o->cli_rst_count;
+	r->rst_ack = (o->cli_flags & CLI_RST_ACK) != 0;
+	r->rst_ttl = o->cli_rst_ttl;
+	r->rst_delay_us = since(c->ch_us, at(c, o->t_cli_rst));
+	r->data_after_reset = (o->cli_flags & CLI_DATA_AFTER_RST) != 0;
+	if (o->cli_flags & CLI_REF) {
+		r->synack_ttl = o->cli_ref_ttl;
+		r->ttl_diff = (int16_t)ttl_diff;
+		r->ev |= EV_REF_TTL;
+	}
+	if ((o->cli_flags & CLI_IPID) && o->ip_version == 4) {
+		r->ipid_diff = ipid_diff;
+		r->ev |= EV_IPID;
+	}
+	r->injected_reasons = why;
+	r->injected = true;
+	r->blocked_at_us = at(c, o->t_cli_rst);
+	return true;
+}
+
+/* The client sent something after the server's answer should have reached
+ * it - and still did not acknowledge it: alive, but the answer never came. */
+static bool client_alive_after_answer(const struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+	uint32_t rtt, wait;
+
+	if (o->ch_retx_acked > 0 || has(c, OBS_CLI_FIN | OBS_CLI_RST))
+		return true;
+	wait = tcpobs_rtt_us(o, &rtt) && rtt > 0 ? rtt : 200000u;
+	return o->t_cli_last > o->t_srv_data && o->t_cli_last - o->t_srv_data > wait;
+}
+
+/* On the server's side the server answered the ClientHello in TLS, and the
+ * client never acknowledged the answer. */
+static enum verdict decide_unanswered(struct vctx *c)
+{
+	const struct tcp_obs *o = c->o;
+
+	if (!timed_out(c, at(c, o->t_srv_data)))
+		return has(c, OBS_CLI_FIN | OBS_CLI_RST)
+		       ? set_reason(c, V_CLIENT_ABORT, "closed_before_answer")
+		       : set_reason(c, V_INCOMPLETE, "capture_ended");
+	if (client_alive_after_answer(c))
+		return stall(c);
+	/* Silent for T after the answer: gone, or waiting - nothing shows
+	 * which. */
+	return set_reason(c, V_INCOMPLETE, "answer_unacked");
 }
 
 /* ---- rules -------------------------------------------------------------- */
@@ -436,7 +524,7 @@ static enum drop_direction stall_direction(const struct vctx *c)
 {
 	if (c->r->server_acked_ch || has(c, OBS_SRV_DATA))
 		return DROP_SERVER_TO_CLIENT;
-	if (c->cfg->vantage == VANTAGE_SERVER || has(c, OBS_ACK_BELOW_CH))
+	if (has(c, OBS_ACK_BELOW_CH))
 		return DROP_CLIENT_TO_SERVER;
 	return DROP_UNKNOWN;
 }
@@ -468,6 +556,9 @@ static enum verdict decide_after_ch(struct vctx *c)
 	if (has(c, OBS_SRV_TLS))
 		return set_reason(c, V_INCOMPLETE, "server_hello_not_seen");
 	if (has(c, OBS_SRV_FIN) && (!cli_closed || o->t_srv_fin < o->t_cli_close)) {
+		/* Seen at the server, its FIN is its own doing. */
+		if (c->at_server)
+			return set_reason(c, V_INCOMPLETE, "server_fin");
 		c->r->server_fin = true;
 		c->r->blocked_at_us = at(c, o->t_srv_fin);
 		return set_reason(c, V_TLS_RESET, "server_fin");
@@ -476,10 +567,12 @@ static enum verdict decide_after_ch(struct vctx *c)
 		if (o->ch_retransmits == 0 &&
 		    since(c->ch_us, at(c, o->t_cli_close)) < c->cfg->stall_us)
 			return set_reason(c, V_CLIENT_ABORT, "closed_before_answer");
-		return stall(c);
+		return c->at_server ? set_reason(c, V_INCOMPLETE, "server_silent") : stall(c);
 	}
+	/* Seen at the server, the ClientHello arrived: a server that does not
+	 * answer it shows nothing about the path. */
 	if (timed_out(c, c->ch_us))
-		return stall(c);
+		return c->at_server ? set_reason(c, V_INCOMPLETE, "server_silent") : stall(c);
 	return set_reason(c, V_INCOMPLETE, "capture_ended");
 }
 
@@ -505,7 +598,10 @@ static enum verdict decide_tcp(struct vctx *c)
 	const struct verdict_input *in = c->in;
 	bool reset = reset_before_hello(c);
 
-	if (!reset && has(c, OBS_SH) && !server_fatal_alert(c))
+	if (client_reset(c))
+		return V_TLS_RESET;
+	if (!reset && has(c, OBS_SH) && !server_fatal_alert(c) &&
+	    (!c->at_server || tcpobs_client_answered(c->o)))
 		return V_OK;
 	if (!reset && server_fatal_alert(c)) {
 		c->r->ev |= EV_ALERT;
@@ -522,8 +618,14 @@ static enum verdict decide_tcp(struct vctx *c)
 	if (reset) {
 		rst_evidence(c, c->ch_us);
 		rst_injection(c);
+		/* Seen at the server, a RST from the server is its own unless
+		 * something marks it as another sender's. */
+		if (c->at_server && !c->r->injected)
+			return set_reason(c, V_INCOMPLETE, "server_reset");
 		return V_TLS_RESET;
 	}
+	if (c->at_server && c->ch && has(c, OBS_SRV_TLS) && !tcpobs_client_answered(c->o))
+		return decide_unanswered(c);
 	if (!c->ch_started)
 		return decide_no_ch(c);
 	return decide_after_ch(c);
@@ -562,13 +664,19 @@ void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *i
 	struct vctx c;
 
 	memset(r, 0, sizeof(*r));
-	r->vantage = cfg->vantage;
 	if (!in->obs) {
 		copy = *in;
 		copy.obs = &empty;
 		in = &copy;
 	}
 	ctx_init(&c, cfg, in, r);
+	if (cfg->vantage == VANTAGE_AUTO) {
+		r->vantage = in->proto == 6 ? vantage_infer(in->obs, &r->vantage_by) : VANTAGE_UNKNOWN;
+	} else {
+		r->vantage = cfg->vantage;
+		r->vantage_by = VB_OPTION;
+	}
+	c.at_server = r->vantage == VANTAGE_SERVER;
 	r->end = end_name(&c);
 	history(&c);
 	r->signature = signature(&c);

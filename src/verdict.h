@@ -202,6 +202,7 @@
 
 #include "flow.h"
 #include "tcpobs.h"
+#include "vantage.h"
 
 struct cert_analysis;
 struct tls_info;
@@ -243,14 +244,10 @@ bool verdict_is_interference(enum verdict v);
 /* Every verdict but ok, incomplete, not_tls and client_abort. */
 bool verdict_is_failure(enum verdict v);
 
-enum vantage { VANTAGE_UNKNOWN = 0, VANTAGE_CLIENT, VANTAGE_SERVER };
-const char *verdict_vantage_name(enum vantage v);
-int verdict_vantage_from_name(const char *s, enum vantage *out);
-
 struct verdict_cfg {
 	uint64_t stall_us;       /* default 3 s */
 	uint64_t residual_us;    /* default 180 s */
-	enum vantage vantage;
+	enum vantage vantage;    /* VANTAGE_AUTO (default): inferred per flow */
 };
 void verdict_cfg_default(struct verdict_cfg *cfg);
 
@@ -301,6 +298,7 @@ enum {
 	EV_REF_TTL = 0x40,  /* synack_ttl / ttl_diff valid */
 	EV_IPID = 0x80,     /* ipid_diff valid */
 	EV_RST_INJ = 0x100, /* injected / injected_reasons valid */
+	EV_ANSWER = 0x200,  /* answer_acked valid (server's side, server TLS bytes seen) */
 };
 
 struct verdict_result {
@@ -309,7 +307,8 @@ struct verdict_result {
 	char history[TCPOBS_HIST_MAX + 2];
 	const char *reason;          /* evidence "reason", NULL if none */
 	const char *end;             /* evidence "end" */
-	enum vantage vantage;
+	enum vantage vantage;        /* the flow's (given or inferred) */
+	enum vantage_basis vantage_by;
 	enum verdict_cert_fail cert_fail;
 	uint64_t blocked_at_us;      /* when the blocking happened (0: n/a) */
 	uint32_t ev;                 /* EV_* */
@@ -323,10 +322,12 @@ struct verdict_result {
 	bool ch_complete;
 	uint16_t ch_retransmits;
 	bool server_acked_ch;
+	bool answer_acked;           /* the client acknowledged the server's answer */
 	uint64_t silence_us;
 	enum drop_direction drop_direction;
 
 	uint16_t rst_count;
+	bool rst_from_client;        /* the RST claimed the client's address (server's side) */
 	bool rst_ack;
 	uint8_t rst_ttl;
 	uint8_t synack_ttl;

@@ -238,20 +238,26 @@ static void test_names(void **state)
 	assert_false(verdict_is_failure(V_CLIENT_ABORT));
 
 	enum vantage vt;
-	assert_int_equal(verdict_vantage_from_name("server", &vt), 0);
+	assert_int_equal(vantage_from_name("server", &vt), 0);
 	assert_int_equal(vt, VANTAGE_SERVER);
-	assert_int_equal(verdict_vantage_from_name("client", &vt), 0);
+	assert_int_equal(vantage_from_name("client", &vt), 0);
 	assert_int_equal(vt, VANTAGE_CLIENT);
-	assert_int_equal(verdict_vantage_from_name("unknown", &vt), 0);
+	assert_int_equal(vantage_from_name("unknown", &vt), 0);
 	assert_int_equal(vt, VANTAGE_UNKNOWN);
-	assert_int_equal(verdict_vantage_from_name("middle", &vt), -1);
-	assert_int_equal(verdict_vantage_from_name(NULL, &vt), -1);
+	assert_int_equal(vantage_from_name("auto", &vt), 0);
+	assert_int_equal(vt, VANTAGE_AUTO);
+	assert_int_equal(vantage_from_name("middle", &vt), -1);
+	assert_int_equal(vantage_from_name(NULL, &vt), -1);
+	assert_string_equal(vantage_basis_name(VB_RTT), "rtt");
+	assert_string_equal(vantage_basis_name(VB_TTL), "ttl");
+	assert_string_equal(vantage_basis_name(VB_OPTION), "option");
+	assert_string_equal(vantage_basis_name(VB_NONE), "none");
 
 	struct verdict_cfg cfg;
 	verdict_cfg_default(&cfg);
 	assert_int_equal(cfg.stall_us, 3000000);
 	assert_int_equal(cfg.residual_us, 180000000);
-	assert_int_equal(cfg.vantage, VANTAGE_UNKNOWN);
+	assert_int_equal(cfg.vantage, VANTAGE_AUTO);
 	assert_true(sizeof(struct tcp_obs) <= 200);
 }
 
@@ -351,6 +357,13 @@ struct step {
 #define SRV_PKT(t_, fl, seq_, ack_, ttl_, ipid_) \
 	{ .op = OP_PKT, .dir = 1, .t = (t_), .flags = (fl), .seq = seq_, .ack = ack_, \
 	  .ttl = (ttl_), .ipid = (ipid_) }
+/* A client packet with every field given: the client's own TTL (64) and
+ * IP ID (1) unless the script changes them. */
+#define CLI_PKT(t_, fl, seq_, ack_, len_, ttl_, ...) \
+	{ .op = OP_PKT, .dir = 0, .t = (t_), .flags = (fl), .seq = seq_, .ack = ack_, \
+	  .len = (len_), .ttl = (ttl_), .ipid = 1, __VA_ARGS__ }
+/* The server's seq after its SYN-ACK: an ACK of nothing it sent since. */
+#define SRV_DATA0 N(5000001)
 /* A RST claiming to come from the server (srv_rst()). */
 #define RST(t_, fl, seq_, ack_, ttl_, ipid_) \
 	{ .op = OP_PKT, .dir = 1, .t = (t_), .flags = (fl) | TH_RST, .seq = seq_, .ack = ack_, \
@@ -562,12 +575,19 @@ static const struct vcase cases[] = {
 		    BITS_SET(injected_reasons, INJ_TTL | INJ_TIMING | INJ_IPID),
 		    BITS_CLEAR(injected_reasons, INJ_DATA_AFTER_RESET),
 		    EQ(rst_delay_us, 10000), EQ(rtt_us, 100000), EQ(server_acked_ch, false) } },
-	/* Timing says nothing when the capture sits at the server. */
-	{ "reset_injected_server_vantage", ch_flow,
+	/* Timing says nothing when the capture sits at the server, and the
+	 * server's own RST (its TTL, its IP ID) is its own doing. */
+	{ "reset_server_vantage_own", ch_flow,
 	  .steps = { RST(111, TH_ACK, SSEQ(0), CSEQ(0), 52, 102) },
 	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_CLOSED,
+	  .verdict = V_INCOMPLETE, .reason = "server_reset",
+	  .want = { EQ(injected, false), EQ(vantage_by, VB_OPTION) } },
+	/* Another box's RST in the server's name still shows at the server. */
+	{ "reset_server_vantage_injected", ch_flow,
+	  .steps = { RST(111, TH_ACK, SSEQ(0), CSEQ(0), 59, 102) },
+	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_CLOSED,
 	  .verdict = V_TLS_RESET,
-	  .want = { EQ(injected, false) } },
+	  .want = { EQ(injected, true), EQ(injected_reasons, INJ_TTL), EQ(rst_from_client, false) } },
 	{ "reset_multiple_changing_seq", ch_flow,
 	  .steps = { RST(120, TH_ACK, N(7000), CSEQ(0), 52, 0), RST(121, TH_ACK, N(8460), CSEQ(5), 52, 0),
 		     RST(122, TH_ACK, N(9920), CSEQ(0), 52, 0) },
@@ -637,11 +657,81 @@ static const struct vcase cases[] = {
 	  .at = 130000, .why = FLOW_END_IDLE,
 	  .verdict = V_TLS_STALL,
 	  .want = { EQ(drop_direction, DROP_UNKNOWN) } },
-	{ "stall_direction_server_vantage", ch_flow,
-	  .steps = { CLI_AT(400, TH_ACK | TH_PUSH, CH_SEQ, CH_LEN) },
+	/* Seen at the server, the ClientHello arrived: a server that never
+	 * answers it shows nothing about the path. */
+	{ "server_side_server_silent", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), CLI_AT(400, TH_ACK | TH_PUSH, CH_SEQ, CH_LEN) },
 	  .vantage = VANTAGE_SERVER, .at = 130000, .why = FLOW_END_IDLE,
-	  .verdict = V_TLS_STALL,
-	  .want = { EQ(drop_direction, DROP_CLIENT_TO_SERVER), EQ(vantage, VANTAGE_SERVER) } },
+	  .verdict = V_INCOMPLETE, .reason = "server_silent", .interference = NO,
+	  .want = { EQ(vantage, VANTAGE_SERVER) } },
+	/* -- at the server's side: the answer that never arrives -- */
+	/* The server ACKs the ClientHello and answers; the client, which never
+	 * got either, resends the ClientHello the server already has. */
+	{ "server_side_stall", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(400, TH_ACK | TH_PUSH, CH_SEQ, SRV_DATA0, CH_LEN, 64, .n = 3, .dt = 600) },
+	  .vantage = VANTAGE_SERVER, .at = 130000, .why = FLOW_END_IDLE,
+	  .verdict = V_TLS_STALL, .sig = "PSH→∅", .interference = YES,
+	  .want = { EQ(drop_direction, DROP_SERVER_TO_CLIENT), EQ(answer_acked, false),
+		    EQ(server_acked_ch, true), EQ(ch_retransmits, 3), EQ(vantage, VANTAGE_SERVER) } },
+	/* The same packets without the vantage: the ServerHello is in view. */
+	{ "server_side_stall_vantage_unknown", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(400, TH_ACK | TH_PUSH, CH_SEQ, SRV_DATA0, CH_LEN, 64, .n = 3, .dt = 600) },
+	  .at = 130000, .why = FLOW_END_IDLE,
+	  .verdict = V_OK, .want = { EQ(vantage, VANTAGE_UNKNOWN), EQ(vantage_by, VB_RTT) } },
+	/* The client acknowledges the answer: ok, whatever the vantage. */
+	{ "server_side_ok", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160), CLI(230, TH_ACK, 0) },
+	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_EOF,
+	  .verdict = V_OK, .sig = "none" },
+	/* The client goes quiet after the answer: gone or waiting, unknown. */
+	{ "server_side_answer_unacked", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160) },
+	  .vantage = VANTAGE_SERVER, .at = 130000, .why = FLOW_END_IDLE,
+	  .verdict = V_INCOMPLETE, .reason = "answer_unacked" },
+	{ "server_side_capture_ended", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160) },
+	  .vantage = VANTAGE_SERVER, .at = 1000, .why = FLOW_END_EOF,
+	  .verdict = V_INCOMPLETE, .reason = "capture_ended" },
+	/* It closes 5 s after the answer without having acknowledged it. */
+	{ "server_side_client_gave_up", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(5160, TH_ACK | TH_FIN, CSEQ(0), SRV_DATA0, 0, 64) },
+	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_CLOSED,
+	  .verdict = V_TLS_STALL, .want = { EQ(drop_direction, DROP_SERVER_TO_CLIENT) } },
+	/* A RST in the client's name, one hop farther than the client's own
+	 * packets (the censor's), before the answer was acknowledged. */
+	{ "server_side_reset_injected", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(170, TH_RST, CSEQ(0), N(0), 0, 63) },
+	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_CLOSED,
+	  .verdict = V_TLS_RESET, .sig = "PSH→RST", .end = "client_rst", .interference = YES,
+	  .want = { EQ(rst_from_client, true), EQ(injected, true), EQ(injected_reasons, INJ_TTL),
+		    EQ(rst_ttl, 63), EQ(synack_ttl, 64), EQ(ttl_diff, -1), EQ(rst_delay_us, 69000),
+		    EQ(rst_count, 1), EQ(rst_ack, false) } },
+	/* Same TTL, but the client goes on sending after "its" RST. */
+	{ "server_side_reset_data_after", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(170, TH_RST | TH_ACK, CSEQ(0), N(5000001), 0, 64),
+		     CLI_PKT(400, TH_ACK | TH_PUSH, CH_SEQ, SRV_DATA0, CH_LEN, 64) },
+	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_CLOSED,
+	  .verdict = V_TLS_RESET,
+	  .want = { EQ(injected_reasons, INJ_DATA_AFTER_RESET), EQ(data_after_reset, true),
+		    EQ(rst_ack, true) } },
+	/* The client's own RST, soon after the answer: it gave up. */
+	{ "server_side_client_own_rst", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(170, TH_RST, CSEQ(0), N(0), 0, 64) },
+	  .vantage = VANTAGE_SERVER, .at = 6000, .why = FLOW_END_CLOSED,
+	  .verdict = V_CLIENT_ABORT, .reason = "closed_before_answer",
+	  .want = { EQ(rst_from_client, false) } },
+	/* At the client, a RST it sends itself is never judged as injected. */
+	{ "client_side_client_rst", ch_flow,
+	  .steps = { SRV(150, TH_ACK, 0), SH(160),
+		     CLI_PKT(170, TH_RST, CSEQ(0), N(0), 0, 63) },
+	  .vantage = VANTAGE_CLIENT, .at = 6000, .why = FLOW_END_CLOSED,
+	  .verdict = V_OK },
 	/* The server, alive 1 s later, still acknowledges only the handshake. */
 	{ "stall_server_dupack_below_ch", ch_flow,
 	  .steps = { SRV_PKT(1200, TH_ACK, SSEQ(0), N(1001), 52, 200) },
@@ -1128,12 +1218,102 @@ static void test_json_stall_and_ok(void **state)
 	free(t);
 }
 
+/* ---- vantage inference -------------------------------------------------- */
+
+/* A three-way handshake at times in microseconds, with the TTLs the capture
+ * saw; a second SYN at syn2_us (0: none) before the SYN-ACK. */
+static enum vantage infer_hs(uint64_t syn_us, uint64_t syn2_us, uint64_t synack_us,
+			     uint64_t ack_us, uint8_t cli_ttl, uint8_t srv_ttl,
+			     enum vantage_basis *by)
+{
+	struct tcp_obs o;
+	struct ts_packet p;
+
+	tcpobs_init(&o);
+	p = mk(0, TH_SYN, 1000, 0, 0, cli_ttl, 1);
+	p.ts_us = T0 + syn_us;
+	tcpobs_packet(&o, &p, 0, 0);
+	if (syn2_us) {
+		p.ts_us = T0 + syn2_us;
+		tcpobs_packet(&o, &p, 0, 0);
+	}
+	p = mk(0, TH_SYN | TH_ACK, 5000000, 1001, 0, srv_ttl, 7);
+	p.ts_us = T0 + synack_us;
+	tcpobs_packet(&o, &p, 1, 0);
+	p = mk(0, TH_ACK, 1001, 5000001, 0, cli_ttl, 2);
+	p.ts_us = T0 + ack_us;
+	tcpobs_packet(&o, &p, 0, 0);
+	return vantage_infer(&o, by);
+}
+
+static void test_vantage_infer(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		uint64_t syn, syn2, synack, ack;   /* microseconds */
+		uint8_t cli_ttl, srv_ttl;
+		enum vantage want;
+		enum vantage_basis by;
+	} rows[] = {
+		/* the whole RTT before the SYN-ACK, the client's stack after */
+		{ "next to the client", 0, 0, 80000, 80040, 64, 52, VANTAGE_CLIENT, VB_RTT },
+		{ "next to the server", 0, 0, 30, 80030, 61, 64, VANTAGE_SERVER, VB_RTT },
+		/* both gaps large: a middle link, whatever the TTLs say */
+		{ "middle link", 0, 0, 30000, 50000, 64, 52, VANTAGE_UNKNOWN, VB_RTT },
+		/* 1/8 exactly still decides; a little more does not */
+		{ "split 1:8", 0, 0, 1000, 9000, 60, 60, VANTAGE_SERVER, VB_RTT },
+		{ "split 1:7", 0, 0, 1000, 8000, 60, 60, VANTAGE_UNKNOWN, VB_RTT },
+		/* the retransmitted SYN is the one the SYN-ACK answered */
+		{ "SYN retransmitted", 0, 1000000, 1080000, 1080040, 64, 52, VANTAGE_CLIENT, VB_RTT },
+		/* a LAN: under 1 ms the TTLs decide */
+		{ "LAN, client's TTL initial", 0, 0, 100, 150, 64, 63, VANTAGE_CLIENT, VB_TTL },
+		{ "LAN, server's TTL initial", 0, 0, 100, 150, 127, 128, VANTAGE_SERVER, VB_TTL },
+		{ "LAN, both initial", 0, 0, 100, 150, 64, 255, VANTAGE_UNKNOWN, VB_NONE },
+		{ "LAN, neither initial", 0, 0, 100, 150, 63, 50, VANTAGE_UNKNOWN, VB_NONE },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		enum vantage_basis by = VB_OPTION;
+		enum vantage v = infer_hs(rows[i].syn, rows[i].syn2, rows[i].synack, rows[i].ack,
+					  rows[i].cli_ttl, rows[i].srv_ttl, &by);
+		if (v != rows[i].want || by != rows[i].by)
+			print_message("row: %s: %s by %s\n", rows[i].what, vantage_name(v),
+				      vantage_basis_name(by));
+		assert_int_equal(v, rows[i].want);
+		assert_int_equal(by, rows[i].by);
+	}
+
+	/* No handshake in view (mid-stream): only the TTLs can say. */
+	struct tcp_obs o;
+	struct ts_packet p = mk(0, TH_ACK | TH_PUSH, 1000, 5000, 100, 64, 1);
+	enum vantage_basis by;
+	tcpobs_init(&o);
+	tcpobs_packet(&o, &p, 0, 0);
+	assert_int_equal(vantage_infer(&o, &by), VANTAGE_UNKNOWN); /* server unseen */
+	p = mk(1, TH_ACK, 5000, 1100, 0, 57, 9);
+	tcpobs_packet(&o, &p, 1, 0);
+	assert_int_equal(vantage_infer(&o, &by), VANTAGE_CLIENT);
+	assert_int_equal(by, VB_TTL);
+
+	/* The decision records what it rests on; --vantage overrides. */
+	struct sc s;
+	ch_flow(&s);
+	const struct verdict_result *r = decide(&s, 6000, FLOW_END_EOF);
+	assert_int_equal(r->vantage, VANTAGE_UNKNOWN);
+	assert_int_equal(r->vantage_by, VB_RTT);
+	s.cfg.vantage = VANTAGE_CLIENT;
+	r = decide(&s, 6000, FLOW_END_EOF);
+	assert_int_equal(r->vantage, VANTAGE_CLIENT);
+	assert_int_equal(r->vantage_by, VB_OPTION);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest functions[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ooni_failure),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_vantage_infer),
 		cmocka_unit_test(test_history_all_letters),
 		cmocka_unit_test(test_residual),
 		cmocka_unit_test(test_residual_concurrent),
