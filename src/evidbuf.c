@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pcap/dlt.h>
+
 #include "decode.h"
 #include "evidbuf.h"
 #include "flow.h"
@@ -65,25 +67,46 @@ static struct evid_flow *buffer_of(struct evidbuf *eb, struct flow *f, uint64_t 
 	return ef;
 }
 
-/* Where the flow's IP header is: inside the frame, or (a datagram rebuilt
- * from fragments) in the defragmenter's buffer, which is then what is
- * kept, as a bare IP datagram. */
-static bool locate(const uint8_t *frame, uint32_t caplen, const struct ts_packet *p,
-		   const uint8_t **bytes, uint32_t *len, uint32_t *l3_off, bool *raw)
+/* A datagram rebuilt from IPv4 fragments is in the defragmenter's buffer,
+ * not in any one frame.  It is kept behind a link header of the frame's
+ * own type (libpcap reads one link type per file), made from the last
+ * fragment's: its addresses, with the protocol field saying IPv4 (VLAN
+ * tags and tunnels around it are not kept).  Returns the header's length
+ * in hdr, or -1 for a link type without such a header. */
+static int rebuilt_link_header(int dlt, const uint8_t *frame, uint32_t caplen, uint8_t hdr[20])
 {
-	if (!p->l3 || !p->l4 || p->l4 < p->l3 || (size_t)(p->l4 - p->l3) > p->l3_len)
-		return false;
-	*raw = !(p->l3 >= frame && p->l3 < frame + caplen);
-	if (*raw) {
-		*bytes = p->l3;
-		*len = p->l3_len;
-		*l3_off = 0;
-	} else {
-		*bytes = frame;
-		*len = caplen;
-		*l3_off = (uint32_t)(p->l3 - frame);
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < 12)
+			return -1;
+		memcpy(hdr, frame, 12);
+		hdr[12] = 0x08, hdr[13] = 0x00;
+		return 14;
+	case DLT_LINUX_SLL:
+		if (caplen < 14)
+			return -1;
+		memcpy(hdr, frame, 14);
+		hdr[14] = 0x08, hdr[15] = 0x00;
+		return 16;
+	case DLT_LINUX_SLL2:
+		if (caplen < 20)
+			return -1;
+		memcpy(hdr, frame, 20);
+		hdr[0] = 0x08, hdr[1] = 0x00;
+		return 20;
+	case DLT_NULL:
+	case DLT_LOOP:
+		if (caplen < 4)
+			return -1;
+		memcpy(hdr, frame, 4);
+		return 4;
+	case DLT_RAW:
+	case EVID_LINKTYPE_RAW:
+	case DLT_IPV4:
+		return 0;
+	default:
+		return -1;
 	}
-	return true;
 }
 
 /* Does the next packet go to the "newest" slot (the list is full)? */
@@ -142,35 +165,61 @@ static void append(struct evidbuf *eb, struct evid_flow *ef, struct evid_pkt *k)
 	ef->n++;
 }
 
-void evidbuf_add(struct evidbuf *eb, struct flow *f, uint64_t seq, int dlt, uint64_t ts_us,
-		 const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
-		 const struct ts_packet *p, int dir)
+/* The new packet: the frame, or for a rebuilt datagram a link header and
+ * the datagram.  NULL when it may not be kept (counted). */
+static struct evid_pkt *make_packet(struct evidbuf *eb, struct evid_flow *ef, int dlt,
+				    const uint8_t *frame, uint32_t caplen, const struct ts_packet *p)
 {
-	const uint8_t *bytes;
-	uint32_t len, l3_off;
-	bool raw, was_cut;
-	if (f->evid && f->evid->closed)
-		return;
-	struct evid_flow *ef = buffer_of(eb, f, seq);
-	if (!ef || !locate(frame, caplen, p, &bytes, &len, &l3_off, &raw)) {
-		eb->st.packets_oom += ef == NULL;
-		return;
+	uint8_t hdr[20];
+	int hl = 0;
+	bool rebuilt = !(p->l3 >= frame && p->l3 < frame + caplen);
+	if (!p->l4 || p->l4 < p->l3 || (size_t)(p->l4 - p->l3) > p->l3_len ||
+	    (rebuilt && (hl = rebuilt_link_header(dlt, frame, caplen, hdr)) < 0)) {
+		eb->st.packets_unplaceable++;
+		return NULL;
 	}
-	was_cut = ef->cut;
+	uint32_t len = rebuilt ? (uint32_t)hl + p->l3_len : caplen;
 	uint64_t need = admit(eb, ef, len);
 	struct evid_pkt *k = need ? malloc(need) : NULL;
 	if (!k) {
 		eb->st.packets_oom += need != 0;
+		return NULL;
+	}
+	uint32_t l3_off = rebuilt ? (uint32_t)hl : (uint32_t)(p->l3 - frame);
+	*k = (struct evid_pkt){
+		.caplen = len, .l3_off = l3_off, .l4_off = l3_off + (uint32_t)(p->l4 - p->l3),
+		.dlt = dlt, .ip_version = p->ip_version, .proto = p->proto, .reassembled = rebuilt,
+	};
+	if (rebuilt) {
+		memcpy(k->data, hdr, (size_t)hl);
+		memcpy(k->data + hl, p->l3, p->l3_len);
+	} else {
+		memcpy(k->data, frame, caplen);
+	}
+	account(eb, ef, (int64_t)need);
+	return k;
+}
+
+void evidbuf_add(struct evidbuf *eb, struct flow *f, uint64_t seq, int dlt, uint64_t ts_us,
+		 const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+		 const struct ts_packet *p, int dir)
+{
+	if (f->evid && f->evid->closed)
+		return;
+	struct evid_flow *ef = buffer_of(eb, f, seq);
+	if (!ef) {
+		eb->st.packets_oom++;
+		return;
+	}
+	bool was_cut = ef->cut;
+	struct evid_pkt *k = make_packet(eb, ef, dlt, frame, caplen, p);
+	if (!k) {
 		ef->cut = true;
 	} else {
-		*k = (struct evid_pkt){
-			.seq = seq, .ts_us = ts_us, .caplen = len, .wirelen = raw ? len : wirelen,
-			.l3_off = l3_off, .l4_off = l3_off + (uint32_t)(p->l4 - p->l3),
-			.dlt = raw ? EVID_DLT_RAW : dlt, .dir = (uint8_t)dir,
-			.ip_version = p->ip_version, .proto = p->proto, .reassembled = raw,
-		};
-		memcpy(k->data, bytes, len);
-		account(eb, ef, (int64_t)need);
+		k->seq = seq;
+		k->ts_us = ts_us;
+		k->wirelen = k->reassembled ? k->caplen : wirelen;
+		k->dir = (uint8_t)dir;
 		eb->st.packets_kept++;
 		append(eb, ef, k);
 	}

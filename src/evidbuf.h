@@ -26,9 +26,8 @@
 struct flow;
 struct ts_packet;
 
-/* Link type of a datagram rebuilt from IPv4 fragments: it is kept as the
- * bare IP datagram (LINKTYPE_RAW), since no single frame holds it. */
-#define EVID_DLT_RAW 101
+/* LINKTYPE_RAW as capture files name it (libpcap's DLT_RAW differs). */
+#define EVID_LINKTYPE_RAW 101
 
 struct evid_pkt {
 	struct evid_pkt *next;
@@ -36,11 +35,11 @@ struct evid_pkt {
 	uint64_t ts_us;            /* the capture's own timestamp */
 	uint32_t caplen, wirelen;
 	uint32_t l3_off, l4_off;   /* the flow's own IP and TCP/UDP headers in data */
-	int dlt;                   /* link type of data */
+	int dlt;                   /* link type of data (libpcap's DLT_) */
 	uint8_t dir;               /* DIR_C2S, DIR_S2C */
 	uint8_t ip_version;        /* 4 or 6 */
 	uint8_t proto;             /* 6 or 17 */
-	uint8_t reassembled;       /* rebuilt from IPv4 fragments (dlt EVID_DLT_RAW) */
+	uint8_t reassembled;       /* rebuilt from IPv4 fragments behind a made link header */
 	uint8_t data[];            /* caplen bytes */
 };
 
@@ -76,6 +75,8 @@ struct evidbuf_stats {
 	uint64_t packets_flow_cap; /* not kept: the per-flow cap (or replaced as the newest) */
 	uint64_t packets_memory_cap; /* not kept: the global memory cap */
 	uint64_t packets_oom;      /* not kept: allocation failed */
+	uint64_t packets_unplaceable; /* not kept: a rebuilt datagram of a link type
+					 without a header to put before it */
 	uint64_t flows_cut;        /* flows that lost a packet to any of these */
 	uint64_t bytes, max_bytes_seen; /* memory held now, and at most */
 };

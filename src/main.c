@@ -741,6 +741,7 @@ static int analyse(struct options *o, struct app *a)
 	struct run_end end = { 0 };
 	engine_counters(a->e, &c);
 	end.c = &c;
+	end.stopped = r.sig->stop != 0;
 	engine_conclude(a->e, &end);
 	/* When no input could be read, the one-line error says it all. */
 	if (status != 0 && c.frames == 0)

@@ -22,6 +22,7 @@ struct qpkt {
 	uint64_t ts_us;
 	uint32_t caplen, wirelen;
 	int dlt;
+	bool rebuilt;                /* an IPv4 datagram rebuilt from its fragments */
 	uint8_t data[];
 };
 
@@ -105,7 +106,13 @@ static void write_next(struct out_pcap *op)
 	struct qflow *q = op->heap[0];
 	struct qpkt *k = q->head;
 	if (!mark_redundant(op, k)) {
+		char rebuilt[sizeof(q->comment) + 64];
 		const char *c = (k->key & 1) ? q->mark_comment : q->comment;
+		if (k->rebuilt) {
+			snprintf(rebuilt, sizeof(rebuilt), "%s; an IPv4 datagram rebuilt from its "
+				 "fragments", q->comment);
+			c = rebuilt;
+		}
 		if (pcapw_packet(op->w, k->dlt, k->ts_us, k->data, k->caplen, k->wirelen, c) == 0) {
 			op->marks += k->key & 1;
 			op->last_key = k->key;
@@ -263,6 +270,7 @@ static void queue_flow(struct out_pcap *op, const struct flow_record *r)
 					  p->wirelen);
 		if (!k)
 			continue;
+		k->rebuilt = p->reassembled;
 		if (op->o.anonymize)
 			anonymize_packet(k, p, &r->cli);
 		qflow_append(q, k);
@@ -325,11 +333,13 @@ static void holds(const struct out_pcap *op, char *buf, size_t len)
 /* What the caps left out, one line each, only when something was. */
 static void print_caps(const struct out_pcap *op, const struct evidbuf_stats *eb)
 {
-	if (eb && (eb->packets_flow_cap || eb->packets_memory_cap || eb->packets_oom))
+	if (eb && (eb->packets_flow_cap || eb->packets_memory_cap || eb->packets_oom ||
+		   eb->packets_unplaceable))
 		fprintf(stderr, "tamperscope:   evidence: packets not kept: %" PRIu64 " over the "
 			"per-flow cap (--pcap-flow-packets), %" PRIu64 " over the memory cap "
-			"(--pcap-memory), %" PRIu64 " out of memory; %" PRIu64 " flows cut\n",
-			eb->packets_flow_cap, eb->packets_memory_cap, eb->packets_oom, eb->flows_cut);
+			"(--pcap-memory), %" PRIu64 " out of memory, %" PRIu64 " rebuilt datagrams "
+			"without a link header; %" PRIu64 " flows cut\n", eb->packets_flow_cap,
+			eb->packets_memory_cap, eb->packets_oom, eb->packets_unplaceable, eb->flows_cut);
 	if (op->flows_cut || op->flows_empty)
 		fprintf(stderr, "tamperscope:   evidence: %" PRIu64 " interfered flows with packets "
 			"left out (pcap_truncated), %" PRIu64 " with none kept\n", op->flows_cut,
@@ -376,7 +386,7 @@ static int on_finish(void *ctx, const struct run_end *end)
 		rc = -1;
 	fprintf(stderr, "tamperscope: evidence: %s -> %s (manifest %s)\n", what, op->o.path,
 		op->man_path);
-	if (op->interrupted)
+	if (op->interrupted || end->stopped)
 		fprintf(stderr, "tamperscope: evidence: the run was stopped: flows still open were "
 			"decided at the stop, and the file holds what was decided by then\n");
 	print_caps(op, end->evidence);

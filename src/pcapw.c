@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pcap/dlt.h>
+
 #include "pcapw.h"
 
 #define BATCH_CAP (1u << 20) /* holds the largest block: 262144 bytes + a comment + headers */
@@ -76,6 +78,32 @@ static void block_close(struct pcapw *w, size_t at)
 	put32(w, total);
 }
 
+/* The longest prefix of the first n bytes of the batch made of whole
+ * blocks (records), and the packets in it. */
+static size_t whole_prefix(const struct pcapw *w, size_t n, uint64_t *packets)
+{
+	size_t at = 0;
+	*packets = 0;
+	if (w->fmt == PCAPW_PCAP && w->st.bytes == 0)
+		at = n >= 24 ? 24 : 0; /* the file header leads the first batch */
+	while (at < w->len) {
+		uint32_t type = 0, size = 0;
+		if (w->fmt == PCAPW_PCAPNG) {
+			memcpy(&type, w->batch + at, 4);
+			memcpy(&size, w->batch + at + 4, 4);
+		} else {
+			memcpy(&size, w->batch + at + 8, 4);
+			size += 16;
+			type = EPB_TYPE;
+		}
+		if (at + size > n)
+			break;
+		at += size;
+		*packets += type == EPB_TYPE;
+	}
+	return at;
+}
+
 int pcapw_flush(struct pcapw *w)
 {
 	if (w->st.failed)
@@ -86,9 +114,14 @@ int pcapw_flush(struct pcapw *w)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			/* Cut back to the last whole batch: the file stays valid. */
+			/* Keep the whole blocks that reached the disk, cut the
+			 * rest: the file stays valid. */
+			uint64_t packets;
+			size_t keep = whole_prefix(w, done, &packets);
 			w->st.failed = true;
 			w->st.failed_errno = n < 0 ? errno : ENOSPC;
+			w->st.bytes += keep;
+			w->st.packets += packets;
 			if (ftruncate(w->fd, (off_t)w->st.bytes) < 0)
 				(void)0; /* nothing better to do: the message says it */
 			w->len = 0;
@@ -151,6 +184,13 @@ struct pcapw *pcapw_open(const char *path, enum pcapw_format fmt, const char *ap
 	return w;
 }
 
+/* Files name link types by LINKTYPE_ values; libpcap's DLT_ values
+ * differ from them only for a few, of which raw IP is the one we meet. */
+static uint32_t linktype_of(int dlt)
+{
+	return dlt == DLT_RAW ? 101u : (uint32_t)dlt;
+}
+
 /* The pcapng interface of link type dlt, described on first use; -1 when
  * there are too many. */
 static int iface_of(struct pcapw *w, int dlt)
@@ -161,7 +201,7 @@ static int iface_of(struct pcapw *w, int dlt)
 	if (w->n_ifaces == PCAPW_MAX_IFACES)
 		return -1;
 	size_t at = block_open(w, IDB_TYPE);
-	put16(w, (uint16_t)dlt);
+	put16(w, (uint16_t)linktype_of(dlt));
 	put16(w, 0);
 	put32(w, PCAPW_SNAPLEN);
 	uint8_t usec = 6;
@@ -180,7 +220,7 @@ static void pcap_header(struct pcapw *w, int dlt)
 	put32(w, 0);
 	put32(w, 0);
 	put32(w, PCAPW_SNAPLEN);
-	put32(w, (uint32_t)dlt);
+	put32(w, linktype_of(dlt));
 	w->pcap_dlt = dlt;
 }
 

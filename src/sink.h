@@ -46,6 +46,7 @@ struct run_end {
 	const struct engine_counters *c;
 	const struct certstats *certstats; /* concluded; NULL without certificate analysis */
 	const struct evidbuf_stats *evidence; /* -w: the packet buffers' counters; NULL without */
+	bool stopped;                    /* a stop signal (SIGINT, SIGTERM) ended the run */
 };
 
 struct sink_ops {
