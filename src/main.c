@@ -659,7 +659,15 @@ static int setup_sinks(struct options *o, struct app *a)
 	}
 	if (a->live && sinks_add(&a->sinks, out_stats_sink(o->metrics_path, ev)) < 0)
 		goto oom;
-	struct out_report_opts ro = { o->report_json, o->report_csv, text, a->certs != NULL };
+	/* The page is written at the end; a path that cannot be written is
+	 * said now, before any packet is read. */
+	FILE *probe = o->html_path ? fopen(o->html_path, "w") : NULL;
+	if (o->html_path && (!probe || fclose(probe) != 0)) {
+		fprintf(stderr, "tamperscope: cannot write --html: %s: %s\n", o->html_path, strerror(errno));
+		return 1;
+	}
+	struct out_report_opts ro = { o->report_json, o->report_csv, text, a->certs != NULL,
+				      o->html_path };
 	o->report.seed = &o->cfg.seed;
 	if (sinks_add(&a->sinks, out_report_sink(&o->report, &ro)) < 0)
 		goto oom;
