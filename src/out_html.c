@@ -539,7 +539,7 @@ static void timeline(FILE *o, const struct report *r)
 	utc(lo + cols * group * bucket, b, sizeof(b));
 	fprintf(o, "<p class=\"note\">Each row is a domain on a network; the columns run from %s "
 		"to %s UTC, %" PRIu64 " min each, and split each column's flows into ok (green), "
-		"other failures (grey) and interference (red).%s</p>\n", a, b,
+		"other failures (grey) and interference (red); --time-bucket sets the width.%s</p>\n", a, b,
 		group * bucket / 60000000u,
 		rows > shown ? " Only the first rows are drawn; the tables list every pair." : "");
 	size_t height = shown * TL_ROW + 8;
