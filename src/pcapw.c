@@ -38,6 +38,8 @@ struct pcapw {
 
 static void put(struct pcapw *w, const void *p, size_t n)
 {
+	if (n == 0)
+		return; /* p may be NULL then (an empty option, a mark) */
 	memcpy(w->batch + w->len, p, n);
 	w->len += n;
 }
