@@ -423,6 +423,7 @@ static enum decode_result decode_l4(uint8_t proto, struct cursor seg,
 				    uint32_t claimed, struct ts_packet *pkt)
 {
 	pkt->proto = proto;
+	pkt->l4 = seg.p;
 	if (proto == IPPROTO_TCP)
 		return decode_tcp(seg, claimed, pkt);
 	if (proto == IPPROTO_UDP)

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "defrag.h"
 #include "engine.h"
+#include "evidbuf.h"
 #include "recorder.h"
 #include "residual.h"
 #include "scanner.h"
@@ -46,6 +47,7 @@ struct engine {
 	struct cert_ctx *certs;      /* borrowed */
 	struct recorder rec;         /* the verdict stage's refinements */
 	struct sinks *sinks;         /* borrowed */
+	struct evidbuf *evid;        /* -w: packets kept per flow, NULL without */
 	uint64_t now_us;             /* packet clock: latest packet time seen */
 	uint64_t first_us;           /* first packet time */
 	bool input_start;            /* next frame is the first of a new input */
@@ -69,6 +71,9 @@ void engine_cfg_default(struct engine_cfg *cfg)
 	cfg->frag_timeout_us = 30ULL * 1000000;
 	hseed_draw(&cfg->seed);
 	verdict_cfg_default(&cfg->verdict);
+	cfg->evidence.flow_packets = 64;
+	cfg->evidence.flow_bytes = 256u << 10;
+	cfg->evidence.max_bytes = 64u << 20;
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why);
@@ -107,8 +112,10 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 		.servers = e->servers,
 		.anonymize_clients = cfg->anonymize_clients,
 	};
+	if (cfg->keep_evidence)
+		e->evid = evidbuf_new(&cfg->evidence);
 	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->scanners || !e->servers ||
-	    engine_certs_init(e) < 0) {
+	    engine_certs_init(e) < 0 || (cfg->keep_evidence && !e->evid)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -127,6 +134,7 @@ void engine_free(struct engine *e)
 	servers_free(e->servers);
 	certstats_free(e->cstats);
 	free(e->rec.ca);
+	evidbuf_free(e->evid);
 	free(e);
 }
 
@@ -155,6 +163,40 @@ static void decide(struct engine *e, struct flow *f, enum flow_end why,
 	verdict_decide(&e->cfg.verdict, &in, vr);
 }
 
+/* -w: the flow's kept packets go with its record, with where the run
+ * stands (the writer keeps capture order by it), and the event says how
+ * many of them the evidence file gets. */
+static void evidence_ref(struct engine *e, struct flow *f, struct flow_record *rec)
+{
+	rec->evidence = (struct evid_ref){ 0 };
+	if (!e->evid)
+		return;
+	rec->evidence = (struct evid_ref){
+		.flow = f->evid,
+		.low_seq = evidbuf_low_seq(e->evid, f, e->st.frames),
+		.decided_seq = e->st.frames,
+		.decided_ts_us = (uint64_t)((int64_t)e->now_us - e->clock_shift_us),
+	};
+	if (verdict_is_interference(rec->vr.verdict)) {
+		rec->vr.pcap_written = true;
+		rec->vr.pcap_packets = f->evid ? f->evid->n : 0;
+		rec->vr.pcap_truncated = !f->evid || f->evid->cut;
+	}
+}
+
+/* The handshake is over.  Without a visible chain (TLS 1.3, a resumed
+ * session, not TLS at all) the flow can no longer be called interference,
+ * so its packets are released now rather than held for the rest of a long
+ * connection (they would also hold back the writing of older evidence). */
+static void evidence_handshake_over(struct engine *e, struct flow *f)
+{
+	const struct tls_info *t = f->tls;
+	if (!f->tls_candidate || (t && t->sh_seen && (t->sh_version == 0x0304 || t->n_certs == 0)))
+		evidbuf_drop(e->evid, f);
+	else
+		evidbuf_close(e->evid, f);
+}
+
 /* Record one flow's verdict, remember what the end-of-run conclusions
  * need, and hand the record to every output. */
 static void emit(struct engine *e, struct flow *f, enum flow_end why,
@@ -164,6 +206,7 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 	record_build(&e->rec, f, why, vr, e->now_us, &rec);
 	rec.clock_shift_us = e->clock_shifts[f->clock_epoch];
 	rec.vr.clock_jump = f->clock_jumped;
+	evidence_ref(e, f, &rec);
 	if (e->cstats && rec.tls)
 		certstats_add(e->cstats, rec.tls, rec.cert, rec.client_as.asn, rec.flow_id,
 			      rec.vr.verdict);
@@ -217,6 +260,8 @@ static void pend_expire(struct engine *e)
 		if (vr.verdict == V_TLS_STALL || vr.verdict == V_SYN_TIMEOUT) {
 			emit(e, f, FLOW_END_NONE, &vr);
 			f->reported = 1;
+			if (e->evid)
+				evidbuf_drop(e->evid, f);
 		}
 	}
 }
@@ -258,6 +303,8 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 		if (tcphs_finished(f->hs, f)) {
 			release_hs(e, f);
 			f->done = 1;
+			if (e->evid)
+				evidence_handshake_over(e, f);
 		}
 	}
 	bool answered = dir == DIR_S2C && (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
@@ -386,6 +433,8 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	f->pkts[dir]++;
 	f->bytes[dir] += p.l3_len;
 	flow_touch(e->flows, f, p.ts_us);
+	if (e->evid && !f->done && !f->reported)
+		evidbuf_add(e->evid, f, e->st.frames, dlt, raw_us, frame, caplen, wirelen, &p, dir);
 
 	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's
 	 * first packet, which its give-up guess by port needs. */
@@ -429,6 +478,8 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 		decide(e, f, why, &vr);
 		emit(e, f, why, &vr);
 	}
+	if (e->evid)
+		evidbuf_drop(e->evid, f);
 	if (f->tls) {
 		tls_info_release(f->tls);
 		free(f->tls);
@@ -440,6 +491,7 @@ void engine_conclude(struct engine *e, struct run_end *end)
 {
 	end->now_us = e->now_us;
 	end->certstats = e->cstats;
+	end->evidence = e->evid ? evidbuf_stats(e->evid) : NULL;
 	if (e->cstats)
 		certstats_finalize(e->cstats);
 }

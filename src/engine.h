@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "evidbuf.h"
 #include "flow.h"
 #include "htab.h"
 #include "verdict.h"
@@ -33,6 +34,8 @@ struct engine_cfg {
 	struct hseed seed;         /* the one hash seed, drawn at start-up */
 	struct verdict_cfg verdict;
 	bool anonymize_clients;    /* --anonymize-clients */
+	bool keep_evidence;        /* -w: keep each flow's handshake packets (evidbuf.h) */
+	struct evidbuf_cfg evidence; /* their caps */
 };
 
 /* Defaults, and the start-up seed drawn. */

@@ -19,6 +19,7 @@
 
 struct flow_hs;      /* engine.c: reassembly + TLS parsers, handshake only */
 struct tls_info;     /* tls.h */
+struct evid_flow;    /* evidbuf.h */
 
 /* Why a flow ended (stable names, see flow_end_name). */
 enum flow_end {
@@ -72,6 +73,7 @@ struct flow {
 	struct flow_hs *hs;           /* handshake region state, NULL when done */
 	struct tls_info *tls;         /* TLS facts, NULL if none seen */
 	void *ndpi;                   /* struct ndpi_flow_struct *, until decided */
+	struct evid_flow *evid;       /* -w: its packets kept as evidence (evidbuf.h), else NULL */
 };
 
 struct flow_table_stats {

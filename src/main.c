@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "intercept.h"
 #include "out_event.h"
+#include "out_pcap.h"
 #include "out_report.h"
 #include "out_stats.h"
 #include "report.h"
@@ -59,6 +60,13 @@ struct options {
 	const char *ca_bundle;
 	const char *icpt_files[MAX_ICPT_FILES];
 	int n_icpt;
+	/* evidence and the page */
+	const char *evidence_path;     /* -w */
+	enum pcapw_format pcap_format; /* --pcap-format */
+	uint32_t pcap_mib;             /* --pcap-memory */
+	const char *html_path;         /* --html */
+	int argc;                      /* the command line, for the manifest */
+	char **argv;
 };
 
 static void usage(FILE *out)
@@ -88,6 +96,12 @@ static void usage(FILE *out)
 		"Output:\n"
 		"      --events FILE        one JSON event per flow (\"-\" = stdout)\n"
 		"  -q, --quiet              no human summary on stdout\n"
+		"  -w, --write FILE         pcapng of the packets of every interfered flow, and\n"
+		"                           its manifest FILE.sha256 (sha256sum -c checks it)\n"
+		"      --pcap-format F      pcapng (default, per-packet comments) or pcap\n"
+		"      --pcap-flow-packets N  packets kept per flow for -w (64)\n"
+		"      --pcap-memory MIB    memory for the packets -w keeps (64)\n"
+		"      --html FILE          the report as one self-contained HTML page\n"
 		"Networks and reports:\n"
 		"      --asn-db FILE        MaxMind DB with GeoLite2-ASN fields (default: search,\n"
 		"                           then the embedded database)\n"
@@ -103,7 +117,7 @@ static void usage(FILE *out)
 		"                           /etc/ssl/certs/ca-certificates.crt\n"
 		"      --interception-cas FILE  more known interception CAs (TSV; repeatable)\n"
 		"Subcommands:\n"
-		"  tamperscope merge A.json B.json ... [--report-json F] [--min-flows N]\n"
+		"  tamperscope merge A.json B.json ... [--report-json F] [--html F] [--min-flows N]\n"
 		"  tamperscope asn [--asn-db FILE] ADDRESS ...\n"
 		"Analysis:\n"
 		"      --stall-timeout DUR  silence after a ClientHello that makes a stall (3s)\n"
@@ -159,6 +173,7 @@ static int opt_read(struct options *o, const char *arg);
 static int opt_vantage(struct options *o, const char *arg);
 static int opt_speed(struct options *o, const char *arg);
 static int opt_icpt(struct options *o, const char *arg);
+static int opt_pcap_format(struct options *o, const char *arg);
 static int opt_no_promisc(struct options *o, const char *arg);
 static int opt_help(struct options *o, const char *arg);
 static int opt_version(struct options *o, const char *arg);
@@ -167,6 +182,13 @@ static const struct optdef optdefs[] = {
 	{ "read", 'r', ARG_FN, 0, 0, 0, NULL, opt_read },
 	{ "events", 0, ARG_STR, OFF(events_path), 0, 0, NULL, NULL },
 	{ "quiet", 'q', ARG_NONE_INT, OFF(quiet), 0, 0, NULL, NULL },
+	{ "write", 'w', ARG_STR, OFF(evidence_path), 0, 0, NULL, NULL },
+	{ "pcap-format", 0, ARG_FN, 0, 0, 0, NULL, opt_pcap_format },
+	{ "pcap-flow-packets", 0, ARG_U32, OFF(cfg.evidence.flow_packets), 2, 65535,
+	  "bad --pcap-flow-packets '%s': want 2..65535", NULL },
+	{ "pcap-memory", 0, ARG_U32, OFF(pcap_mib), 1, 1u << 20,
+	  "bad --pcap-memory '%s': want MiB, 1..1048576", NULL },
+	{ "html", 0, ARG_STR, OFF(html_path), 0, 0, NULL, NULL },
 	{ "max-flows", 0, ARG_U32, OFF(cfg.max_flows), 1, 100000000,
 	  "bad --max-flows '%s': want 1..100000000", NULL },
 	{ "idle-timeout", 0, ARG_DUR, OFF(cfg.idle_us), 1, 0, "bad --idle-timeout '%s'", NULL },
@@ -342,6 +364,17 @@ static int opt_icpt(struct options *o, const char *arg)
 	return 0;
 }
 
+static int opt_pcap_format(struct options *o, const char *arg)
+{
+	if (strcmp(arg, "pcapng") == 0)
+		o->pcap_format = PCAPW_PCAPNG;
+	else if (strcmp(arg, "pcap") == 0)
+		o->pcap_format = PCAPW_PCAP;
+	else
+		return die_usage("bad --pcap-format '%s': want pcapng or pcap", arg);
+	return 0;
+}
+
 static int opt_no_promisc(struct options *o, const char *arg)
 {
 	(void)arg;
@@ -422,6 +455,7 @@ static void defaults(struct options *o)
 	o->live.promisc = 1;
 	o->speed = 1.0;
 	o->stats_interval_us = 60ULL * 1000000;
+	o->pcap_mib = 64;
 }
 
 /* 0, an exit status, or OPT_EXIT_OK. */
@@ -563,11 +597,55 @@ static int setup_certs(struct options *o, struct app *a)
 
 static bool is_stdout(const char *p) { return p && strcmp(p, "-") == 0; }
 
+/* What the manifest digests besides the evidence: what went in, and what
+ * the verdicts were judged against. */
+static void fill_manifest(struct options *o, struct app *a, struct manifest *m)
+{
+	char path[PATH_MAX];
+	m->argc = o->argc;
+	m->argv = o->argv;
+	m->live = o->live.iface;
+	for (int i = 0; i < o->n_inputs; i++)
+		manifest_add(m, "input capture", o->inputs[i]);
+	manifest_add(m, "input capture (replayed)", o->replay);
+	if (a->certs) {
+		const char *ts = cert_ctx_trust_source(a->certs);
+		struct stat sb;
+		/* The hashed directory holds exactly the bundle's anchors. */
+		manifest_add(m, "trust store", stat(ts, &sb) == 0 && S_ISDIR(sb.st_mode)
+						       ? CERT_DEFAULT_BUNDLE : ts);
+	}
+	manifest_add(m, "ASN database", asn_path(a->asn));
+	if (data_file_path("interception-cas.tsv", path, sizeof(path)) == 0)
+		manifest_add(m, "interception-CA list (built in)", path);
+	for (int i = 0; i < o->n_icpt; i++)
+		manifest_add(m, "interception-CA list", o->icpt_files[i]);
+}
+
+/* -w: the evidence file and its manifest are created now; the engine
+ * keeps each flow's handshake packets from the first packet on. */
+static int setup_evidence(struct options *o, struct app *a)
+{
+	char err[512];
+	struct out_pcap_opts po = { o->evidence_path, o->pcap_format, o->cfg.anonymize_clients,
+				    (uint64_t)o->pcap_mib << 20 };
+	struct out_pcap *op = out_pcap_open(&po, err, sizeof(err));
+	if (!op) {
+		fprintf(stderr, "tamperscope: cannot write evidence: %s\n", err);
+		return 1;
+	}
+	fill_manifest(o, a, out_pcap_manifest(op));
+	o->cfg.keep_evidence = true;
+	o->cfg.evidence.max_bytes = (uint64_t)o->pcap_mib << 20;
+	return sinks_add(&a->sinks, out_pcap_sink(op)) < 0 ? -1 : 0;
+}
+
 /* The outputs, in the order they write: events, statistics (live),
  * report, summary.  Files are opened now, before any packet is read. */
 static int setup_sinks(struct options *o, struct app *a)
 {
 	char err[512];
+	int rc;
 	bool stdout_taken = is_stdout(o->events_path) || is_stdout(o->report_json) ||
 			    is_stdout(o->report_csv);
 	FILE *text = o->quiet || stdout_taken ? NULL : stdout;
@@ -582,12 +660,22 @@ static int setup_sinks(struct options *o, struct app *a)
 	}
 	if (a->live && sinks_add(&a->sinks, out_stats_sink(o->metrics_path, ev)) < 0)
 		goto oom;
-	struct out_report_opts ro = { o->report_json, o->report_csv, text, a->certs != NULL };
+	/* The page is written at the end; a path that cannot be written is
+	 * said now, before any packet is read. */
+	FILE *probe = o->html_path ? fopen(o->html_path, "w") : NULL;
+	if (o->html_path && (!probe || fclose(probe) != 0)) {
+		fprintf(stderr, "tamperscope: cannot write --html: %s: %s\n", o->html_path, strerror(errno));
+		return 1;
+	}
+	struct out_report_opts ro = { o->report_json, o->report_csv, text, a->certs != NULL,
+				      o->html_path };
 	o->report.seed = &o->cfg.seed;
 	if (sinks_add(&a->sinks, out_report_sink(&o->report, &ro)) < 0)
 		goto oom;
 	if (text && sinks_add(&a->sinks, summary_sink(text, &o->cfg.seed)) < 0)
 		goto oom;
+	if (o->evidence_path && (rc = setup_evidence(o, a)) != 0)
+		return rc < 0 ? (fprintf(stderr, "tamperscope: out of memory\n"), 1) : rc;
 	return 0;
 oom:
 	fprintf(stderr, "tamperscope: out of memory\n");
@@ -662,6 +750,7 @@ static int analyse(struct options *o, struct app *a)
 	struct run_end end = { 0 };
 	engine_counters(a->e, &c);
 	end.c = &c;
+	end.stopped = r.sig->stop != 0;
 	engine_conclude(a->e, &end);
 	/* When no input could be read, the one-line error says it all. */
 	if (status != 0 && c.frames == 0)
@@ -683,6 +772,8 @@ int main(int argc, char **argv)
 		return report_merge_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "asn") == 0)
 		return asn_main(argc - 1, argv + 1);
+	o.argc = argc;
+	o.argv = argv;
 	int status = parse_options(argc, argv, &o);
 	if (status == 0)
 		status = setup(&o, &a);

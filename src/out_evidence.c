@@ -101,5 +101,9 @@ void out_evidence_json(struct json *j, const struct verdict_result *r)
 		json_uint(j, "alert_level", r->alert_level);
 		json_uint(j, "alert_description", r->alert_description);
 	}
+	if (r->pcap_written) {
+		json_uint(j, "pcap_packets", r->pcap_packets);
+		json_bool(j, "pcap_truncated", r->pcap_truncated);
+	}
 	json_obj_close(j);
 }

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "certstats.h"
+#include "icptfind.h"
+#include "out_html.h"
 #include "out_cert.h"
 #include "out_report.h"
 #include "tls.h"
@@ -654,6 +656,7 @@ struct report_sink {
 	struct report *r;
 	struct out_report_opts o;
 	const struct certstats *cs;    /* the run's conclusions, from finish on */
+	struct icptfind *icpt;         /* --html: the forged chains seen */
 };
 
 static void on_flow(void *ctx, const struct flow_record *rec)
@@ -675,6 +678,8 @@ static void on_flow(void *ctx, const struct flow_record *rec)
 		rf.sni_len = rec->tls->sni_len;
 	}
 	report_add(rs->r, &rf);
+	if (rs->icpt)
+		icptfind_add(rs->icpt, rec);
 }
 
 /* The JSON report's cert_consistency member: the concluded pairs; empty
@@ -708,6 +713,11 @@ static int write_all(struct report_sink *rs)
 		fprintf(stderr, "tamperscope: %s\n", err);
 		rc = -1;
 	}
+	struct out_html_extra hx = { rs->icpt, rs->cs, NULL };
+	if (rs->o.html_path && out_html_write(rs->r, &hx, rs->o.html_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope: %s\n", err);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -737,6 +747,7 @@ static void on_free(void *ctx)
 {
 	struct report_sink *rs = ctx;
 	report_free(rs->r);
+	free(rs->icpt);
 	free(rs);
 }
 
@@ -758,7 +769,11 @@ struct sink out_report_sink(const struct report_cfg *cfg, const struct out_repor
 	rc.extra_arg = rs;
 	rs->o = *o;
 	rs->r = report_new(&rc);
-	if (!rs->r) {
+	if (o->html_path)
+		rs->icpt = calloc(1, sizeof(*rs->icpt));
+	if (!rs->r || (o->html_path && !rs->icpt)) {
+		report_free(rs->r);
+		free(rs->icpt);
 		free(rs);
 		rs = NULL;
 	}

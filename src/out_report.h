@@ -47,6 +47,7 @@ struct out_report_opts {
 	const char *csv_path;          /* --report-csv, NULL: none */
 	FILE *text;                    /* the aligned tables, NULL: none */
 	bool certs;                    /* chains are analysed: the JSON lists cert_consistency */
+	const char *html_path;         /* --html: the page (out_html.h), NULL: none */
 };
 struct sink out_report_sink(const struct report_cfg *cfg, const struct out_report_opts *o);
 

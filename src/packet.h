@@ -51,6 +51,7 @@ struct ts_packet {
 	uint32_t wirelen;     /* bytes on the wire */
 	const uint8_t *l3;    /* first byte of the IP header (for nDPI) */
 	uint32_t l3_len;      /* IP header + payload bytes available at l3 */
+	const uint8_t *l4;    /* first byte of the TCP/UDP header (evidence rewrites its checksum) */
 	uint8_t ip_version;   /* 4 or 6 */
 	uint8_t ttl;          /* IPv4 TTL / IPv6 hop limit */
 	uint16_t ip_id;       /* IPv4 identification (0 for IPv6) */

@@ -17,6 +17,7 @@
 
 #include "asn.h"
 #include "decode.h"
+#include "evidbuf.h"
 #include "flow.h"
 #include "verdict.h"
 
@@ -49,6 +50,8 @@ struct flow_record {
 	struct verdict_result vr;
 	/* enrichment: looked up before any anonymisation */
 	struct asn_info client_as, server_as;
+	/* -w: the packets kept of this flow (evidbuf.h); flow NULL without -w */
+	struct evid_ref evidence;
 };
 
 /* The name a flow is counted under in summaries: its SNI (bytes outside

@@ -7,6 +7,7 @@
 
 #include "asn.h"
 #include "jsonread.h"
+#include "out_html.h"
 #include "out_report.h"
 #include "report_merge.h"
 #include "testlist.h"
@@ -486,6 +487,7 @@ static void merge_usage(FILE *out)
 		"\n"
 		"      --report-json FILE  write the merged JSON report (\"-\" = stdout)\n"
 		"      --report-csv FILE   write the merged CSV report (\"-\" = stdout)\n"
+		"      --html FILE         write the merged report as one HTML page\n"
 		"      --min-flows N       flows needed before a name is called blocked (3)\n"
 		"      --test-list FILE    Citizen Lab CSV: categories (else the inputs')\n"
 		"  -q, --quiet             no text summary on stdout\n"
@@ -499,7 +501,7 @@ static void tl_bad(void *arg, unsigned long line, const char *why)
 }
 
 struct merge_opts {
-	const char *json, *csv, *testlist;
+	const char *json, *csv, *testlist, *html;
 	int quiet;
 	struct report_cfg cfg;
 };
@@ -509,6 +511,7 @@ static int parse_merge_opts(int argc, char **argv, struct merge_opts *o)
 	static const struct option longopts[] = {
 		{ "report-json", required_argument, NULL, 'j' },
 		{ "report-csv", required_argument, NULL, 'c' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "min-flows", required_argument, NULL, 'm' },
 		{ "test-list", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -523,6 +526,7 @@ static int parse_merge_opts(int argc, char **argv, struct merge_opts *o)
 		switch (c) {
 		case 'j': o->json = optarg; break;
 		case 'c': o->csv = optarg; break;
+		case 'H': o->html = optarg; break;
 		case 't': o->testlist = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'm':
@@ -560,6 +564,11 @@ static int write_outputs(struct report *r, const struct merge_opts *o)
 		return 1;
 	}
 	if (o->csv && out_report_write_csv(r, o->csv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tamperscope merge: %s\n", err);
+		return 1;
+	}
+	struct out_html_extra hx = { NULL, NULL, "merged reports" };
+	if (o->html && out_html_write(r, &hx, o->html, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tamperscope merge: %s\n", err);
 		return 1;
 	}

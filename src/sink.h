@@ -32,6 +32,7 @@
 #include "record.h"
 
 struct certstats;
+struct evidbuf_stats;
 
 /* A statistics interval. */
 struct run_tick {
@@ -45,6 +46,8 @@ struct run_end {
 	uint64_t now_us;                 /* the packet clock at the end */
 	const struct engine_counters *c;
 	const struct certstats *certstats; /* concluded; NULL without certificate analysis */
+	const struct evidbuf_stats *evidence; /* -w: the packet buffers' counters; NULL without */
+	bool stopped;                    /* a stop signal (SIGINT, SIGTERM) ended the run */
 };
 
 struct sink_ops {

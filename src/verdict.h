@@ -342,6 +342,11 @@ struct verdict_result {
 	unsigned injected_reasons;   /* INJ_* */
 
 	uint8_t alert_level, alert_description;
+
+	/* -w: the flow's packets in the evidence file (set when it is written) */
+	bool pcap_written;
+	bool pcap_truncated;         /* a cap left some of its packets out */
+	uint32_t pcap_packets;
 };
 
 void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *in,

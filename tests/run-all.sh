@@ -145,6 +145,16 @@ run_replay() {
 		bash "$srcdir/tests/ordinary/run.sh"
 	fi
 
+	if tier evidence; then
+		echo "== evidence capture (-w: interfered flows, read back, manifest, anonymised, bad output)"
+		bash "$srcdir/tests/evidence/run.sh"
+	fi
+
+	if tier html; then
+		echo "== HTML report (--html: agrees with --report-json, self-contained, headless Chromium)"
+		bash "$srcdir/tests/html/run.sh"
+	fi
+
 	if tier thirdparty; then
 		echo "== third-party captures (../shared/pcaps)"
 		sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"

@@ -82,12 +82,36 @@ sub usage {
 	exit 2;
 }
 
+# npm's own reason for a failure (TLS, a proxy, the registry, a missing
+# package): its "npm ERR!" / "npm error" lines, at most two, in one line.
+sub npm_reason {
+	my ($out) = @_;
+	my @lines = grep { /\S/ } map { s/^npm (?:ERR!|error)\s*//r } grep { /^npm (?:ERR!|error)/ } split /\n/, $out;
+	@lines = grep { !/^(?:A complete log|\s*\/.*debug.*\.log)/ } @lines;
+	my $why = join('; ', grep { defined } @lines[0 .. ($#lines < 1 ? $#lines : 1)]);
+	if ($why eq '') {
+		($why) = grep { /\S/ } split /\n/, $out;
+		$why //= "exit status " . ($? >> 8);
+	}
+	return $why;
+}
+
 # npm pack downloads the package tarball only (no install, no scripts run).
+# A failure is told in npm's own words, and a passing network fault gets
+# one more try.
 sub fetch_npm {
 	my ($name) = @_;
 	my $dir = tempdir('tamperscope-asn-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	system("cd '$dir' && npm pack --silent '$name' >/dev/null") == 0
-	    or die "mkasn-mmdb: npm pack $name failed (is npm installed? apt install npm)\n";
+	system('sh', '-c', 'command -v npm >/dev/null 2>&1') == 0
+	    or die "mkasn-mmdb: npm is not installed (apt install npm)\n";
+	for my $try (1, 2) {
+		my $out = `cd '$dir' && npm pack --silent '$name' 2>&1 >/dev/null`;
+		last if $? == 0;
+		my $why = npm_reason($out);
+		die "mkasn-mmdb: npm pack $name failed again: $why\n" if $try == 2;
+		print STDERR "mkasn-mmdb: npm pack $name failed: $why; trying once more\n";
+		sleep 2;
+	}
 	my @tgz = glob("$dir/*.tgz");
 	die "mkasn-mmdb: npm pack produced no tarball\n" unless @tgz == 1;
 	system('tar', '-xzf', $tgz[0], '-C', $dir) == 0

@@ -246,3 +246,19 @@ else
 	done
 	[ $n -gt 0 ] || skip "merge equals a single run" "no captures in pcaps/"
 fi
+
+# ---- make asn-db when npm fails: npm's own reason, one retry --------------------
+mkdir -p "$tmp/fakenpm"
+cat >"$tmp/fakenpm/npm" <<'NPM'
+#!/bin/sh
+echo "npm ERR! code ECONNRESET" >&2
+echo "npm ERR! network request to the registry failed, reason: socket hang up" >&2
+echo "npm ERR! A complete log of this run can be found in:" >&2
+exit 1
+NPM
+chmod +x "$tmp/fakenpm/npm"
+PATH="$tmp/fakenpm:$PATH" perl "$srcdir/tools/mkasn-mmdb.pl" --npm --out "$tmp/never.mmdb" >"$tmp/npm.out" 2>&1
+rc=$?
+[ $rc != 0 ] && [ "$(grep -c 'socket hang up' "$tmp/npm.out")" = 2 ] && grep -q 'trying once more' "$tmp/npm.out" &&
+	! grep -q 'is npm installed' "$tmp/npm.out" && [ ! -f "$tmp/never.mmdb" ]
+check "make asn-db: a failing npm pack is told in npm's own words and tried once more" $?
