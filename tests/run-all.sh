@@ -166,6 +166,7 @@ run_replay() {
 		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
 		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
 		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
+		bash "$srcdir/tests/lab/vantage.sh" check "$builddir"
 	fi
 } 2>&1 | tee "$log"
 

@@ -574,4 +574,5 @@ main() {
 	esac
 }
 
-main "$@"
+# Sourced by tests/lab/vantage.sh (LAB_SOURCED=1) for its network, servers and flows: no main then.
+[ "${LAB_SOURCED:-0}" = 1 ] || main "$@"
