@@ -63,6 +63,26 @@
  *  incomplete  otherwise: the capture ended (or the flow was evicted or the
  *              program stopped) less than T after the CH.
  *
+ *  At the server's side (vantage server: --vantage, or inferred by
+ *  vantage.h) the server's own packets are in view before the censor could
+ *  touch them, and the client's answer is what shows the path:
+ *  tls_reset   first of all: a RST in the client's name after the complete
+ *              CH, before the client acknowledged any server payload, that
+ *              is marked as another sender's - TTL or IPv4 ID unlike the
+ *              client's own packets, or client payload after it
+ *              (rst_from_client).
+ *  ok          needs, besides the ServerHello, the client's ACK of server
+ *              payload (tcpobs_client_answered).
+ *  tls_reset   by a server RST only when it is marked as injected; the
+ *              server's own RST, FIN or silence after a CH it received is
+ *              incomplete (server_reset, server_fin, server_silent).
+ *  tls_stall   the server answered the CH in TLS, and for T after its answer
+ *              the client never acknowledged it but showed it was alive (it
+ *              resent the CH the server had ACKed, closed, or sent anything
+ *              a round trip after the answer): drop server_to_client.
+ *              Silent instead: incomplete (answer_unacked); closed within T:
+ *              client_abort (closed_before_answer).
+ *
  *  tls_mitm, tls_untrusted_cert come from the certificate chain, after
  *  verdict_decide (which never returns them): verdict_apply_cert().  Only
  *  a flow whose chain was visible (so its ServerHello was seen) can change,
@@ -122,7 +142,8 @@
  *                   (180 s) before this failed flow started: residual
  *                   blocking (the censor keeps blocking after a trigger).
  *  one_direction    only the client's direction was captured.
- *  vantage          client, server or unknown (--vantage).
+ *  vantage          client, server or unknown, given or inferred;
+ *                   vantage_by: option, rtt, ttl or none.
  *  rtt_ms           handshake round trip (client SYN to its ACK of the
  *                   SYN-ACK), null when not measurable.
  *  syn_retransmits  client SYNs beyond the first.
@@ -134,12 +155,16 @@
  *                   at finalisation) when none came.
  *  drop_direction   (tls_stall) where the blocking dropped packets:
  *                   server_to_client when the server ACKed the ClientHello
- *                   (it got it, its answer was lost); client_to_server when
- *                   --vantage=server, or when the server's own later packets
+ *                   or answered it (it got it, its answer was lost);
+ *                   client_to_server when the server's own later packets
  *                   acknowledge less than the ClientHello (alive, but never
  *                   got it); unknown otherwise - on the client's side of the
  *                   censor both drops look the same.
- *  rst_count        RSTs from the server side.
+ *  answer_acked     (server's side, server TLS bytes seen) the client
+ *                   acknowledged the server's answer.
+ *  rst_from         server, or client (a RST in the client's name at the
+ *                   server: client_ttl replaces synack_ttl).
+ *  rst_count        RSTs from that side.
  *  rst_ack          the first was RST+ACK (false: a bare RST).
  *  rst_ttl          TTL / hop limit of the first RST.
  *  synack_ttl       TTL of the server's SYN-ACK (else of its first packet).
