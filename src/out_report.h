@@ -48,6 +48,10 @@ struct out_report_opts {
 	FILE *text;                    /* the aligned tables, NULL: none */
 	bool certs;                    /* chains are analysed: the JSON lists cert_consistency */
 };
+/* What the report counts of one record (also for outputs that must key
+ * flows as the report does).  rf points into rec. */
+void out_report_flow_of(const struct flow_record *rec, struct report_flow *rf);
+
 struct sink out_report_sink(const struct report_cfg *cfg, const struct out_report_opts *o);
 
 #endif
