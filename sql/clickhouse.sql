@@ -5,8 +5,9 @@
 --   tamperscope-ch-load --url http://localhost:8123/ /var/spool/tamperscope/ready
 --
 -- Portable SQL: it runs on Debian 12's clickhouse-server 18.16 and on current ClickHouse (no JSON
--- column type, no window functions, one JOIN per SELECT, no DEFAULT expressions that JSONEachRow
--- would need to evaluate).  Re-running the file is harmless (IF NOT EXISTS everywhere).
+-- column type, no window functions, one JOIN per SELECT, no DEFAULT or MATERIALIZED columns:
+-- 18.16's JSONEachRow fills an absent column with its type's default, and its Distributed
+-- inserts refuse MATERIALIZED columns).  Re-running the file is harmless (IF NOT EXISTS everywhere).
 --
 -- ==== What the views compute, and how each rule of the report maps to SQL ====
 --
@@ -71,7 +72,7 @@ CREATE TABLE IF NOT EXISTS tamperscope.flows
     weight Int64,               -- flows this row counts: 1, or a relabel's count
     start_us UInt64,            -- flow start, microseconds since the epoch (packet time)
     end_us UInt64,
-    timestamp DateTime('UTC') MATERIALIZED toDateTime(intDiv(start_us, 1000000), 'UTC'),
+    timestamp DateTime('UTC'),  -- start_us in seconds (the partition key)
     flow_id UInt64,
     src_ip String,              -- the client (cut to /24 or /48 with --anonymize-clients)
     src_port UInt16,
