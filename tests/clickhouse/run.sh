@@ -27,6 +27,32 @@ check() { if [ "$2" = 0 ]; then pass "$1"; else fail "$1"; fi; }
 
 . "$srcdir/tests/clickhouse/chserver.sh"
 
+# ---- without a server: the options and the rows' shape -------------------------------------
+"$T" -r "$P/lab-mitm.pcap" --events-format clickhouse >/dev/null 2>&1
+[ $? = 2 ]; check "--events-format clickhouse without --events is a usage error" $?
+"$T" -r "$P/lab-mitm.pcap" --events /dev/null --events-format json >/dev/null 2>&1
+[ $? = 2 ]; check "--events-format other than eve/clickhouse is a usage error" $?
+"$T" -r "$P/lab-mitm.pcap" --events /dev/null --sensor-name "$(printf 'a\nb')" >/dev/null 2>&1
+[ $? = 2 ]; check "a sensor name with a control character is a usage error" $?
+rows=$(mktemp)
+"$T" -r "$P/lab-mitm.pcap" --ca-bundle "$P/lab-mitm-ca.pem" --interception-cas "$P/lab-mitm-cas.tsv" \
+	--asn-db "$P/lab-mitm-asn.mmdb" -q --events - --events-format clickhouse 2>/dev/null >"$rows"
+host=$(hostname)
+jq -s -e --arg h "$host" '([.[] | select(.kind == "flow")] | length) == 30 and
+	all(.[]; .sensor == $h and all(to_entries[]; (.value | type) != "object" and (.value | type) != "null"))' \
+	"$rows" >/dev/null
+check "one flat row per flow (30 flows; no objects, no nulls), sensor = the host name by default" $?
+columns=$(sed -n '/^CREATE TABLE IF NOT EXISTS tamperscope.flows$/,/^ENGINE/p' "$SQL" |
+	sed -n 's/^    \([a-z_0-9]*\) [A-Z].*/\1/p' | sort | tr '\n' ' ')
+keys=$(jq -r 'select(.kind == "flow") | keys[]' "$rows" | sort -u | tr '\n' ' ')
+[ -n "$columns" ] && [ "$columns" = "$keys" ]
+check "a flow row has exactly the columns of tamperscope.flows in sql/clickhouse.sql" $?
+[ "$columns" = "$keys" ] || { echo "    table: $columns"; echo "    row:   $keys"; }
+jq -s -e --arg c "$columns" '($c | split(" ") | map(select(. != ""))) as $cols |
+	[.[] | select(.kind == "relabel")] | length > 0 and all(keys - $cols == [])' "$rows" >/dev/null
+check "relabel rows use only the table's columns" $?
+rm -f "$rows"
+
 if ! command -v clickhouse-server >/dev/null || ! command -v clickhouse-client >/dev/null; then
 	echo "SKIP: clickhouse: clickhouse-server/clickhouse-client not installed (tools/install-deps.sh installs them)"
 	exit 0
