@@ -21,6 +21,7 @@
 #include "certstats.h"
 #include "engine.h"
 #include "intercept.h"
+#include "out_clickhouse.h"
 #include "out_event.h"
 #include "out_pcap.h"
 #include "out_report.h"
@@ -42,6 +43,8 @@ struct options {
 	char *input_paths[MAX_INPUTS];  /* the ones -r DIR made (freed at exit) */
 	int n_input_paths;
 	const char *events_path;
+	bool events_clickhouse;    /* --events-format clickhouse */
+	const char *sensor_name;   /* --sensor-name */
 	char *bpf;
 	int quiet;
 	struct engine_cfg cfg;
@@ -95,6 +98,9 @@ static void usage(FILE *out)
 		"      --metrics-file FILE  Prometheus textfile, rewritten atomically\n"
 		"Output:\n"
 		"      --events FILE        one JSON event per flow (\"-\" = stdout)\n"
+		"      --events-format FMT  eve (default), or clickhouse: flat JSONEachRow rows\n"
+		"                           for sql/clickhouse.sql (the file is appended to)\n"
+		"      --sensor-name NAME   the sensor column of clickhouse rows (host name)\n"
 		"  -q, --quiet              no human summary on stdout\n"
 		"  -w, --write FILE         pcapng of the packets of every interfered flow, and\n"
 		"                           its manifest FILE.sha256 (sha256sum -c checks it)\n"
@@ -174,6 +180,8 @@ static int opt_vantage(struct options *o, const char *arg);
 static int opt_speed(struct options *o, const char *arg);
 static int opt_icpt(struct options *o, const char *arg);
 static int opt_pcap_format(struct options *o, const char *arg);
+static int opt_events_format(struct options *o, const char *arg);
+static int opt_sensor_name(struct options *o, const char *arg);
 static int opt_no_promisc(struct options *o, const char *arg);
 static int opt_help(struct options *o, const char *arg);
 static int opt_version(struct options *o, const char *arg);
@@ -181,6 +189,8 @@ static int opt_version(struct options *o, const char *arg);
 static const struct optdef optdefs[] = {
 	{ "read", 'r', ARG_FN, 0, 0, 0, NULL, opt_read },
 	{ "events", 0, ARG_STR, OFF(events_path), 0, 0, NULL, NULL },
+	{ "events-format", 0, ARG_FN, 0, 0, 0, NULL, opt_events_format },
+	{ "sensor-name", 0, ARG_FN, 0, 0, 0, NULL, opt_sensor_name },
 	{ "quiet", 'q', ARG_NONE_INT, OFF(quiet), 0, 0, NULL, NULL },
 	{ "write", 'w', ARG_STR, OFF(evidence_path), 0, 0, NULL, NULL },
 	{ "pcap-format", 0, ARG_FN, 0, 0, 0, NULL, opt_pcap_format },
@@ -375,6 +385,22 @@ static int opt_pcap_format(struct options *o, const char *arg)
 	return 0;
 }
 
+static int opt_events_format(struct options *o, const char *arg)
+{
+	if (strcmp(arg, "eve") != 0 && strcmp(arg, "clickhouse") != 0)
+		return die_usage("bad --events-format '%s': want eve or clickhouse", arg);
+	o->events_clickhouse = strcmp(arg, "clickhouse") == 0;
+	return 0;
+}
+
+static int opt_sensor_name(struct options *o, const char *arg)
+{
+	if (!out_clickhouse_sensor_ok(arg))
+		return die_usage("bad --sensor-name '%s': want 1..255 printable characters", arg);
+	o->sensor_name = arg;
+	return 0;
+}
+
 static int opt_no_promisc(struct options *o, const char *arg)
 {
 	(void)arg;
@@ -480,6 +506,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return die_usage("%s", "no input: give -r FILE, -i IFACE or --replay FILE");
 	if (modes > 1)
 		return die_usage("%s", "-r, -i and --replay exclude each other");
+	if (o->events_clickhouse && !o->events_path)
+		return die_usage("%s", "--events-format clickhouse needs --events FILE");
 	return 0;
 }
 
@@ -650,7 +678,14 @@ static int setup_sinks(struct options *o, struct app *a)
 			    is_stdout(o->report_csv);
 	FILE *text = o->quiet || stdout_taken ? NULL : stdout;
 	struct out_event *ev = NULL;
-	if (o->events_path) {
+	if (o->events_clickhouse) { /* rows only: no stats events in the table's file */
+		struct out_clickhouse_cfg cc = { o->events_path, o->sensor_name, o->report.testlist };
+		struct sink s = out_clickhouse_sink(&cc, err, sizeof(err));
+		if (sinks_add(&a->sinks, s) < 0) {
+			fprintf(stderr, "tamperscope: cannot write events: %s\n", s.ctx ? "no room" : err);
+			return 1;
+		}
+	} else if (o->events_path) {
 		if (!(ev = out_event_open(o->events_path, err, sizeof(err)))) {
 			fprintf(stderr, "tamperscope: cannot write events: %s\n", err);
 			return 1;

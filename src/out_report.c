@@ -659,9 +659,8 @@ struct report_sink {
 	struct icptfind *icpt;         /* --html: the forged chains seen */
 };
 
-static void on_flow(void *ctx, const struct flow_record *rec)
+void out_report_flow_of(const struct flow_record *rec, struct report_flow *out)
 {
-	struct report_sink *rs = ctx;
 	struct report_flow rf = {
 		.ts_us = rec->first_us,
 		.verdict = rec->vr.verdict,
@@ -677,6 +676,14 @@ static void on_flow(void *ctx, const struct flow_record *rec)
 		rf.sni = rec->tls->sni;
 		rf.sni_len = rec->tls->sni_len;
 	}
+	*out = rf;
+}
+
+static void on_flow(void *ctx, const struct flow_record *rec)
+{
+	struct report_sink *rs = ctx;
+	struct report_flow rf;
+	out_report_flow_of(rec, &rf);
 	report_add(rs->r, &rf);
 	if (rs->icpt)
 		icptfind_add(rs->icpt, rec);

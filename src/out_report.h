@@ -49,6 +49,10 @@ struct out_report_opts {
 	bool certs;                    /* chains are analysed: the JSON lists cert_consistency */
 	const char *html_path;         /* --html: the page (out_html.h), NULL: none */
 };
+/* What the report counts of one record (also for outputs that must key
+ * flows as the report does).  rf points into rec. */
+void out_report_flow_of(const struct flow_record *rec, struct report_flow *rf);
+
 struct sink out_report_sink(const struct report_cfg *cfg, const struct out_report_opts *o);
 
 #endif

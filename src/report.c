@@ -486,8 +486,7 @@ static void pair_add(struct report *r, struct report_pair *p, enum verdict v, ui
 	b->blocked += blocked;
 }
 
-/* "addr:port" of the flow's server; false when it cannot be written. */
-static bool endpoint_key(const struct ts_addr *a, uint16_t port, char *key, size_t keylen)
+bool report_endpoint_key(const struct ts_addr *a, uint16_t port, char *key, size_t keylen)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	char t[INET6_ADDRSTRLEN];
@@ -498,15 +497,12 @@ static bool endpoint_key(const struct ts_addr *a, uint16_t port, char *key, size
 	return true;
 }
 
-/* The key of a flow: its normalised SNI, or its server address for a
- * measured flow without one.  false: no name entry for this flow. */
-static bool flow_key(struct report *r, const struct report_flow *rf, char *key,
-		     size_t keylen, bool *is_addr)
+bool report_flow_key(const struct report_flow *rf, char *key, size_t keylen, bool *is_addr,
+		     bool *cut)
 {
+	*cut = false;
 	if (rf->sni && rf->sni_len) {
-		bool cut;
-		report_norm_name(rf->sni, rf->sni_len, key, &cut);
-		r->st.names_cut += cut;
+		report_norm_name(rf->sni, rf->sni_len, key, cut);
 		*is_addr = false;
 		if (key[0])
 			return true;
@@ -514,7 +510,16 @@ static bool flow_key(struct report *r, const struct report_flow *rf, char *key,
 	if (!rf->server || (rf->verdict != V_OK && !verdict_is_failure(rf->verdict)))
 		return false;
 	*is_addr = true;
-	return endpoint_key(rf->server, rf->server_port, key, keylen);
+	return report_endpoint_key(rf->server, rf->server_port, key, keylen);
+}
+
+static bool flow_key(struct report *r, const struct report_flow *rf, char *key,
+		     size_t keylen, bool *is_addr)
+{
+	bool cut;
+	bool named = report_flow_key(rf, key, keylen, is_addr, &cut);
+	r->st.names_cut += cut;
+	return named;
 }
 
 static void counts_add_flow(struct report_counts *c, const struct report_flow *rf)
@@ -526,13 +531,13 @@ static void counts_add_flow(struct report_counts *c, const struct report_flow *r
 
 void report_add(struct report *r, const struct report_flow *rf)
 {
-	char key[REPORT_NAME_MAX + 1 + INET6_ADDRSTRLEN + 8];
+	char key[REPORT_KEY_MAX];
 	bool is_addr;
 	if ((unsigned)rf->verdict >= V__COUNT)
 		return;
 	r->st.flows++;
 	if (rf->reachable && rf->server &&
-	    endpoint_key(rf->server, rf->server_port, key, sizeof(key)))
+	    report_endpoint_key(rf->server, rf->server_port, key, sizeof(key)))
 		reach_note(r, key);
 	struct report_net *net = net_get(r, rf->client_asn, rf->client_org);
 	if (!net) {

@@ -255,6 +255,18 @@ struct report_flow {
 };
 void report_add(struct report *r, const struct report_flow *rf);
 
+/* The name a flow is counted under (see the top): its normalised SNI, or
+ * "addr:port" of its server for a measured flow without one; *cut set when
+ * the name was shortened.  false: the flow has no name entry (it counts
+ * for its network only).  Other outputs that must key flows exactly as the
+ * report does (the ClickHouse rows) call these. */
+#define REPORT_KEY_MAX (REPORT_NAME_MAX + 64) /* with "[v6 address]:port" */
+bool report_flow_key(const struct report_flow *rf, char *key, size_t keylen, bool *is_addr,
+		     bool *cut);
+/* "addr:port" ("[v6]:port") of a server, as answered endpoints are keyed;
+ * false when it cannot be written. */
+bool report_endpoint_key(const struct ts_addr *a, uint16_t port, char *key, size_t keylen);
+
 /* Certificate cross-network consistency, known only at the end of a run,
  * turns n flows of (network, name) from one verdict into another (e.g.
  * tls_untrusted_cert into tls_mitm).  Counts of the pair, the network and

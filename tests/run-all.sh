@@ -161,6 +161,11 @@ run_replay() {
 		sh "$srcdir/tests/thirdparty/ordinary.sh"
 	fi
 
+	if tier clickhouse; then
+		echo "== many sensors, one ClickHouse (real clickhouse-server: rows, loader, views, shards)"
+		bash "$srcdir/tests/clickhouse/run.sh"
+	fi
+
 	if tier lab; then
 		echo "== real-stack lab (root, network namespaces)"
 		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
