@@ -9,6 +9,7 @@
 #include "certstats.h"
 #include "out_cert.h"
 #include "out_report.h"
+#include "recorder.h"
 #include "tls.h"
 #include "util.h"
 
@@ -673,10 +674,8 @@ static void on_flow(void *ctx, const struct flow_record *rec)
 		.injected = rec->vr.injected,
 		.reachable = rec->reachable,
 	};
-	if (rec->tls && rec->tls->sni_present && rec->tls->sni_len) {
-		rf.sni = rec->tls->sni;
-		rf.sni_len = rec->tls->sni_len;
-	}
+	/* the SNI, else the HTTP Host, the DNS question, the name resolved */
+	rf.sni = record_name(rec, &rf.sni_len);
 	report_add(rs->r, &rf);
 }
 
