@@ -156,6 +156,7 @@ run_replay() {
 		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
 		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
 		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
+		bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"
 	fi
 } 2>&1 | tee "$log"
 
