@@ -16,6 +16,7 @@
 #include "defrag.h"
 #include "dnsmap.h"
 #include "dnstxn.h"
+#include "http.h"
 #include "engine.h"
 #include "recorder.h"
 #include "residual.h"
@@ -34,6 +35,7 @@ struct engine_stats {
 	uint64_t tcp_packets, udp_packets;
 	uint64_t flows_by_verdict[V__COUNT];
 	struct tcphs_stats hs;       /* the handshake regions' counters */
+	struct http_stats http;      /* plain HTTP heads of finished flows */
 	uint64_t flow_alloc_failed;
 };
 
@@ -455,6 +457,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 		f->tls = NULL;
 	}
 	dns_flow_release(f);
+	http_count(f->http, &e->st.http);
 	free(f->http);
 	f->http = NULL;
 }
@@ -484,6 +487,26 @@ void engine_conclude(struct engine *e, struct run_end *end)
 		certstats_finalize(e->cstats);
 }
 
+static void engine_app_counters(const struct engine *e, struct engine_counters *c)
+{
+	const struct dnstxn_stats *d = dnstxn_stats(e->dns);
+	c->dns_messages = d->messages;
+	c->dns_truncated = d->truncated;
+	c->dns_malformed = d->malformed;
+	c->dns_unmatched = d->unmatched;
+	c->dns_txns = d->txns;
+	c->dns_txns_evicted = d->txns_evicted;
+	c->dns_txns_refused = d->txns_refused;
+	c->dns_resp_dropped = d->resp_dropped;
+	c->dns_tcp_lost = d->tcp_midstream + d->tcp_gaps + d->tcp_oversize + d->tcp_alloc_failed;
+	c->dns_resolvers_full = d->resolvers_full;
+	c->dnsmap_evicted = dnsmap_stats(e->rec.dnsmap)->evicted;
+	c->http_flows = e->st.http.flows;
+	c->http_truncated = e->st.http.truncated;
+	c->http_malformed = e->st.http.malformed;
+	c->http_too_long = e->st.http.too_long;
+}
+
 void engine_counters(const struct engine *e, struct engine_counters *c)
 {
 	const struct flow_table_stats *fs = flow_table_stats(e->flows);
@@ -502,6 +525,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->tls_errors = e->st.hs.tls_errors;
 	c->reasm_overlap_diffs = e->st.hs.reasm_overlap_diffs;
 	c->preambles = e->st.hs.preambles;
+	engine_app_counters(e, c);
 	c->clock_jumps = e->clock_jumps;
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;

@@ -304,3 +304,16 @@ bool http_flow_done(const struct http_info *h, bool limits_reached)
 		return false;
 	return h->synack_seen && h->resp_ttl == h->synack_ttl;
 }
+
+void http_count(const struct http_info *h, struct http_stats *st)
+{
+	if (!h)
+		return;
+	st->flows++;
+	for (int i = 0; i < 2; i++) {
+		enum http_state s = (enum http_state)(i ? h->resp_state : h->req_state);
+		st->truncated += s == HTTP_TRUNCATED;
+		st->malformed += s == HTTP_MALFORMED;
+		st->too_long += s == HTTP_TOO_LONG;
+	}
+}

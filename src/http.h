@@ -105,4 +105,10 @@ void http_flow_packet(struct http_info *h, const struct ts_packet *p, int dir,
  * to see a second response follow, within its limit: limits_reached.) */
 bool http_flow_done(const struct http_info *h, bool limits_reached);
 
+/* Outcomes of the heads of finished flows. */
+struct http_stats {
+	uint64_t flows, truncated, malformed, too_long;
+};
+void http_count(const struct http_info *h, struct http_stats *st);
+
 #endif
