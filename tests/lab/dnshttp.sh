@@ -421,6 +421,9 @@ check_report() {
 	want="AS64521 blog.example http_blockpage;AS64521 news.example dns_blockpage;AS64522 forum.example http_blockpage;"
 	want+="AS64522 news.example dns_injection;AS64522 reset.example http_reset;AS64522 slow.example dns_timeout;"
 	want+="AS64522 stall.example http_stall;AS64522 video.example http_blockpage;"
+	jq -e '[.by_domain_network[] | select(.asn == 64521 and .domain == "news.example")][0] |
+		.mitm_dns_manipulation == 1 and (.mitm_interception // 0) == 0' "$dir/report.json" >/dev/null
+	pass_if $? "the report states the blockpage certificate as DNS manipulation (AS64521 news.example)"
 	if [ "$got" = "$want" ]; then
 		echo "PASS: lab-dnshttp: report blocks exactly the censored names per network with their methods"
 	else
