@@ -24,6 +24,12 @@ struct engine_counters {
 	uint64_t reasm_overlap_diffs;    /* overlapping segments with different bytes */
 	uint64_t clock_jumps;            /* capture clock discontinuities within an input */
 	uint64_t preambles;              /* flows whose TLS began after a plaintext preamble */
+	/* DNS (dnstxn.h) and plain HTTP (http.h): every cap and bad input counted */
+	uint64_t dns_messages, dns_truncated, dns_malformed, dns_unmatched;
+	uint64_t dns_txns, dns_txns_evicted, dns_txns_refused, dns_resp_dropped;
+	uint64_t dns_tcp_lost;           /* TCP streams whose messages could not be framed */
+	uint64_t dns_resolvers_full, dnsmap_evicted;
+	uint64_t http_flows, http_truncated, http_malformed, http_too_long;
 	uint64_t first_us;               /* first packet time (0: none yet) */
 	uint64_t now_us;                 /* the packet clock */
 };

@@ -14,6 +14,9 @@
 #include "certstats.h"
 #include "classify.h"
 #include "defrag.h"
+#include "dnsmap.h"
+#include "dnstxn.h"
+#include "http.h"
 #include "engine.h"
 #include "evidbuf.h"
 #include "recorder.h"
@@ -23,6 +26,7 @@
 #include "sink.h"
 #include "tcphs.h"
 #include "tls.h"
+#include "verdict_dns.h"
 
 struct engine_stats {
 	uint64_t frames;
@@ -32,6 +36,7 @@ struct engine_stats {
 	uint64_t tcp_packets, udp_packets;
 	uint64_t flows_by_verdict[V__COUNT];
 	struct tcphs_stats hs;       /* the handshake regions' counters */
+	struct http_stats http;      /* plain HTTP heads of finished flows */
 	uint64_t flow_alloc_failed;
 };
 
@@ -44,6 +49,7 @@ struct engine {
 	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
 	struct servers *servers;     /* each server's own TTL across flows */
 	struct certstats *cstats;    /* cross-network certificate memory, NULL without certs */
+	struct dnstxn *dns;          /* the DNS stage: transactions of port-53 flows */
 	struct cert_ctx *certs;      /* borrowed */
 	struct recorder rec;         /* the verdict stage's refinements */
 	struct sinks *sinks;         /* borrowed */
@@ -77,6 +83,8 @@ void engine_cfg_default(struct engine_cfg *cfg)
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why);
+static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why);
+static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_response *r);
 
 static int engine_certs_init(struct engine *e)
 {
@@ -111,11 +119,16 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 		.scanners = e->scanners,
 		.servers = e->servers,
 		.anonymize_clients = cfg->anonymize_clients,
+		.dnsmap = dnsmap_new(0, &cfg->seed),
+		.bp = deps->blockpages,
 	};
 	if (cfg->keep_evidence)
 		e->evid = evidbuf_new(&cfg->evidence);
+	e->dns = dnstxn_new(&(struct dnstxn_cfg){ .window_us = cfg->verdict.stall_us,
+		.seed = &cfg->seed, .done = on_dns_txn, .answer = on_dns_answer, .arg = e });
 	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->scanners || !e->servers ||
-	    engine_certs_init(e) < 0 || (cfg->keep_evidence && !e->evid)) {
+	    !e->dns || !e->rec.dnsmap || engine_certs_init(e) < 0 ||
+	    (cfg->keep_evidence && !e->evid)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -133,6 +146,8 @@ void engine_free(struct engine *e)
 	scanners_free(e->scanners);
 	servers_free(e->servers);
 	certstats_free(e->cstats);
+	dnstxn_free(e->dns);
+	dnsmap_free(e->rec.dnsmap);
 	free(e->rec.ca);
 	evidbuf_free(e->evid);
 	free(e);
@@ -373,6 +388,8 @@ static void fresh_memories(struct engine *e)
 	residual_free(e->residual);
 	servers_free(e->servers);
 	scanners_free(e->scanners);
+	dnstxn_forget(e->dns);
+	dnsmap_clear(e->rec.dnsmap);
 	e->rec.residual = e->residual = rt;
 	e->rec.servers = e->servers = sv;
 	e->rec.scanners = e->scanners = sc;
@@ -388,6 +405,7 @@ static uint64_t clock_frame(struct engine *e, uint64_t raw_us, uint32_t wirelen)
 		e->input_start = false;
 		e->clock_shift_us = 0;
 		if (e->st.frames > 0 && raw_us < e->now_us) {
+			dnstxn_flush(e->dns, DNSTXN_EOF);
 			flow_table_flush(e->flows, FLOW_END_EOF);
 			fresh_memories(e);
 			e->now_us = raw_us;
@@ -413,6 +431,7 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	enum decode_result r = decode_frame(dlt, frame, caplen, wirelen, ts_us, e->defrag, &p);
 	e->st.decode[r]++;
 	flow_table_expire(e->flows, e->now_us);
+	dnstxn_expire(e->dns, e->now_us);
 	if (e->pend_head)
 		pend_expire(e);
 	if (r != DEC_OK)
@@ -440,6 +459,8 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	 * first packet, which its give-up guess by port needs. */
 	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created))
 		classify_packet(e->cls, f, &p);
+	if (dns_port(p.sport, p.dport))
+		dnstxn_packet(e->dns, f, &p, dir);
 	if (p.proto == 6) {
 		e->st.tcp_packets++;
 		tcp_packet(e, f, &p, dir, created);
@@ -458,11 +479,13 @@ void engine_tick(struct engine *e, uint64_t now_us)
 	if (now_us > e->now_us)
 		e->now_us = now_us;
 	flow_table_expire(e->flows, e->now_us);
+	dnstxn_expire(e->dns, e->now_us);
 	pend_expire(e);
 }
 
 void engine_finish(struct engine *e, enum flow_end why)
 {
+	dnstxn_flush(e->dns, why == FLOW_END_SHUTDOWN ? DNSTXN_SHUTDOWN : DNSTXN_EOF);
 	flow_table_flush(e->flows, why);
 }
 
@@ -473,7 +496,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	if (f->hs)
 		release_hs(e, f);
 	classify_finish(e->cls, f);
-	if (!f->reported) {
+	if (!f->reported && !dns_flow_represented(f)) {
 		struct verdict_result vr;
 		decide(e, f, why, &vr);
 		emit(e, f, why, &vr);
@@ -485,6 +508,27 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 		free(f->tls);
 		f->tls = NULL;
 	}
+	dns_flow_release(f);
+	http_count(f->http, &e->st.http);
+	free(f->http);
+	f->http = NULL;
+}
+
+/* A DNS transaction's window passed (or the input ended): its record. */
+static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why)
+{
+	struct engine *e = arg;
+	struct verdict_result vr;
+	struct flow_record rec;
+	verdict_dns_decide(&e->cfg.verdict, e->rec.bp, t, why, e->now_us, &vr);
+	record_build_dns(&e->rec, t, why, &vr, &rec);
+	e->st.flows_by_verdict[rec.vr.verdict]++;
+	sinks_flow(e->sinks, &rec);
+}
+
+static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_response *r)
+{
+	record_dns_answer(&((struct engine *)arg)->rec, t, r);
 }
 
 void engine_conclude(struct engine *e, struct run_end *end)
@@ -494,6 +538,26 @@ void engine_conclude(struct engine *e, struct run_end *end)
 	end->evidence = e->evid ? evidbuf_stats(e->evid) : NULL;
 	if (e->cstats)
 		certstats_finalize(e->cstats);
+}
+
+static void engine_app_counters(const struct engine *e, struct engine_counters *c)
+{
+	const struct dnstxn_stats *d = dnstxn_stats(e->dns);
+	c->dns_messages = d->messages;
+	c->dns_truncated = d->truncated;
+	c->dns_malformed = d->malformed;
+	c->dns_unmatched = d->unmatched;
+	c->dns_txns = d->txns;
+	c->dns_txns_evicted = d->txns_evicted;
+	c->dns_txns_refused = d->txns_refused;
+	c->dns_resp_dropped = d->resp_dropped;
+	c->dns_tcp_lost = d->tcp_midstream + d->tcp_gaps + d->tcp_oversize + d->tcp_alloc_failed;
+	c->dns_resolvers_full = d->resolvers_full;
+	c->dnsmap_evicted = dnsmap_stats(e->rec.dnsmap)->evicted;
+	c->http_flows = e->st.http.flows;
+	c->http_truncated = e->st.http.truncated;
+	c->http_malformed = e->st.http.malformed;
+	c->http_too_long = e->st.http.too_long;
 }
 
 void engine_counters(const struct engine *e, struct engine_counters *c)
@@ -514,6 +578,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->tls_errors = e->st.hs.tls_errors;
 	c->reasm_overlap_diffs = e->st.hs.reasm_overlap_diffs;
 	c->preambles = e->st.hs.preambles;
+	engine_app_counters(e, c);
 	c->clock_jumps = e->clock_jumps;
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;

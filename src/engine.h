@@ -22,6 +22,7 @@ struct asn_db;
 struct cert_ctx;
 struct certstats;
 struct sinks;
+struct blockpages;
 struct run_end;
 
 struct engine_cfg {
@@ -46,6 +47,7 @@ struct engine_deps {
 	struct sinks *sinks;       /* where records go */
 	struct asn_db *asn;        /* NULL: no ASN lookups */
 	struct cert_ctx *certs;    /* NULL: certificate chains are not analysed */
+	const struct blockpages *blockpages; /* NULL: no known blockpages */
 };
 
 struct engine;

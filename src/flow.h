@@ -20,6 +20,8 @@
 struct flow_hs;      /* engine.c: reassembly + TLS parsers, handshake only */
 struct tls_info;     /* tls.h */
 struct evid_flow;    /* evidbuf.h */
+struct dns_flow;     /* dnstxn.c */
+struct http_info;    /* http.h */
 
 /* Why a flow ended (stable names, see flow_end_name). */
 enum flow_end {
@@ -72,6 +74,8 @@ struct flow {
 	struct tcp_obs obs;           /* TCP observations for the verdict */
 	struct flow_hs *hs;           /* handshake region state, NULL when done */
 	struct tls_info *tls;         /* TLS facts, NULL if none seen */
+	struct dns_flow *dns;         /* port 53: DNS messages and TCP framing (dnstxn.c) */
+	struct http_info *http;       /* plain HTTP facts (http.h), NULL if none */
 	void *ndpi;                   /* struct ndpi_flow_struct *, until decided */
 	struct evid_flow *evid;       /* -w: its packets kept as evidence (evidbuf.h), else NULL */
 };

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "asn.h"
+#include "blockpage.h"
 #include "capture.h"
 #include "cert.h"
 #include "certstats.h"
@@ -36,6 +37,7 @@
 
 #define MAX_INPUTS 1024
 #define MAX_ICPT_FILES 64
+#define MAX_BLOCKPAGE_FILES 64
 
 struct options {
 	const char *inputs[MAX_INPUTS];
@@ -70,6 +72,9 @@ struct options {
 	const char *html_path;         /* --html */
 	int argc;                      /* the command line, for the manifest */
 	char **argv;
+	/* DNS and HTTP */
+	const char *bp_files[MAX_BLOCKPAGE_FILES];
+	int n_bp;
 };
 
 static void usage(FILE *out)
@@ -122,6 +127,9 @@ static void usage(FILE *out)
 		"      --ca-bundle FILE     trust anchors (PEM) replacing the system bundle\n"
 		"                           /etc/ssl/certs/ca-certificates.crt\n"
 		"      --interception-cas FILE  more known interception CAs (TSV; repeatable)\n"
+		"DNS and HTTP:\n"
+		"      --blockpages FILE    more known blockpage addresses and HTTP patterns\n"
+		"                           (TSV; repeatable; data/blockpages.tsv always)\n"
 		"Subcommands:\n"
 		"  tamperscope merge A.json B.json ... [--report-json F] [--html F] [--min-flows N]\n"
 		"  tamperscope asn [--asn-db FILE] ADDRESS ...\n"
@@ -182,6 +190,7 @@ static int opt_icpt(struct options *o, const char *arg);
 static int opt_pcap_format(struct options *o, const char *arg);
 static int opt_events_format(struct options *o, const char *arg);
 static int opt_sensor_name(struct options *o, const char *arg);
+static int opt_blockpages(struct options *o, const char *arg);
 static int opt_no_promisc(struct options *o, const char *arg);
 static int opt_help(struct options *o, const char *arg);
 static int opt_version(struct options *o, const char *arg);
@@ -221,6 +230,7 @@ static const struct optdef optdefs[] = {
 	{ "anonymize-clients", 0, ARG_NONE_BOOL, OFF(cfg.anonymize_clients), 0, 0, NULL, NULL },
 	{ "ca-bundle", 0, ARG_STR, OFF(ca_bundle), 0, 0, NULL, NULL },
 	{ "interception-cas", 0, ARG_FN, 0, 0, 0, NULL, opt_icpt },
+	{ "blockpages", 0, ARG_FN, 0, 0, 0, NULL, opt_blockpages },
 	{ "interface", 'i', ARG_STR, OFF(live.iface), 0, 0, NULL, NULL },
 	{ "no-promiscuous-mode", 'p', ARG_FN0, 0, 0, 0, NULL, opt_no_promisc },
 	{ "snapshot-length", 's', ARG_INT, OFF(live.snaplen), 0, 262144,
@@ -401,6 +411,14 @@ static int opt_sensor_name(struct options *o, const char *arg)
 	return 0;
 }
 
+static int opt_blockpages(struct options *o, const char *arg)
+{
+	if (o->n_bp >= MAX_BLOCKPAGE_FILES)
+		return die_usage("too many --blockpages files (at most %s)", "64");
+	o->bp_files[o->n_bp++] = arg;
+	return 0;
+}
+
 static int opt_no_promisc(struct options *o, const char *arg)
 {
 	(void)arg;
@@ -520,6 +538,7 @@ struct app {
 	char asn_warn[512];
 	struct intercept_db *icpt;
 	struct cert_ctx *certs;
+	struct blockpages *bp;
 	struct out_event *events;      /* until handed to its sink */
 	struct sinks sinks;
 	struct engine *e;
@@ -536,6 +555,7 @@ static void teardown(struct app *a)
 		capture_close(&a->cap);
 	cert_ctx_free(a->certs);
 	intercept_db_free(a->icpt);
+	blockpages_free(a->bp);
 	asn_close(a->asn);
 	testlist_free(a->tl);
 }
@@ -737,14 +757,35 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* Known blockpages: the package's list, then --blockpages files. */
+static int load_blockpages(struct options *o, struct app *a)
+{
+	char err[512], path[PATH_MAX];
+	if (!(a->bp = blockpages_new(&o->cfg.seed))) {
+		fprintf(stderr, "tamperscope: out of memory\n");
+		return 2;
+	}
+	bool shipped = data_file_path("blockpages.tsv", path, sizeof(path)) == 0;
+	for (int i = shipped ? -1 : 0; i < o->n_bp; i++) {
+		if (blockpages_load(a->bp, i < 0 ? path : o->bp_files[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "tamperscope: %s\n", err);
+			return 2;
+		}
+	}
+	if (blockpages_refused(a->bp))
+		fprintf(stderr, "tamperscope: warning: %llu blockpage entries over the cap were ignored\n",
+			(unsigned long long)blockpages_refused(a->bp));
+	return 0;
+}
+
 static int setup(struct options *o, struct app *a)
 {
 	int rc;
 	a->live = o->live.iface || o->replay;
 	if ((rc = load_testlist(o, a)) || (rc = open_asn(o, a)) || (rc = setup_certs(o, a)) ||
-	    (rc = setup_sinks(o, a)))
+	    (rc = load_blockpages(o, a)) || (rc = setup_sinks(o, a)))
 		return rc;
-	struct engine_deps deps = { &a->sinks, a->asn, a->certs };
+	struct engine_deps deps = { &a->sinks, a->asn, a->certs, a->bp };
 	if (!(a->e = engine_new(&o->cfg, &deps))) {
 		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
 		return 1;

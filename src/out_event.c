@@ -5,6 +5,7 @@
 
 #include "certstats.h"
 #include "json.h"
+#include "out_app.h"
 #include "out_event.h"
 #include "out_cert.h"
 #include "out_evidence.h"
@@ -204,6 +205,7 @@ void out_event_record(struct out_event *o, const struct flow_record *r)
 	write_flow(j, r);
 	if (r->tls)
 		write_tls(j, r->tls, r->cert);
+	out_app_json(j, r);
 	out_evidence_json(j, &r->vr);
 	json_obj_close(j);
 	out_event_line(o, j);

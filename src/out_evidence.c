@@ -1,5 +1,6 @@
 /* out_evidence.c - writes a verdict and its evidence as JSON members.
  * Reads a finished struct verdict_result only; decides nothing. */
+#include "out_app.h"
 #include "out_evidence.h"
 
 void out_verdict_json(struct json *j, const struct verdict_result *r)
@@ -72,6 +73,18 @@ static void rst_members(struct json *j, const struct verdict_result *r)
 		injected_members(j, r);
 }
 
+/* A DNS or HTTP answer that another box sent: the signs, as for a RST. */
+static void answer_members(struct json *j, const struct verdict_result *r)
+{
+	if (r->ev & EV_REF_TTL) {
+		json_uint(j, "synack_ttl", r->synack_ttl);
+		json_int(j, "ttl_diff", r->ttl_diff);
+		json_int(j, "ipid_diff", r->http_ipid_diff);
+	}
+	if (r->ev & EV_RST_INJ)
+		injected_members(j, r);
+}
+
 void out_evidence_json(struct json *j, const struct verdict_result *r)
 {
 	json_obj_open(j, "evidence");
@@ -95,6 +108,9 @@ void out_evidence_json(struct json *j, const struct verdict_result *r)
 		ch_members(j, r);
 	if (r->ev & EV_RST)
 		rst_members(j, r);
+	else if (r->ev & (EV_DNS | EV_HTTP))
+		answer_members(j, r);
+	out_app_evidence(j, r);
 	if (r->server_fin)
 		json_bool(j, "server_fin", true);
 	if (r->ev & EV_ALERT) {

@@ -11,6 +11,7 @@
 #include "out_html.h"
 #include "out_cert.h"
 #include "out_report.h"
+#include "recorder.h"
 #include "tls.h"
 #include "util.h"
 
@@ -154,6 +155,10 @@ static void text_blocked_row(FILE *out, const struct report_pair *p, size_t nw, 
 	fputs("  ", out);
 	fputs(t2, out);
 	fputc('\n', out);
+	if (p->c.mitm_dns || p->c.mitm_interception)
+		fprintf(out, "    forged or untrusted certificates: %" PRIu64 " by DNS manipulation (the address "
+			"came from an answer other networks are not given), %" PRIu64 " by interception "
+			"(the genuine address)\n", p->c.mitm_dns, p->c.mitm_interception);
 }
 
 static int cmp_conf(const void *x, const void *y)
@@ -296,6 +301,10 @@ static void json_counts(struct json *j, const struct report_counts *c)
 	}
 	if (c->injected)
 		json_uint(j, "injected_flows", c->injected);
+	if (c->mitm_dns)
+		json_uint(j, "mitm_dns_manipulation", c->mitm_dns);
+	if (c->mitm_interception)
+		json_uint(j, "mitm_interception", c->mitm_interception);
 }
 
 static void json_category(struct json *j, const char *cat)
@@ -671,11 +680,10 @@ void out_report_flow_of(const struct flow_record *rec, struct report_flow *out)
 		.scanner = rec->vr.scanner,
 		.injected = rec->vr.injected,
 		.reachable = rec->reachable,
+		.mitm_cause = rec->vr.dns_origin,
 	};
-	if (rec->tls && rec->tls->sni_present && rec->tls->sni_len) {
-		rf.sni = rec->tls->sni;
-		rf.sni_len = rec->tls->sni_len;
-	}
+	/* the SNI, else the HTTP Host, the DNS question, the name resolved */
+	rf.sni = record_name(rec, &rf.sni_len);
 	*out = rf;
 }
 

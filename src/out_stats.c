@@ -262,6 +262,26 @@ struct sink out_stats_sink(const char *metrics_path, struct out_event *events)
 	return (struct sink){ &stats_ops, s };
 }
 
+/* DNS and HTTP: only when there was any, so TLS-only runs print as before. */
+static void out_stats_app(FILE *out, const struct engine_counters *c)
+{
+	if (c->dns_messages || c->dns_truncated || c->dns_malformed)
+		fprintf(out, "tamperscope:   DNS: %llu messages (%llu truncated, %llu malformed), %llu transactions "
+			"(%llu finished early at the cap, %llu refused), %llu unmatched responses, %llu responses "
+			"over the per-transaction cap, %llu TCP streams not framed, %llu resolvers and %llu "
+			"name-map entries over their caps\n",
+			(unsigned long long)c->dns_messages, (unsigned long long)c->dns_truncated,
+			(unsigned long long)c->dns_malformed, (unsigned long long)c->dns_txns,
+			(unsigned long long)c->dns_txns_evicted, (unsigned long long)c->dns_txns_refused,
+			(unsigned long long)c->dns_unmatched, (unsigned long long)c->dns_resp_dropped,
+			(unsigned long long)c->dns_tcp_lost, (unsigned long long)c->dns_resolvers_full,
+			(unsigned long long)c->dnsmap_evicted);
+	if (c->http_flows)
+		fprintf(out, "tamperscope:   HTTP: %llu flows, heads %llu truncated, %llu malformed, %llu too long\n",
+			(unsigned long long)c->http_flows, (unsigned long long)c->http_truncated,
+			(unsigned long long)c->http_malformed, (unsigned long long)c->http_too_long);
+}
+
 void out_stats_print_end(FILE *out, const struct engine_counters *c,
 			 const struct cert_stats *cs, const struct certstats_stats *cst)
 {
@@ -295,6 +315,7 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 	if (c->preambles)
 		fprintf(out, "tamperscope:   TLS after a plaintext preamble (STARTTLS, CONNECT, SOCKS, PROXY): %llu\n",
 			(unsigned long long)c->preambles);
+	out_stats_app(out, c);
 	if (c->clock_jumps)
 		fprintf(out, "tamperscope:   capture clock discontinuities: %llu (later timestamps shifted "
 			"to continue the clock; flows kept)\n", (unsigned long long)c->clock_jumps);

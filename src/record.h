@@ -23,6 +23,8 @@
 
 struct tls_info;
 struct cert_analysis;
+struct dns_txn;
+struct http_info;
 
 #define RECORD_APP_DETAIL 64
 
@@ -45,6 +47,8 @@ struct flow_record {
 	/* the transport's own part; NULL when the flow had none */
 	const struct tls_info *tls;
 	const struct cert_analysis *cert; /* the chain's analysis, NULL when not analysed */
+	const struct dns_txn *dns;       /* a DNS transaction (app_proto "DNS"), dnstxn.h */
+	const struct http_info *http;    /* plain HTTP request and response, http.h */
 	bool reachable;                  /* the server answered the SYN (SYN-ACK seen) */
 	/* the verdict with its evidence, final */
 	struct verdict_result vr;

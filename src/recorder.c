@@ -74,6 +74,7 @@ void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 	out->tls = f->tls;
 	out->vr = *vr;
 	out->cert = refine_by_cert(rc, f, &out->vr);
+	record_http_refine(rc, f, now_us, out);
 	syn_reset_ttl(rc, f, &out->vr);
 	remember_server(rc, f);
 	out->reachable = tcpobs_has(&f->obs, OBS_SYNACK);
@@ -88,6 +89,7 @@ void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 		asn_lookup(rc->asn, &f->cli, &out->client_as);
 		asn_lookup(rc->asn, &f->srv, &out->server_as);
 	}
+	record_dns_link(rc, f, out);
 	if (rc->anonymize_clients)
 		anonymize_addr(&out->cli);
 }
@@ -105,8 +107,10 @@ static void printable(const char *in, size_t n, char *out, size_t cap)
 
 const char *record_server_name(const struct flow_record *r, char *buf, size_t len)
 {
-	if (r->tls && r->tls->sni_present) {
-		printable(r->tls->sni, r->tls->sni_len, buf, len);
+	size_t n;
+	const char *name = record_name(r, &n);
+	if (name) {
+		printable(name, n, buf, len);
 	} else {
 		char a[64];
 		ts_addr_str(&r->srv, a, sizeof(a));

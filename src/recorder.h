@@ -16,6 +16,10 @@ struct residual_table;
 struct asn_db;
 struct scanners;
 struct servers;
+struct dnsmap;
+struct blockpages;
+struct dns_txn;
+struct dns_response;
 
 struct recorder {
 	const struct verdict_cfg *vcfg;
@@ -27,6 +31,9 @@ struct recorder {
 	struct scanners *scanners;       /* who is scanning */
 	struct servers *servers;         /* each server's own TTL, across flows */
 	bool anonymize_clients;          /* --anonymize-clients */
+	struct dnsmap *dnsmap;           /* names and addresses of DNS answers, NULL: none */
+	const struct blockpages *bp;     /* known blockpages (--blockpages), NULL: none */
+	char dns_name[256];              /* the record's name_from_dns */
 };
 
 /* The record of flow f, which ended for `why` with the TCP verdict vr
@@ -34,5 +41,25 @@ struct recorder {
  * until the flow is freed and the next record is built. */
 void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 		  const struct verdict_result *vr, uint64_t now_us, struct flow_record *out);
+
+/* ---- DNS and plain HTTP (recorder_dns.c) ------------------------------- */
+
+/* The record of a finished DNS transaction, decided as vr (verdict_dns.h).
+ * out->dns points to t: valid during the transaction's callback. */
+void record_build_dns(struct recorder *rc, const struct dns_txn *t, int why,
+		      const struct verdict_result *vr, struct flow_record *out);
+/* A response with addresses: into the name map. */
+void record_dns_answer(struct recorder *rc, const struct dns_txn *t,
+		       const struct dns_response *r);
+/* A plain HTTP flow's verdict (verdict_http.h) over its TCP one. */
+void record_http_refine(struct recorder *rc, const struct flow *f, uint64_t now_us,
+			struct flow_record *out);
+/* What the name map says of a TCP flow: name_from_dns, and for a forged or
+ * untrusted certificate whether DNS sent the client there (after the
+ * networks are looked up). */
+void record_dns_link(struct recorder *rc, const struct flow *f, struct flow_record *out);
+/* The name a record is counted under: its SNI, else the HTTP Host, else
+ * the DNS question, else name_from_dns; NULL when none. */
+const char *record_name(const struct flow_record *r, size_t *len);
 
 #endif

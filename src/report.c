@@ -527,6 +527,8 @@ static void counts_add_flow(struct report_counts *c, const struct report_flow *r
 	c->flows++;
 	c->n[rf->verdict]++;
 	c->injected += rf->injected && verdict_is_interference(rf->verdict);
+	c->mitm_dns += rf->mitm_cause == 1;
+	c->mitm_interception += rf->mitm_cause == 2;
 }
 
 void report_add(struct report *r, const struct report_flow *rf)
@@ -565,6 +567,8 @@ void report_add(struct report *r, const struct report_flow *rf)
 	}
 	pair_add(r, p, rf->verdict, rf->ts_us);
 	p->c.injected += rf->injected && verdict_is_interference(rf->verdict);
+	p->c.mitm_dns += rf->mitm_cause == 1;
+	p->c.mitm_interception += rf->mitm_cause == 2;
 }
 
 static void counts_move(struct report_counts *c, enum verdict from, enum verdict to, uint64_t n)
@@ -639,6 +643,8 @@ static void counts_add(struct report_counts *dst, const struct report_counts *sr
 	for (int v = 0; v < V__COUNT; v++)
 		dst->n[v] += src->n[v];
 	dst->injected += src->injected;
+	dst->mitm_dns += src->mitm_dns;
+	dst->mitm_interception += src->mitm_interception;
 }
 
 /* Merged counts stay far below 2^64, so sums never wrap (a hostile report

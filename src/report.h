@@ -125,6 +125,10 @@ struct report_counts {
 	uint64_t flows;
 	uint64_t n[V__COUNT];
 	uint64_t injected;             /* of the interference flows: with injection evidence */
+	/* forged or untrusted certificates whose server address DNS answers
+	 * explain (evidence.mitm_cause): a manipulated answer sent the client
+	 * there, or the address is genuine and the certificate was forged */
+	uint64_t mitm_dns, mitm_interception;
 };
 
 /* Derived from counts. */
@@ -252,6 +256,7 @@ struct report_flow {
 	bool scanner;                  /* the client was scanning: counted apart */
 	bool injected;                 /* interference with injection evidence */
 	bool reachable;                /* the server answered the SYN */
+	uint8_t mitm_cause;            /* enum dns_origin (dnsmap.h): 0 none */
 };
 void report_add(struct report *r, const struct report_flow *rf);
 

@@ -136,8 +136,12 @@ static int get_counts(struct mctx *m, jr_ref obj, struct report_counts *c)
 	if (sum != c->flows)
 		return bad(m, "verdict counts do not add up to flows", NULL);
 	bool have;
-	if (get_opt_u64(m, obj, "injected_flows", &have, &c->injected) < 0)
+	if (get_opt_u64(m, obj, "injected_flows", &have, &c->injected) < 0 ||
+	    get_opt_u64(m, obj, "mitm_dns_manipulation", &have, &c->mitm_dns) < 0 ||
+	    get_opt_u64(m, obj, "mitm_interception", &have, &c->mitm_interception) < 0)
 		return -1;
+	if (c->mitm_dns > c->flows || c->mitm_interception > c->flows - c->mitm_dns)
+		return bad(m, "more certificate causes than flows", NULL);
 	struct report_share s;
 	report_counts_share(c, &s);
 	if (c->injected > s.anomalies)

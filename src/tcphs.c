@@ -1,9 +1,11 @@
 /* tcphs.c - the handshake region of a TCP flow: reassembly, TLS parsing
- * after an optional plaintext preamble, and when it is done (tcphs.h). */
+ * after an optional plaintext preamble, plain HTTP handed to http.c, and
+ * when it is done (tcphs.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "preamble.h"
 #include "reasm.h"
 #include "tcphs.h"
@@ -24,6 +26,7 @@ struct flow_hs {
 	uint32_t fed[2];           /* stream offset fed to the parser so far */
 	uint8_t preamble;          /* enum preamble_kind: found, or PRE_NONE */
 	uint8_t pre_tries;
+	uint8_t http;              /* the client spoke plain HTTP: f->http is fed */
 };
 
 struct flow_hs *tcphs_new(uint32_t reasm_limit)
@@ -65,7 +68,8 @@ bool tcphs_finished(const struct flow_hs *hs, const struct flow *f)
 {
 	const struct tls_info *ti = f->tls;
 	if (hs->start[DIR_C2S] == START_NOT_TLS)
-		return true;
+		return !hs->http || http_flow_done(f->http, hs->rs[DIR_C2S].limit_reached &&
+						    hs->rs[DIR_S2C].limit_reached);
 	if (hs->tp[DIR_S2C].state == TLS_ST_STOPPED || hs->tp[DIR_C2S].state == TLS_ST_STOPPED)
 		return true;
 	if (ti && ti->sh_seen) {
@@ -158,7 +162,14 @@ static void judge_start(struct flow_hs *hs, struct flow *f, int dir, struct tcph
 		f->tls_candidate = 1;
 		return;
 	}
-	judge_preamble(hs, f, st);
+	int http = http_flow_start(f, hs->rs[DIR_C2S].buf, hs->rs[DIR_C2S].contiguous);
+	if (http > 0) {
+		hs->http = 1;
+		set_start(hs, DIR_C2S, 0, false);
+		set_start(hs, DIR_S2C, 0, false);
+	}
+	if (http == 0)
+		judge_preamble(hs, f, st);
 }
 
 unsigned tcphs_packet(struct flow_hs *hs, struct flow *f, const struct ts_packet *p, int dir,
@@ -172,10 +183,14 @@ unsigned tcphs_packet(struct flow_hs *hs, struct flow *f, const struct ts_packet
 		return 0;
 	uint32_t from = 0;
 	*reasm_bits = reasm_add(&hs->rs[dir], p->seq, p->payload, p->payload_len, &from);
+	if (hs->http)
+		http_flow_packet(f->http, p, dir, *reasm_bits);
 	if (!(*reasm_bits & REASM_NEW_DATA))
 		return 0;
 	/* A preamble's verdict may need either direction's new bytes. */
 	judge_start(hs, f, DIR_C2S, st);
 	judge_start(hs, f, DIR_S2C, st);
+	if (hs->http)
+		http_flow_bytes(f->http, p, dir, hs->rs[dir].buf, hs->rs[dir].contiguous);
 	return feed(hs, f, DIR_C2S, p->ts_us) | feed(hs, f, DIR_S2C, p->ts_us);
 }

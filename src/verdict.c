@@ -9,6 +9,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "cert.h"
+#include "dns.h"
 #include "seq.h"
 #include "tls.h"
 #include "verdict.h"
@@ -93,6 +94,8 @@ const char *verdict_injected_reason_name(unsigned bit)
 	case INJ_DATA_AFTER_RESET: return "data_after_reset";
 	case INJ_SEQ_CHANGE: return "seq_change";
 	case INJ_ACK_CHANGE: return "ack_change";
+	case INJ_DNS_TTL: return "dns_ttl";
+	case INJ_RACE: return "race";
 	default: return NULL;
 	}
 }
@@ -121,13 +124,25 @@ const char *verdict_ooni_failure(const struct verdict_result *r)
 	case V_HTTP_STALL:
 		return "generic_timeout_error";
 	case V_HTTP_RESET:
-		return "connection_reset";
+		return r->server_fin ? "eof_error" : "connection_reset";
 	case V_TLS_RESET:
 		return r->server_fin ? "eof_error" : "connection_reset";
 	case V_SYN_RESET:
 		return "connection_refused";
 	case V_TLS_ALERT:
 		return "ssl_failed_handshake";
+	case V_DNS_ERROR:
+		/* the strings OONI's resolver (netxlite) records for these rcodes */
+		switch (r->dns_rcode) {
+		case DNS_RCODE_NXDOMAIN: return "dns_nxdomain_error";
+		case DNS_RCODE_REFUSED: return "dns_refused_error";
+		default: return "dns_server_misbehaving";
+		}
+	case V_DNS_INJECTION:
+	case V_DNS_BLOCKPAGE:
+		/* a forged answer that resolves: OONI's lookup succeeds, unless
+		 * the address is a bogon, which it refuses */
+		return r->reason && strcmp(r->reason, "bogon") == 0 ? "dns_bogon_error" : NULL;
 	case V_TLS_MITM:
 	case V_TLS_UNTRUSTED_CERT:
 		switch (r->cert_fail) {
@@ -654,6 +669,17 @@ static void ctx_init(struct vctx *c, const struct verdict_cfg *cfg,
 		c->ch_us = tcpobs_abs(o, o->t_ch);
 	else if (tcpobs_has(o, OBS_CLI_DATA))
 		c->ch_us = tcpobs_abs(o, o->t_cli_data);
+}
+
+void verdict_reset_evidence(const struct verdict_cfg *cfg, const struct tcp_obs *obs,
+			    uint64_t now_us, uint64_t from_us, struct verdict_result *r)
+{
+	struct verdict_input in = { .obs = obs, .proto = 6, .now_us = now_us };
+	struct vctx c;
+	ctx_init(&c, cfg, &in, r);
+	c.at_server = r->vantage == VANTAGE_SERVER; /* decided with the flow */
+	rst_evidence(&c, from_us);
+	rst_injection(&c);
 }
 
 void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *in,

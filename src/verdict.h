@@ -232,6 +232,7 @@
 struct cert_analysis;
 struct tls_info;
 struct json;
+struct blockpage;
 
 enum verdict {
 	V_OK = 0,
@@ -307,8 +308,10 @@ enum {
 	INJ_DATA_AFTER_RESET = 0x08,
 	INJ_SEQ_CHANGE = 0x10,
 	INJ_ACK_CHANGE = 0x20,
+	INJ_DNS_TTL = 0x40,          /* DNS: the answer's TTL unlike the resolver's */
+	INJ_RACE = 0x80,             /* HTTP: another sender's response followed it */
 };
-#define INJ__COUNT 6
+#define INJ__COUNT 8
 /* Name of one INJ_* bit ("ttl", ...), NULL for others. */
 const char *verdict_injected_reason_name(unsigned bit);
 
@@ -323,7 +326,9 @@ enum {
 	EV_REF_TTL = 0x40,  /* synack_ttl / ttl_diff valid */
 	EV_IPID = 0x80,     /* ipid_diff valid */
 	EV_RST_INJ = 0x100, /* injected / injected_reasons valid */
-	EV_ANSWER = 0x200,  /* answer_acked valid (server's side, server TLS bytes seen) */
+	EV_DNS = 0x200,     /* dns_rcode valid (verdict_dns.c) */
+	EV_HTTP = 0x400,    /* the http_* evidence (verdict_http.c) */
+	EV_ANSWER = 0x800,  /* answer_acked valid (server's side, server TLS bytes seen) */
 };
 
 struct verdict_result {
@@ -372,10 +377,27 @@ struct verdict_result {
 	bool pcap_written;
 	bool pcap_truncated;         /* a cap left some of its packets out */
 	uint32_t pcap_packets;
+	/* DNS and plain HTTP (verdict_dns.h, verdict_http.h) */
+	uint16_t dns_rcode;          /* EV_DNS: the rcode the verdict read */
+	uint8_t dns_forged;          /* bit per response unlike the resolver's own */
+	const struct blockpage *blockpage; /* the known blockpage matched, NULL none */
+	uint64_t http_delay_us;      /* EV_HTTP: request to response (or to the end) */
+	uint8_t http_ttl;            /* TTL of the response's first packet */
+	int32_t http_ipid_diff;      /* its IP ID minus the SYN-ACK's (IPv4) */
+	/* what DNS answers say of a flow's server (recorder_dns.c, dnsmap.h) */
+	const char *name_from_dns;   /* the name its client resolved to it, NULL none */
+	uint8_t dns_origin;          /* enum dns_origin, for tls_mitm / tls_untrusted_cert */
 };
 
 void verdict_decide(const struct verdict_cfg *cfg, const struct verdict_input *in,
 		    struct verdict_result *r);
+
+/* The RST evidence of a flow (rst_* fields, injected_reasons) for a reset
+ * after the client's data sent at from_us, as tls_reset has it: for the
+ * verdicts of other application protocols (verdict_http.c).  r keeps the
+ * handshake evidence verdict_decide gave it (rtt). */
+void verdict_reset_evidence(const struct verdict_cfg *cfg, const struct tcp_obs *obs,
+			    uint64_t now_us, uint64_t from_us, struct verdict_result *r);
 
 /* Certificate validation's outcome: tls_mitm / tls_untrusted_cert with the
  * failure class OONI would report. */

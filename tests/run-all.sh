@@ -172,6 +172,7 @@ run_replay() {
 		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
 		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
 		bash "$srcdir/tests/lab/vantage.sh" check "$builddir"
+		bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"
 	fi
 } 2>&1 | tee "$log"
 

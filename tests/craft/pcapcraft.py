@@ -210,3 +210,50 @@ def server_hello_done():
 def segments(data, mss=1448):
     """Split a byte stream into MSS-sized pieces."""
     return [data[i:i + mss] for i in range(0, len(data), mss)]
+
+
+# ---- DNS (RFC 1035 section 4) and HTTP/1.1 ------------------------------------
+
+def dns_name(name):
+    """A name in wire form (no compression)."""
+    out = b""
+    for label in name.strip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_msg(qid, qname, qtype=1, qr=False, rcode=0, answers=(), rd=True, aa=False,
+            edns=None, tc=False):
+    """A DNS message with one question.  answers: (type, ttl, rdata) owned by
+    the question name (a compression pointer to offset 12); rdata of an A
+    or AAAA record is an address string, of a CNAME a name."""
+    flags = (0x8000 if qr else 0) | (0x0400 if aa else 0) | (0x0200 if tc else 0) | \
+        (0x0100 if rd else 0) | (0x0080 if qr else 0) | (rcode & 0xF)
+    body = dns_name(qname) + struct.pack("!HH", qtype, 1)
+    for rtype, ttl, rdata in answers:
+        if rtype in (1, 28):
+            rd_bytes = ipaddress.ip_address(rdata).packed
+        elif rtype == 5:
+            rd_bytes = dns_name(rdata)
+        else:
+            rd_bytes = rdata
+        body += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, ttl, len(rd_bytes)) + rd_bytes
+    ar = b""
+    if edns is not None:
+        ar = b"\0" + struct.pack("!HHIH", 41, edns, 0, 0)
+    hdr = struct.pack("!HHHHHH", qid, flags, 1, len(answers), 0, 1 if ar else 0)
+    return hdr + body + ar
+
+
+def http_get(host, path="/"):
+    return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"
+            % (path, host)).encode()
+
+
+def http_response(status=200, reason="OK", headers=(), body=b""):
+    head = "HTTP/1.1 %d %s\r\n" % (status, reason)
+    for k, v in headers:
+        head += "%s: %s\r\n" % (k, v)
+    head += "Content-Length: %d\r\n\r\n" % len(body)
+    return head.encode() + body

@@ -3,7 +3,8 @@
 #
 # Usage: check-truth.sh PCAP TRUTH TAMPERSCOPE [extra tamperscope args...]
 #
-# Runs `TAMPERSCOPE -r PCAP --events - [truth args] [extra args]` and prints, per truth line,
+# Runs `TAMPERSCOPE -r PCAP --events - [truth args] [extra args]` and prints, per truth line (TCP flows and DNS
+# transactions; a transaction's client is the querying socket, its server the resolver),
 #   PASS: <pcap> <client> -> <server> <verdict>
 #   FAIL: <pcap> <client> -> <server>: expected <verdict> got <verdict|missing>
 # and one FAIL line per flow event that the truth does not list. Exit status 0 when every line passed.
@@ -98,7 +99,7 @@ fi
 # IPv6 endpoints are bracketed so "addr:port" stays unambiguous; a missing or null SNI becomes '-'.
 if ! jq -r -s '
 	([.[] | select(.event_type == "tls_consistency" and .verdict == "tls_mitm") | .flow_ids[]?]) as $re
-	| .[] | select(.event_type == "flow" and .proto == "TCP")
+	| .[] | select(.event_type == "flow" and (.proto == "TCP" or .app_proto == "DNS"))
 	| def ep(ip; port): (if (ip | tostring | test(":")) then "[\(ip)]" else "\(ip)" end) + ":\(port)";
 	  (.flow_id as $id | $re | index($id)) as $relabel
 	| [ep(.src_ip; .src_port), ep(.dest_ip; .dest_port),

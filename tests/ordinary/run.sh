@@ -129,6 +129,23 @@ jq -e -s '.[0].tls.trust == "unverifiable" and .[0].tls.trust_reason == "unsuppo
 	! grep -q 'out of memory' "$tmp/err"
 check "an ML-DSA chain: unverifiable, 'unsupported signature algorithm', not 'out of memory'" $?
 
+# Ordinary DNS and HTTP (mkdnshttp.py, in a directory of its own): retransmitted queries answered twice,
+# load-balanced answers, split horizon, TC and the TCP retry, keep-alive, redirects, 404: no injection, no block
+# page, no conclusion; the one NXDOMAIN is a failure, not interference.
+mkdir -p "$tmp/dnshttp"
+if "$PY" "$srcdir/tests/ordinary/mkdnshttp.py" "$tmp/dnshttp" 2>"$tmp/mk2.err"; then
+	"$T" -r "$tmp/dnshttp/ordinary-dnshttp.pcap" --no-asn-db --events "$tmp/e" --report-json "$tmp/r" -q 2>/dev/null
+	jq -e -s '[.[] | select(.app_proto == "DNS")] | length == 10 and
+		all(.verdict == "ok" or (.verdict == "dns_error" and .dns.rrname == "www.goggle.kz"))' "$tmp/e" >/dev/null
+	check "ordinary DNS: 10 transactions, all ok but one NXDOMAIN (no injection, no block page)" $?
+	jq -e -s '[.[] | select(.app_proto == "HTTP")] | length == 4 and all(.verdict == "ok")' "$tmp/e" >/dev/null
+	check "ordinary HTTP: keep-alive, redirect, 404, HEAD all ok" $?
+	no_blocked <"$tmp/r"
+	check "ordinary DNS and HTTP: no blocked conclusion" $?
+else
+	fail "mkdnshttp.py failed: $(head -c 300 "$tmp/mk2.err")"
+fi
+
 # Everything at once: still no conclusion but the one corroborated block.
 "$T" -r "$tmp" --no-asn-db --report-json - -q --ca-bundle "$tmp/ca.pem" 2>/dev/null |
 	jq -r '.by_domain_network[] | select(.conclusion.blocked) | .domain' >"$tmp/b"
