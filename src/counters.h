@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "quic.h"
 #include "verdict.h"
 
 struct engine_counters {
@@ -24,6 +25,7 @@ struct engine_counters {
 	uint64_t reasm_overlap_diffs;    /* overlapping segments with different bytes */
 	uint64_t clock_jumps;            /* capture clock discontinuities within an input */
 	uint64_t preambles;              /* flows whose TLS began after a plaintext preamble */
+	struct quic_stats quic;          /* the QUIC stage's outcomes and caps */
 	uint64_t first_us;               /* first packet time (0: none yet) */
 	uint64_t now_us;                 /* the packet clock */
 };

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "defrag.h"
 #include "engine.h"
+#include "quic.h"
 #include "recorder.h"
 #include "residual.h"
 #include "scanner.h"
@@ -22,6 +23,7 @@
 #include "sink.h"
 #include "tcphs.h"
 #include "tls.h"
+#include "verdict_quic.h"
 
 struct engine_stats {
 	uint64_t frames;
@@ -39,6 +41,7 @@ struct engine {
 	struct flow_table *flows;
 	struct classify *cls;
 	struct defrag *defrag;
+	struct quic_stage *quic;     /* QUIC Initials: keys, scratch, counters */
 	struct residual_table *residual;
 	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
 	struct servers *servers;     /* each server's own TTL across flows */
@@ -94,6 +97,7 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 				  on_flow_end, e);
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
+	e->quic = quic_stage_new();
 	e->residual = residual_new(65536, &cfg->seed);
 	e->scanners = scanners_new(0, &cfg->seed);
 	e->servers = servers_new(0, &cfg->seed);
@@ -107,7 +111,7 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 		.servers = e->servers,
 		.anonymize_clients = cfg->anonymize_clients,
 	};
-	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->scanners || !e->servers ||
+	if (!e->flows || !e->cls || !e->defrag || !e->quic || !e->residual || !e->scanners || !e->servers ||
 	    engine_certs_init(e) < 0) {
 		engine_free(e);
 		return NULL;
@@ -122,6 +126,7 @@ void engine_free(struct engine *e)
 	flow_table_free(e->flows);
 	classify_free(e->cls);
 	defrag_free(e->defrag);
+	quic_stage_free(e->quic);
 	residual_free(e->residual);
 	scanners_free(e->scanners);
 	servers_free(e->servers);
@@ -136,6 +141,12 @@ static void decide(struct engine *e, struct flow *f, enum flow_end why,
 		   struct verdict_result *vr)
 {
 	struct verdict_input in;
+	if (f->quic) {
+		struct verdict_quic_input qi = { quic_flow_info(f->quic), why, e->now_us,
+						 f->lost_kernel, { f->pkts[0], f->pkts[1] } };
+		verdict_quic_decide(&e->cfg.verdict, &qi, vr);
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	in.obs = &f->obs;
 	in.tls = f->tls;
@@ -214,7 +225,8 @@ static void pend_expire(struct engine *e)
 		pend_remove(e, f);
 		struct verdict_result vr;
 		decide(e, f, FLOW_END_NONE, &vr);
-		if (vr.verdict == V_TLS_STALL || vr.verdict == V_SYN_TIMEOUT) {
+		if (vr.verdict == V_TLS_STALL || vr.verdict == V_SYN_TIMEOUT ||
+		    vr.verdict == V_QUIC_STALL) {
 			emit(e, f, FLOW_END_NONE, &vr);
 			f->reported = 1;
 		}
@@ -279,8 +291,20 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 	}
 }
 
-/* The packet clock: the latest packet time; a file starting before it is
- * a separate capture (see engine_begin_input). */
+/* UDP: a flow whose first bytes open like QUIC goes to the QUIC stage
+ * until its handshake region is over; other UDP is counted and classified. */
+static void udp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir)
+{
+	if (f->done || (!f->quic && !quic_candidate(p->payload, p->payload_len)))
+		return;
+	unsigned ev = quic_datagram(e->quic, &f->quic, p->payload, p->payload_len,
+				    p->payload_truncated, dir, p->ts_us);
+	if (ev & QUIC_EV_CLIENT_INITIAL)
+		pend_set(e, f, p->ts_us);
+	if (quic_finished(f->quic))
+		f->done = 1;
+}
+
 /* A capture's clock that jumps back (a device's clock reset, captures
  * glued together) or absurdly forward (a clock set from 1970 to today while
  * capturing) within one input is a discontinuity, not time passing: the
@@ -396,6 +420,7 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 		tcp_packet(e, f, &p, dir, created);
 	} else {
 		e->st.udp_packets++;
+		udp_packet(e, f, &p, dir);
 	}
 }
 
@@ -434,6 +459,8 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 		free(f->tls);
 		f->tls = NULL;
 	}
+	quic_flow_free(f->quic);
+	f->quic = NULL;
 }
 
 void engine_conclude(struct engine *e, struct run_end *end)
@@ -463,6 +490,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->reasm_overlap_diffs = e->st.hs.reasm_overlap_diffs;
 	c->preambles = e->st.hs.preambles;
 	c->clock_jumps = e->clock_jumps;
+	c->quic = *quic_stage_stats(e->quic);
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;
 }

@@ -19,6 +19,7 @@
 
 struct flow_hs;      /* engine.c: reassembly + TLS parsers, handshake only */
 struct tls_info;     /* tls.h */
+struct quic_flow;    /* quic.h */
 
 /* Why a flow ended (stable names, see flow_end_name). */
 enum flow_end {
@@ -71,6 +72,7 @@ struct flow {
 	struct tcp_obs obs;           /* TCP observations for the verdict */
 	struct flow_hs *hs;           /* handshake region state, NULL when done */
 	struct tls_info *tls;         /* TLS facts, NULL if none seen */
+	struct quic_flow *quic;       /* QUIC stage state and facts, NULL for other flows */
 	void *ndpi;                   /* struct ndpi_flow_struct *, until decided */
 };
 

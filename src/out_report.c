@@ -673,10 +673,9 @@ static void on_flow(void *ctx, const struct flow_record *rec)
 		.injected = rec->vr.injected,
 		.reachable = rec->reachable,
 	};
-	if (rec->tls && rec->tls->sni_present && rec->tls->sni_len) {
-		rf.sni = rec->tls->sni;
-		rf.sni_len = rec->tls->sni_len;
-	}
+	rf.sni = record_sni(rec, &rf.sni_len);
+	if (rf.sni && !rf.sni_len)
+		rf.sni = NULL;
 	report_add(rs->r, &rf);
 }
 

@@ -21,6 +21,7 @@
 #include "verdict.h"
 
 struct tls_info;
+struct quic_info;
 struct cert_analysis;
 
 #define RECORD_APP_DETAIL 64
@@ -43,6 +44,7 @@ struct flow_record {
 	char app_detail[RECORD_APP_DETAIL]; /* nDPI's full name, e.g. "TLS.Google" */
 	/* the transport's own part; NULL when the flow had none */
 	const struct tls_info *tls;
+	const struct quic_info *quic;    /* QUIC flows: what the Initials showed (quic.h) */
 	const struct cert_analysis *cert; /* the chain's analysis, NULL when not analysed */
 	bool reachable;                  /* the server answered the SYN (SYN-ACK seen) */
 	/* the verdict with its evidence, final */
@@ -55,5 +57,9 @@ struct flow_record {
  * printable ASCII as '?', so a hostile name cannot move a cursor), else its
  * server address and port ("198.51.100.7:443", "[2001:db8::1]:443"). */
 const char *record_server_name(const struct flow_record *r, char *buf, size_t len);
+
+/* The server name the client asked for, raw bytes (*len set), whichever
+ * transport carried it (TLS over TCP, QUIC); NULL when none. */
+const char *record_sni(const struct flow_record *r, size_t *len);
 
 #endif

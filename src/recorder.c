@@ -9,6 +9,7 @@
 
 #include "cert.h"
 #include "classify.h"
+#include "quic.h"
 #include "record.h"
 #include "recorder.h"
 #include "residual.h"
@@ -72,6 +73,9 @@ void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 	out->app_proto = classify_name(rc->cls, f);
 	classify_detail(rc->cls, f, out->app_detail, sizeof(out->app_detail));
 	out->tls = f->tls;
+	out->quic = quic_flow_info(f->quic);
+	if (out->quic)
+		out->app_proto = "QUIC"; /* nDPI 4.2 misses v2 and some drafts */
 	out->vr = *vr;
 	out->cert = refine_by_cert(rc, f, &out->vr);
 	syn_reset_ttl(rc, f, &out->vr);
@@ -103,10 +107,21 @@ static void printable(const char *in, size_t n, char *out, size_t cap)
 	out[j] = '\0';
 }
 
+const char *record_sni(const struct flow_record *r, size_t *len)
+{
+	const struct tls_info *t = r->tls ? r->tls : r->quic ? &r->quic->tls : NULL;
+	if (!t || !t->sni_present)
+		return NULL;
+	*len = t->sni_len;
+	return t->sni;
+}
+
 const char *record_server_name(const struct flow_record *r, char *buf, size_t len)
 {
-	if (r->tls && r->tls->sni_present) {
-		printable(r->tls->sni, r->tls->sni_len, buf, len);
+	size_t n;
+	const char *sni = record_sni(r, &n);
+	if (sni) {
+		printable(sni, n, buf, len);
 	} else {
 		char a[64];
 		ts_addr_str(&r->srv, a, sizeof(a));
