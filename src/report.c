@@ -522,6 +522,8 @@ static void counts_add_flow(struct report_counts *c, const struct report_flow *r
 	c->flows++;
 	c->n[rf->verdict]++;
 	c->injected += rf->injected && verdict_is_interference(rf->verdict);
+	c->quic_flows += rf->quic;
+	c->quic_ok += rf->quic && rf->verdict == V_OK;
 }
 
 void report_add(struct report *r, const struct report_flow *rf)
@@ -560,6 +562,8 @@ void report_add(struct report *r, const struct report_flow *rf)
 	}
 	pair_add(r, p, rf->verdict, rf->ts_us);
 	p->c.injected += rf->injected && verdict_is_interference(rf->verdict);
+	p->c.quic_flows += rf->quic;
+	p->c.quic_ok += rf->quic && rf->verdict == V_OK;
 }
 
 static void counts_move(struct report_counts *c, enum verdict from, enum verdict to, uint64_t n)
@@ -634,6 +638,8 @@ static void counts_add(struct report_counts *dst, const struct report_counts *sr
 	for (int v = 0; v < V__COUNT; v++)
 		dst->n[v] += src->n[v];
 	dst->injected += src->injected;
+	dst->quic_flows += src->quic_flows;
+	dst->quic_ok += src->quic_ok;
 }
 
 /* Merged counts stay far below 2^64, so sums never wrap (a hostile report

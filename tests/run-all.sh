@@ -135,6 +135,7 @@ run_replay() {
 		[ $found = 1 ] || echo "FAIL: golden: no pcaps/*.truth found"
 
 		sh "$srcdir/tests/golden/report-lab.sh"
+		sh "$srcdir/tests/golden/report-quic.sh"
 
 		echo "== golden outputs (tests/golden/expected: events, reports, text, byte for byte)"
 		bash "$srcdir/tests/golden/golden.sh"
@@ -156,6 +157,7 @@ run_replay() {
 		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
 		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
 		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
+		bash "$srcdir/tests/lab/quic.sh" check "$builddir"
 	fi
 } 2>&1 | tee "$log"
 
