@@ -499,7 +499,8 @@ static void on_initial(struct quic_stage *qs, struct quic_flow *qf, const struct
 		*(dir == 0 ? &qf->info.client_close : &qf->info.server_close) = 1;
 	/* A client that heard nothing sends its CRYPTO bytes again, or a
 	 * probe; one that heard the server acknowledges it. */
-	if (dir == 0 && !attempt_start && !fs.ack && !fs.crypto_new && qf->info.retransmits < UINT16_MAX)
+	if (dir == 0 && !attempt_start && !fs.ack && !fs.close && !fs.crypto_new &&
+	    qf->info.retransmits < UINT16_MAX)
 		qf->info.retransmits++;
 }
 
