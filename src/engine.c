@@ -301,6 +301,10 @@ static void udp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 				    p->payload_truncated, dir, p->ts_us);
 	if (ev & QUIC_EV_CLIENT_INITIAL)
 		pend_set(e, f, p->ts_us);
+	if (ev & QUIC_EV_HELLO) { /* spares nDPI decrypting the same Initial */
+		const struct tls_info *t = &quic_flow_info(f->quic)->tls;
+		classify_quic(e->cls, f, t->sni, t->sni_present ? t->sni_len : 0);
+	}
 	if (quic_finished(f->quic))
 		f->done = 1;
 }
@@ -411,6 +415,10 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	f->bytes[dir] += p.l3_len;
 	flow_touch(e->flows, f, p.ts_us);
 
+	/* UDP first: a QUIC ClientHello read by the QUIC stage classifies the
+	 * flow without nDPI decrypting the Initial again. */
+	if (p.proto != 6)
+		udp_packet(e, f, &p, dir);
 	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's
 	 * first packet, which its give-up guess by port needs. */
 	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created))
@@ -420,7 +428,6 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 		tcp_packet(e, f, &p, dir, created);
 	} else {
 		e->st.udp_packets++;
-		udp_packet(e, f, &p, dir);
 	}
 }
 

@@ -22,7 +22,9 @@ struct quic_stage {
 struct quic_hs {
 	struct reasm_dir crypto[2];    /* the Initial CRYPTO stream per direction */
 	struct quic_keys keys[2];      /* client, server Initial keys */
-	uint32_t key_version;          /* the version they were made for (0: none yet) */
+	uint8_t secret[32];            /* the initial secret they come from */
+	uint8_t have_keys[2];          /* keys[side] made from secret */
+	uint32_t key_version;          /* the version secret was made for (0: none yet) */
 	uint8_t key_dcid[QUIC_MAX_CID];/* their source: the attempt's first client DCID */
 	uint8_t key_dcid_len;
 	uint8_t key_src;               /* key_dcid is set */
@@ -40,6 +42,7 @@ struct quic_flow {
 	struct quic_info info;
 	struct quic_hs *hs;            /* NULL once the region is over */
 	uint8_t finished;
+	uint8_t hello_read;            /* a ClientHello parsed, not yet reported (QUIC_EV_HELLO) */
 };
 
 /* One long header packet inside a datagram. */
@@ -189,8 +192,8 @@ static bool derive(struct quic_stage *qs, struct quic_hs *hs, const struct quic_
 	}
 	hs->derives++;
 	hs->key_version = 0;
-	if (!quic_initial_keys(qs->qc, vi, hs->key_dcid, hs->key_dcid_len, &hs->keys[0],
-			       &hs->keys[1]))
+	hs->have_keys[0] = hs->have_keys[1] = 0;
+	if (!quic_initial_secret(qs->qc, vi, hs->key_dcid, hs->key_dcid_len, hs->secret))
 		return false;
 	hs->key_version = vi->version;
 	return true;
@@ -218,6 +221,11 @@ static const struct quic_keys *keys_for(struct quic_stage *qs, struct quic_hs *h
 	}
 	if (hs->key_version != pk->version && !derive(qs, hs, pk->vi))
 		return NULL;
+	if (!hs->have_keys[dir]) {
+		if (!quic_side_keys(qs->qc, pk->vi, hs->secret, dir, &hs->keys[dir]))
+			return NULL;
+		hs->have_keys[dir] = 1;
+	}
 	return &hs->keys[dir];
 }
 
@@ -278,8 +286,10 @@ static void hello_check(struct quic_stage *qs, struct quic_flow *qf, int dir)
 	if (!ok) {
 		qf->info.hello_error[dir] = 1;
 		qs->st.hello_errors++;
-	} else if (dir == 0 && qf->info.tls.ja4[0]) {
-		qf->info.tls.ja4[0] = 'q'; /* JA4's transport: QUIC */
+	} else if (dir == 0) {
+		qf->hello_read = 1;
+		if (qf->info.tls.ja4[0])
+			qf->info.tls.ja4[0] = 'q'; /* JA4's transport: QUIC */
 	}
 }
 
@@ -716,6 +726,10 @@ unsigned quic_datagram(struct quic_stage *qs, struct quic_flow **qfp, const uint
 		return 0;
 	}
 	unsigned ev = read_packets(qs, qf, p, len, cut, dir, ts_us);
+	if (qf->hello_read) {
+		qf->hello_read = 0;
+		ev |= QUIC_EV_HELLO;
+	}
 	if (ev & QUIC_EV_CONFIRMED)
 		hs_release(qf);
 	return ev;

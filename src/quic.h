@@ -105,6 +105,7 @@ enum {
 	QUIC_EV_CLIENT_INITIAL = 0x01, /* the first client Initial of an attempt */
 	QUIC_EV_ANSWER = 0x02,         /* the server answered the attempt */
 	QUIC_EV_CONFIRMED = 0x04,      /* the client went on past its Initials */
+	QUIC_EV_HELLO = 0x08,          /* the ClientHello was read */
 };
 
 /* One UDP payload of a QUIC flow.  *qfp is created on the first call (NULL

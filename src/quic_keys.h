@@ -69,6 +69,14 @@ bool quic_initial_keys(struct quic_crypto *qc, const struct quic_version *vi,
 		       const uint8_t *dcid, size_t dcid_len,
 		       struct quic_keys *client, struct quic_keys *server);
 
+/* The same in two steps, so a side's keys are made only when a packet of
+ * that side comes (a stalled client's server never answers): the initial
+ * secret (HKDF-Extract), then one side's keys (0 client, 1 server). */
+bool quic_initial_secret(struct quic_crypto *qc, const struct quic_version *vi,
+			 const uint8_t *dcid, size_t dcid_len, uint8_t secret[32]);
+bool quic_side_keys(struct quic_crypto *qc, const struct quic_version *vi,
+		    const uint8_t secret[32], int side, struct quic_keys *k);
+
 /* The first 5 bytes of AES-ECB(hp, sample): the header protection mask
  * (RFC 9001 section 5.4.3). */
 bool quic_hp_mask(struct quic_crypto *qc, const uint8_t hp[QUIC_KEY_LEN],
