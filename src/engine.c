@@ -4,8 +4,11 @@
  * carries a struct flow_hs (tcphs.h: reassembly of both directions and two
  * TLS parsers); once the handshake has progressed far enough to decide,
  * that state is freed and later packets cost one lookup and a few counters.
- * When a flow ends, the verdict stage makes its record (recorder.c) and the
- * record goes to every sink.
+ * UDP flows that open like QUIC carry a struct quic_flow instead (quic.h:
+ * Initial keys, CRYPTO reassembly), freed once the client goes on past its
+ * Initials.  When a flow ends, the verdict stage (verdict.h for TCP,
+ * verdict_quic.h for QUIC) makes its record (recorder.c) and the record
+ * goes to every sink.
  */
 #include <stdlib.h>
 #include <string.h>

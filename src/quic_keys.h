@@ -10,7 +10,8 @@
  *
  * All of libcrypto is fetched once (struct quic_crypto, owned by the QUIC
  * stage): per packet there is one AES-ECB block for the header mask and one
- * AES-GCM open, per connection one HKDF-Extract and six HKDF-Expands.
+ * AES-GCM open, per connection one HKDF-Extract and four HKDF-Expands per
+ * side that sent an Initial (HKDF on HMAC-SHA-256, see quic_keys.c).
  */
 #ifndef TS_QUIC_KEYS_H
 #define TS_QUIC_KEYS_H
