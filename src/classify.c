@@ -105,6 +105,32 @@ void classify_finish(struct classify *c, struct flow *f)
 	release(f);
 }
 
+void classify_quic(struct classify *c, struct flow *f, const char *sni, size_t len)
+{
+	char name[256];
+	ndpi_protocol_match_result m;
+	if (f->app_final)
+		return;
+	if (!f->ndpi && !(f->ndpi = calloc(1, SIZEOF_FLOW_STRUCT))) {
+		c->st.alloc_failed++;
+		f->app_final = 1;
+		return;
+	}
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	memcpy(name, sni, len);
+	name[len] = '\0';
+	memset(&m, 0, sizeof(m));
+	uint16_t app = len ? ndpi_match_host_subprotocol(c->mod, f->ndpi, name, (u_int)len, &m,
+							 NDPI_PROTOCOL_QUIC)
+			   : NDPI_PROTOCOL_UNKNOWN;
+	f->app_master = NDPI_PROTOCOL_QUIC;
+	f->app_proto = app != NDPI_PROTOCOL_UNKNOWN ? app : NDPI_PROTOCOL_QUIC;
+	f->app_final = 1;
+	c->st.decided++;
+	release(f);
+}
+
 const char *classify_name(const struct classify *c, const struct flow *f)
 {
 	uint16_t id = f->app_master != NDPI_PROTOCOL_UNKNOWN ? f->app_master : f->app_proto;

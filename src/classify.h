@@ -36,6 +36,11 @@ const struct classify_stats *classify_stats(const struct classify *c);
  * flow's protocol became final with this packet. */
 bool classify_packet(struct classify *c, struct flow *f, const struct ts_packet *p);
 
+/* A QUIC flow whose ClientHello the QUIC stage read: QUIC, and the
+ * application of its SNI from nDPI's host table - what nDPI's own QUIC
+ * dissector concludes after decrypting the same Initial a second time. */
+void classify_quic(struct classify *c, struct flow *f, const char *sni, size_t len);
+
 /* Flow ends undecided: take nDPI's best guess, then release its state. */
 void classify_finish(struct classify *c, struct flow *f);
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "quic.h"
 #include "verdict.h"
 
 struct engine_counters {
@@ -30,6 +31,7 @@ struct engine_counters {
 	uint64_t dns_tcp_lost;           /* TCP streams whose messages could not be framed */
 	uint64_t dns_resolvers_full, dnsmap_evicted;
 	uint64_t http_flows, http_truncated, http_malformed, http_too_long;
+	struct quic_stats quic;          /* the QUIC stage's outcomes and caps */
 	uint64_t first_us;               /* first packet time (0: none yet) */
 	uint64_t now_us;                 /* the packet clock */
 };

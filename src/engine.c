@@ -4,8 +4,11 @@
  * carries a struct flow_hs (tcphs.h: reassembly of both directions and two
  * TLS parsers); once the handshake has progressed far enough to decide,
  * that state is freed and later packets cost one lookup and a few counters.
- * When a flow ends, the verdict stage makes its record (recorder.c) and the
- * record goes to every sink.
+ * UDP flows that open like QUIC carry a struct quic_flow instead (quic.h:
+ * Initial keys, CRYPTO reassembly), freed once the client goes on past its
+ * Initials.  When a flow ends, the verdict stage (verdict.h for TCP,
+ * verdict_quic.h for QUIC) makes its record (recorder.c) and the record
+ * goes to every sink.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "http.h"
 #include "engine.h"
 #include "evidbuf.h"
+#include "quic.h"
 #include "recorder.h"
 #include "residual.h"
 #include "scanner.h"
@@ -27,6 +31,7 @@
 #include "tcphs.h"
 #include "tls.h"
 #include "verdict_dns.h"
+#include "verdict_quic.h"
 
 struct engine_stats {
 	uint64_t frames;
@@ -45,6 +50,7 @@ struct engine {
 	struct flow_table *flows;
 	struct classify *cls;
 	struct defrag *defrag;
+	struct quic_stage *quic;     /* QUIC Initials: keys, scratch, counters */
 	struct residual_table *residual;
 	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
 	struct servers *servers;     /* each server's own TTL across flows */
@@ -107,6 +113,7 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 				  on_flow_end, e);
 	e->cls = classify_new();
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
+	e->quic = quic_stage_new();
 	e->residual = residual_new(65536, &cfg->seed);
 	e->scanners = scanners_new(0, &cfg->seed);
 	e->servers = servers_new(0, &cfg->seed);
@@ -126,8 +133,8 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 		e->evid = evidbuf_new(&cfg->evidence);
 	e->dns = dnstxn_new(&(struct dnstxn_cfg){ .window_us = cfg->verdict.stall_us,
 		.seed = &cfg->seed, .done = on_dns_txn, .answer = on_dns_answer, .arg = e });
-	if (!e->flows || !e->cls || !e->defrag || !e->residual || !e->scanners || !e->servers ||
-	    !e->dns || !e->rec.dnsmap || engine_certs_init(e) < 0 ||
+	if (!e->flows || !e->cls || !e->defrag || !e->quic || !e->residual || !e->scanners ||
+	    !e->servers || !e->dns || !e->rec.dnsmap || engine_certs_init(e) < 0 ||
 	    (cfg->keep_evidence && !e->evid)) {
 		engine_free(e);
 		return NULL;
@@ -142,6 +149,7 @@ void engine_free(struct engine *e)
 	flow_table_free(e->flows);
 	classify_free(e->cls);
 	defrag_free(e->defrag);
+	quic_stage_free(e->quic);
 	residual_free(e->residual);
 	scanners_free(e->scanners);
 	servers_free(e->servers);
@@ -159,6 +167,12 @@ static void decide(struct engine *e, struct flow *f, enum flow_end why,
 		   struct verdict_result *vr)
 {
 	struct verdict_input in;
+	if (f->quic) {
+		struct verdict_quic_input qi = { quic_flow_info(f->quic), why, e->now_us,
+						 f->lost_kernel, { f->pkts[0], f->pkts[1] } };
+		verdict_quic_decide(&e->cfg.verdict, &qi, vr);
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	in.obs = &f->obs;
 	in.tls = f->tls;
@@ -272,7 +286,8 @@ static void pend_expire(struct engine *e)
 		pend_remove(e, f);
 		struct verdict_result vr;
 		decide(e, f, FLOW_END_NONE, &vr);
-		if (vr.verdict == V_TLS_STALL || vr.verdict == V_SYN_TIMEOUT) {
+		if (vr.verdict == V_TLS_STALL || vr.verdict == V_SYN_TIMEOUT ||
+		    vr.verdict == V_QUIC_STALL) {
 			emit(e, f, FLOW_END_NONE, &vr);
 			f->reported = 1;
 			if (e->evid)
@@ -341,8 +356,24 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 	}
 }
 
-/* The packet clock: the latest packet time; a file starting before it is
- * a separate capture (see engine_begin_input). */
+/* UDP: a flow whose first bytes open like QUIC goes to the QUIC stage
+ * until its handshake region is over; other UDP is counted and classified. */
+static void udp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir)
+{
+	if (f->done || (!f->quic && !quic_candidate(p->payload, p->payload_len)))
+		return;
+	unsigned ev = quic_datagram(e->quic, &f->quic, p->payload, p->payload_len,
+				    p->payload_truncated, dir, p->ts_us);
+	if (ev & QUIC_EV_CLIENT_INITIAL)
+		pend_set(e, f, p->ts_us);
+	if (ev & QUIC_EV_HELLO) { /* spares nDPI decrypting the same Initial */
+		const struct tls_info *t = &quic_flow_info(f->quic)->tls;
+		classify_quic(e->cls, f, t->sni, t->sni_present ? t->sni_len : 0);
+	}
+	if (quic_finished(f->quic))
+		f->done = 1;
+}
+
 /* A capture's clock that jumps back (a device's clock reset, captures
  * glued together) or absurdly forward (a clock set from 1970 to today while
  * capturing) within one input is a discontinuity, not time passing: the
@@ -455,6 +486,10 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	if (e->evid && !f->done && !f->reported)
 		evidbuf_add(e->evid, f, e->st.frames, dlt, raw_us, frame, caplen, wirelen, &p, dir);
 
+	/* UDP first: a QUIC ClientHello read by the QUIC stage classifies the
+	 * flow without nDPI decrypting the Initial again. */
+	if (p.proto != 6)
+		udp_packet(e, f, &p, dir);
 	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's
 	 * first packet, which its give-up guess by port needs. */
 	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created))
@@ -512,6 +547,8 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	http_count(f->http, &e->st.http);
 	free(f->http);
 	f->http = NULL;
+	quic_flow_free(f->quic);
+	f->quic = NULL;
 }
 
 /* A DNS transaction's window passed (or the input ended): its record. */
@@ -580,6 +617,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->preambles = e->st.hs.preambles;
 	engine_app_counters(e, c);
 	c->clock_jumps = e->clock_jumps;
+	c->quic = *quic_stage_stats(e->quic);
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;
 }

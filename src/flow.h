@@ -22,6 +22,7 @@ struct tls_info;     /* tls.h */
 struct evid_flow;    /* evidbuf.h */
 struct dns_flow;     /* dnstxn.c */
 struct http_info;    /* http.h */
+struct quic_flow;    /* quic.h */
 
 /* Why a flow ended (stable names, see flow_end_name). */
 enum flow_end {
@@ -76,6 +77,7 @@ struct flow {
 	struct tls_info *tls;         /* TLS facts, NULL if none seen */
 	struct dns_flow *dns;         /* port 53: DNS messages and TCP framing (dnstxn.c) */
 	struct http_info *http;       /* plain HTTP facts (http.h), NULL if none */
+	struct quic_flow *quic;       /* QUIC stage state and facts, NULL for other flows */
 	void *ndpi;                   /* struct ndpi_flow_struct *, until decided */
 	struct evid_flow *evid;       /* -w: its packets kept as evidence (evidbuf.h), else NULL */
 };

@@ -9,6 +9,7 @@
 #include "out_event.h"
 #include "out_cert.h"
 #include "out_evidence.h"
+#include "out_quic.h"
 #include "preamble.h"
 #include "tls.h"
 #include "util.h"
@@ -124,6 +125,7 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 		json_arr_close(j);
 		json_uint(j, "cipher_suites", t->n_ciphers);
 		json_str(j, "ja3", t->ja3[0] ? t->ja3 : NULL);
+		json_str(j, "ja4", t->ja4[0] ? t->ja4 : NULL);
 		json_bool(j, "ech", t->ech);
 		json_bool(j, "esni", t->esni);
 		if (t->preamble) {
@@ -193,8 +195,10 @@ void out_event_record(struct out_event *o, const struct flow_record *r)
 	json_str(j, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "other");
 	json_str(j, "app_proto", r->app_proto);
 	json_str(j, "app_proto_detail", r->app_detail);
-	if (r->tls && r->tls->sni_present)
-		json_strn(j, "sni", r->tls->sni, r->tls->sni_len);
+	size_t sni_len;
+	const char *sni = record_sni(r, &sni_len);
+	if (sni)
+		json_strn(j, "sni", sni, sni_len);
 	else
 		json_null(j, "sni");
 	out_verdict_json(j, &r->vr);
@@ -206,6 +210,8 @@ void out_event_record(struct out_event *o, const struct flow_record *r)
 	if (r->tls)
 		write_tls(j, r->tls, r->cert);
 	out_app_json(j, r);
+	if (r->quic)
+		out_quic_json(j, r);
 	out_evidence_json(j, &r->vr);
 	json_obj_close(j);
 	out_event_line(o, j);

@@ -106,6 +106,8 @@ void out_evidence_json(struct json *j, const struct verdict_result *r)
 		json_uint(j, "syn_retransmits", r->syn_retransmits);
 	if (r->ev & EV_CH)
 		ch_members(j, r);
+	else if (r->ev & EV_DROP) /* QUIC: no ClientHello segment of its own */
+		json_str(j, "drop_direction", verdict_drop_direction_name(r->drop_direction));
 	if (r->ev & EV_RST)
 		rst_members(j, r);
 	else if (r->ev & (EV_DNS | EV_HTTP))

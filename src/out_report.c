@@ -159,6 +159,12 @@ static void text_blocked_row(FILE *out, const struct report_pair *p, size_t nw, 
 		fprintf(out, "    forged or untrusted certificates: %" PRIu64 " by DNS manipulation (the address "
 			"came from an answer other networks are not given), %" PRIu64 " by interception "
 			"(the genuine address)\n", p->c.mitm_dns, p->c.mitm_interception);
+	if (p->concl.quic_only)
+		fprintf(out, "    QUIC blocked; TLS over TCP to the same name works here (%" PRIu64
+			" ok flows)\n", p->concl.tcp_ok);
+	else if (p->concl.method2 < V__COUNT)
+		fprintf(out, "    blocked over TLS/TCP (%s) and QUIC (%s)\n", verdict_name(p->concl.method),
+			verdict_name(p->concl.method2));
 }
 
 static int cmp_conf(const void *x, const void *y)
@@ -305,6 +311,10 @@ static void json_counts(struct json *j, const struct report_counts *c)
 		json_uint(j, "mitm_dns_manipulation", c->mitm_dns);
 	if (c->mitm_interception)
 		json_uint(j, "mitm_interception", c->mitm_interception);
+	if (c->quic_flows) {
+		json_uint(j, "quic_flows", c->quic_flows);
+		json_uint(j, "quic_ok_flows", c->quic_ok);
+	}
 }
 
 static void json_category(struct json *j, const char *cat)
@@ -348,6 +358,14 @@ static void json_conclusion(struct json *j, const struct report_conclusion *k)
 	json_double(j, "sample_factor", k->sample, 4);
 	json_str(j, "cross_network", report_cross_name(k->cross_kind));
 	json_double(j, "cross_factor", k->cross, 4);
+	if (k->quic_only || k->method2 < V__COUNT) {
+		json_arr_open(j, "methods");
+		json_str(j, NULL, verdict_name(k->method));
+		if (k->method2 < V__COUNT)
+			json_str(j, NULL, verdict_name(k->method2));
+		json_arr_close(j);
+		json_uint(j, "tcp_ok_flows", k->tcp_ok);
+	}
 	if (k->method < V__COUNT && report_method_needs_corroboration(k->method)) {
 		json_arr_open(j, "corroboration");
 		for (unsigned bit = RC_REACHABLE; bit <= RC_TEST_LIST; bit <<= 1)
@@ -681,8 +699,9 @@ void out_report_flow_of(const struct flow_record *rec, struct report_flow *out)
 		.injected = rec->vr.injected,
 		.reachable = rec->reachable,
 		.mitm_cause = rec->vr.dns_origin,
+		.quic = rec->quic != NULL,
 	};
-	/* the SNI, else the HTTP Host, the DNS question, the name resolved */
+	/* the SNI (TLS or QUIC), else the HTTP Host, the DNS question, the name resolved */
 	rf.sni = record_name(rec, &rf.sni_len);
 	*out = rf;
 }

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "out_cert.h"
 #include "out_event.h"
+#include "out_quic.h"
 #include "out_stats.h"
 #include "util.h"
 
@@ -316,6 +317,8 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 		fprintf(out, "tamperscope:   TLS after a plaintext preamble (STARTTLS, CONNECT, SOCKS, PROXY): %llu\n",
 			(unsigned long long)c->preambles);
 	out_stats_app(out, c);
+	if (c->quic.flows)
+		out_quic_print_stats(out, &c->quic);
 	if (c->clock_jumps)
 		fprintf(out, "tamperscope:   capture clock discontinuities: %llu (later timestamps shifted "
 			"to continue the clock; flows kept)\n", (unsigned long long)c->clock_jumps);

@@ -22,6 +22,7 @@
 #include "verdict.h"
 
 struct tls_info;
+struct quic_info;
 struct cert_analysis;
 struct dns_txn;
 struct http_info;
@@ -46,6 +47,7 @@ struct flow_record {
 	char app_detail[RECORD_APP_DETAIL]; /* nDPI's full name, e.g. "TLS.Google" */
 	/* the transport's own part; NULL when the flow had none */
 	const struct tls_info *tls;
+	const struct quic_info *quic;    /* QUIC flows: what the Initials showed (quic.h) */
 	const struct cert_analysis *cert; /* the chain's analysis, NULL when not analysed */
 	const struct dns_txn *dns;       /* a DNS transaction (app_proto "DNS"), dnstxn.h */
 	const struct http_info *http;    /* plain HTTP request and response, http.h */
@@ -62,5 +64,9 @@ struct flow_record {
  * printable ASCII as '?', so a hostile name cannot move a cursor), else its
  * server address and port ("198.51.100.7:443", "[2001:db8::1]:443"). */
 const char *record_server_name(const struct flow_record *r, char *buf, size_t len);
+
+/* The server name the client asked for, raw bytes (*len set), whichever
+ * transport carried it (TLS over TCP, QUIC); NULL when none. */
+const char *record_sni(const struct flow_record *r, size_t *len);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cert.h"
 #include "classify.h"
+#include "quic.h"
 #include "record.h"
 #include "recorder.h"
 #include "residual.h"
@@ -72,6 +73,9 @@ void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 	out->app_proto = classify_name(rc->cls, f);
 	classify_detail(rc->cls, f, out->app_detail, sizeof(out->app_detail));
 	out->tls = f->tls;
+	out->quic = quic_flow_info(f->quic);
+	if (out->quic)
+		out->app_proto = "QUIC"; /* nDPI 4.2 misses v2 and some drafts */
 	out->vr = *vr;
 	out->cert = refine_by_cert(rc, f, &out->vr);
 	record_http_refine(rc, f, now_us, out);
@@ -103,6 +107,15 @@ static void printable(const char *in, size_t n, char *out, size_t cap)
 		out[j++] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';
 	}
 	out[j] = '\0';
+}
+
+const char *record_sni(const struct flow_record *r, size_t *len)
+{
+	const struct tls_info *t = r->tls ? r->tls : r->quic ? &r->quic->tls : NULL;
+	if (!t || !t->sni_present)
+		return NULL;
+	*len = t->sni_len;
+	return t->sni;
 }
 
 const char *record_server_name(const struct flow_record *r, char *buf, size_t len)

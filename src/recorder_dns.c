@@ -116,10 +116,9 @@ void record_dns_link(struct recorder *rc, const struct flow *f, struct flow_reco
 
 const char *record_name(const struct flow_record *r, size_t *len)
 {
-	if (r->tls && r->tls->sni_present && r->tls->sni_len) {
-		*len = r->tls->sni_len;
-		return r->tls->sni;
-	}
+	const char *sni = record_sni(r, len);
+	if (sni && *len)
+		return sni;
 	if (r->http && r->http->host[0]) {
 		*len = strcspn(r->http->host, ":");
 		return *len ? r->http->host : NULL;

@@ -529,6 +529,8 @@ static void counts_add_flow(struct report_counts *c, const struct report_flow *r
 	c->injected += rf->injected && verdict_is_interference(rf->verdict);
 	c->mitm_dns += rf->mitm_cause == 1;
 	c->mitm_interception += rf->mitm_cause == 2;
+	c->quic_flows += rf->quic;
+	c->quic_ok += rf->quic && rf->verdict == V_OK;
 }
 
 void report_add(struct report *r, const struct report_flow *rf)
@@ -569,6 +571,8 @@ void report_add(struct report *r, const struct report_flow *rf)
 	p->c.injected += rf->injected && verdict_is_interference(rf->verdict);
 	p->c.mitm_dns += rf->mitm_cause == 1;
 	p->c.mitm_interception += rf->mitm_cause == 2;
+	p->c.quic_flows += rf->quic;
+	p->c.quic_ok += rf->quic && rf->verdict == V_OK;
 }
 
 static void counts_move(struct report_counts *c, enum verdict from, enum verdict to, uint64_t n)
@@ -645,6 +649,8 @@ static void counts_add(struct report_counts *dst, const struct report_counts *sr
 	dst->injected += src->injected;
 	dst->mitm_dns += src->mitm_dns;
 	dst->mitm_interception += src->mitm_interception;
+	dst->quic_flows += src->quic_flows;
+	dst->quic_ok += src->quic_ok;
 }
 
 /* Merged counts stay far below 2^64, so sums never wrap (a hostile report

@@ -41,6 +41,18 @@
  *   The threshold tests use integer arithmetic (5k >= 3m, ...), so a
  *   share exactly at a threshold passes it.
  *
+ *   QUIC next to TLS over TCP.  A pair with quic_stall flows is judged per
+ *   transport: QUIC's measured flows are its ok and quic_stall flows, TLS
+ *   over TCP's the rest.  When QUIC alone would be blocked (at least
+ *   min_flows QUIC flows, quic_stall share >= 3/5) and TLS over TCP to the
+ *   same name works on the same network (measured, anomaly share <= 1/10),
+ *   the pair is blocked with method quic_stall and the TCP successes as its
+ *   evidence (tcp_ok_flows); they also say the server is up, so the cross
+ *   factor is 1.0 and the consistency QUIC's own (1.0).  When TLS over TCP
+ *   is blocked too by its own rule, the pair is blocked with both methods
+ *   (TCP's first) and the lower of the two transports' a * c * S times X.
+ *   Otherwise the mixed conclusion above stands.
+ *
  *   Corroboration.  A SYN that times out or meets a RST is what a departed
  *   peer, a server that is down or a closed port looks like, too.  Such a
  *   method concludes "blocked" only with one of: the server endpoint
@@ -129,6 +141,8 @@ struct report_counts {
 	 * explain (evidence.mitm_cause): a manipulated answer sent the client
 	 * there, or the address is genuine and the certificate was forged */
 	uint64_t mitm_dns, mitm_interception;
+	uint64_t quic_flows;           /* flows over QUIC (the rest: TLS over TCP and others) */
+	uint64_t quic_ok;              /* of them, ok */
 };
 
 /* Derived from counts. */
@@ -173,6 +187,9 @@ struct report_conclusion {
 	double cross;                  /* X */
 	enum report_cross cross_kind;
 	double confidence;
+	enum verdict method2;          /* both transports blocked: QUIC's; else V__COUNT */
+	bool quic_only;                /* QUIC blocked while TLS over TCP works (method quic_stall) */
+	uint64_t tcp_ok;               /* with quic_only or method2: TLS-over-TCP ok flows of the pair */
 };
 
 struct report_net {
@@ -257,6 +274,7 @@ struct report_flow {
 	bool injected;                 /* interference with injection evidence */
 	bool reachable;                /* the server answered the SYN */
 	uint8_t mitm_cause;            /* enum dns_origin (dnsmap.h): 0 none */
+	bool quic;                     /* the flow was QUIC */
 };
 void report_add(struct report *r, const struct report_flow *rf);
 

@@ -63,6 +63,71 @@ static unsigned corroboration(const struct report_pair *p)
 	return c;
 }
 
+/* One transport's share of a pair: measured flows, anomalies, the most
+ * frequent interference verdict and its flows. */
+struct transport_share {
+	uint64_t measured, anomalies, best;
+	enum verdict method;
+};
+
+static bool share_blocked(const struct report *r, const struct transport_share *t)
+{
+	return t->measured >= r->cfg.min_flows &&
+	       t->anomalies * REPORT_ANOMALY_MIN_DEN >= t->measured * REPORT_ANOMALY_MIN_NUM &&
+	       t->best * REPORT_CONSISTENCY_MIN_DEN >= t->anomalies * REPORT_CONSISTENCY_MIN_NUM;
+}
+
+/* a * c * S of one transport. */
+static double share_strength(const struct transport_share *t)
+{
+	if (!t->measured || !t->anomalies)
+		return 0.0;
+	return ((double)t->anomalies / (double)t->measured) *
+	       ((double)t->best / (double)t->anomalies) *
+	       ((double)t->measured / ((double)t->measured + REPORT_SAMPLE_K));
+}
+
+/* QUIC next to TLS over TCP (report.h): the pair's counts split by
+ * transport.  quic_stall is QUIC's only failure verdict, so QUIC's
+ * measured flows are its ok and quic_stall flows. */
+static void conclude_transports(const struct report *r, struct report_pair *p)
+{
+	const struct report_counts *c = &p->c;
+	struct report_conclusion *k = &p->concl;
+	struct report_share s;
+	struct transport_share q = { 0, 0, 0, V_QUIC_STALL }, t = { 0, 0, 0, V__COUNT };
+	q.anomalies = q.best = c->n[V_QUIC_STALL];
+	q.measured = c->quic_ok + q.anomalies;
+	if (!c->quic_flows || !q.anomalies || !share_blocked(r, &q))
+		return;
+	report_counts_share(c, &s);
+	t.measured = s.measured - q.measured;
+	t.anomalies = s.anomalies - q.anomalies;
+	for (int v = 0; v < V__COUNT; v++)
+		if (v != V_QUIC_STALL && verdict_is_interference((enum verdict)v) && c->n[v] > t.best) {
+			t.best = c->n[v];
+			t.method = (enum verdict)v;
+		}
+	k->tcp_ok = c->n[V_OK] - c->quic_ok;
+	if (t.measured && t.anomalies * REPORT_OK_MAX_DEN <= t.measured * REPORT_OK_MAX_NUM) {
+		k->status = RS_BLOCKED;
+		k->quic_only = true;
+		k->method = V_QUIC_STALL;
+		k->anomaly_share = (double)q.anomalies / (double)q.measured;
+		k->consistency = 1.0;
+		k->sample = (double)q.measured / ((double)q.measured + REPORT_SAMPLE_K);
+		k->cross = REPORT_X_WORKS_ELSEWHERE;
+		k->confidence = share_strength(&q);
+	} else if (share_blocked(r, &t) && !report_method_needs_corroboration(t.method)) {
+		double tq = share_strength(&q), tt = share_strength(&t);
+		k->status = RS_BLOCKED;
+		k->method = t.method;
+		k->method2 = V_QUIC_STALL;
+		k->consistency = (double)t.best / (double)t.anomalies; /* QUIC's is 1 */
+		k->confidence = (tq < tt ? tq : tt) * k->cross;
+	}
+}
+
 static void conclude(const struct report *r, struct report_pair *p)
 {
 	struct report_conclusion *k = &p->concl;
@@ -70,6 +135,7 @@ static void conclude(const struct report *r, struct report_pair *p)
 	report_counts_share(&p->c, &s);
 	memset(k, 0, sizeof(*k));
 	k->method = V__COUNT;
+	k->method2 = V__COUNT;
 	uint64_t best = 0;
 	for (int v = 0; v < V__COUNT; v++)
 		if (verdict_is_interference((enum verdict)v) && p->c.n[v] > best) {
@@ -115,6 +181,7 @@ static void conclude(const struct report *r, struct report_pair *p)
 			k->uncorroborated = true;
 		}
 	}
+	conclude_transports(r, p);
 }
 
 static int cmp_net(const void *x, const void *y)

@@ -146,6 +146,11 @@ static int get_counts(struct mctx *m, jr_ref obj, struct report_counts *c)
 	report_counts_share(c, &s);
 	if (c->injected > s.anomalies)
 		return bad(m, "more injected flows than anomalies", NULL);
+	if (get_opt_u64(m, obj, "quic_flows", &have, &c->quic_flows) < 0 ||
+	    get_opt_u64(m, obj, "quic_ok_flows", &have, &c->quic_ok) < 0)
+		return -1;
+	if (c->quic_flows > c->flows || c->quic_ok > c->quic_flows || c->quic_ok > c->n[V_OK])
+		return bad(m, "QUIC counts do not fit the flows", NULL);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 struct residual_key {
 	uint8_t cli[16], srv[16];
 	uint16_t port;           /* the server's */
+	uint8_t proto;           /* a QUIC block says nothing of TCP to the same port */
 };
 
 /* Entries live in one array of `cap`, handed out in order until it is
@@ -71,6 +72,7 @@ static void key_of(const struct flow *f, struct residual_key *k)
 	memcpy(k->cli, f->cli.a, sizeof(k->cli));
 	memcpy(k->srv, f->srv.a, sizeof(k->srv));
 	k->port = f->sport;
+	k->proto = f->proto;
 }
 
 static bool entry_eq(const void *entry, const void *key)

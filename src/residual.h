@@ -1,6 +1,6 @@
 /* residual.h - residual blocking: remember where interference was seen, so
- * a failure soon after a block of the same client, server address and port
- * is marked residual (verdict.h, evidence field "residual").
+ * a failure soon after a block of the same client, server address, port and
+ * transport (TCP or UDP: a QUIC block says nothing of TCP) is marked residual (verdict.h, evidence field "residual").
  *
  * Censors often keep blocking a (client, server, port) triple for a while
  * after the trigger (minutes on some networks), so a later flow can fail

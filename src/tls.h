@@ -3,7 +3,7 @@
  * Follows RFC 8446 (TLS 1.3) sections 4 and 5.1, RFC 5246 (TLS 1.2)
  * sections 6.2 and 7.4, RFC 6066 section 3 (server_name), RFC 7301 (ALPN),
  * draft-ietf-tls-esni (ECH 0xfe0d, ESNI 0xffce), and the JA3/JA3S
- * definitions of Salesforce's ja3 project.
+ * definitions of Salesforce's ja3 project, and FoxIO's JA4 (ja4.h).
  *
  * One parser per direction.  Bytes are fed as they become contiguous, in
  * chunks of any size (down to one byte); records may split handshake

@@ -4,8 +4,8 @@
  * 7.4.2), the extensions server_name (RFC 6066 section 3), ALPN (RFC 7301
  * section 3.1), supported_versions (RFC 8446 section 4.2.1),
  * supported_groups and ec_point_formats (RFC 8422 section 5.1), ECH and
- * ESNI (draft-ietf-tls-esni), GREASE (RFC 8701), and salesforce/ja3
- * JA3/JA3S.
+ * ESNI (draft-ietf-tls-esni), GREASE (RFC 8701), salesforce/ja3
+ * JA3/JA3S, and FoxIO's JA4 (ja4.c).
  *
  * Every function here reads one complete message body that tls.c has
  * reassembled (so bounded by max_msg) and writes what it found into
@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "cursor.h"
+#include "ja4.h"
 #include "tls_hello.h"
 #include "tls_info.h"
 
@@ -422,6 +423,7 @@ static void ch_commit(struct tls_info *info, const struct tls_info *ch)
 	info->sni_len = ch->sni_len;
 	memcpy(info->alpn_buf, ch->alpn_buf, sizeof(info->alpn_buf));
 	memcpy(info->ja3, ch->ja3, sizeof(info->ja3));
+	memcpy(info->ja4, ch->ja4, sizeof(info->ja4));
 }
 
 /* Parsed into a scratch copy so a malformed hello leaves info untouched. */
@@ -451,6 +453,7 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	ch.ch_version = version;
 	ch.n_ciphers = cs_len / 2;
 	ja3_client(&l, version, ch.ja3);
+	ja4_client('t', version, l.ciphers, l.exts, ch.ja4);
 	ch_commit(info, &ch);
 	return true;
 }

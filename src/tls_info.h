@@ -44,6 +44,7 @@ struct tls_info {
 	uint16_t sni_len;
 	char alpn_buf[TLS_ALPN_BUF];
 	char ja3[33];             /* lowercase hex MD5, "" if no ClientHello */
+	char ja4[37];             /* FoxIO JA4 ("t13d1516h2_..."; 'q' for QUIC), "" if none */
 
 	/* ServerHello */
 	uint8_t sh_seen;

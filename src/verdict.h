@@ -11,8 +11,8 @@
  *  CH = ClientHello.  "Client close" = the client's first FIN or RST.
  *  "End time" = the first client FIN/RST or server RST, else now_us.
  *
- *  not_tls     UDP and other non-TCP flows (QUIC included: nDPI's app_proto
- *              still says QUIC; QUIC verdicts are future work).
+ *  not_tls     UDP and other non-TCP flows but QUIC, whose flows the QUIC
+ *              verdict decides (verdict_quic.h: ok, quic_stall, ...).
  *  ok          ServerHello seen, no server fatal alert, and no server RST
  *              before it (see tls_reset).
  *  tls_alert   the server sent a fatal TLS alert (in clear, i.e. before the

@@ -135,6 +135,7 @@ run_replay() {
 		[ $found = 1 ] || echo "FAIL: golden: no pcaps/*.truth found"
 
 		sh "$srcdir/tests/golden/report-lab.sh"
+		sh "$srcdir/tests/golden/report-quic.sh"
 
 		echo "== golden outputs (tests/golden/expected: events, reports, text, byte for byte)"
 		bash "$srcdir/tests/golden/golden.sh"
@@ -173,6 +174,7 @@ run_replay() {
 		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
 		bash "$srcdir/tests/lab/vantage.sh" check "$builddir"
 		bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"
+		bash "$srcdir/tests/lab/quic.sh" check "$builddir"
 	fi
 } 2>&1 | tee "$log"
 

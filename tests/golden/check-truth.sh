@@ -1,5 +1,5 @@
 #!/bin/bash
-# check-truth.sh - run tamperscope on a capture and compare every TCP flow event with the capture's truth file
+# check-truth.sh - run tamperscope on a capture and compare every TCP and UDP flow event with the capture's truth file
 #
 # Usage: check-truth.sh PCAP TRUTH TAMPERSCOPE [extra tamperscope args...]
 #
@@ -88,7 +88,7 @@ done <"$truth"
 [ "$seen_header" = 1 ] || fail_all "truth file $truth has no header"
 [ "${#truth_keys[@]}" -gt 0 ] || fail_all "truth file $truth lists no flows"
 
-# Events: one line "client server verdict sni" per TCP flow event.
+# Events: one line "client server verdict sni" per TCP or UDP (QUIC) flow event.
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 "$ts" -r "$pcap" --events - "${truth_args[@]}" "$@" >"$work/events" 2>"$work/stderr"
@@ -99,7 +99,7 @@ fi
 # IPv6 endpoints are bracketed so "addr:port" stays unambiguous; a missing or null SNI becomes '-'.
 if ! jq -r -s '
 	([.[] | select(.event_type == "tls_consistency" and .verdict == "tls_mitm") | .flow_ids[]?]) as $re
-	| .[] | select(.event_type == "flow" and (.proto == "TCP" or .app_proto == "DNS"))
+	| .[] | select(.event_type == "flow" and (.proto == "TCP" or .proto == "UDP"))
 	| def ep(ip; port): (if (ip | tostring | test(":")) then "[\(ip)]" else "\(ip)" end) + ":\(port)";
 	  (.flow_id as $id | $re | index($id)) as $relabel
 	| [ep(.src_ip; .src_port), ep(.dest_ip; .dest_port),

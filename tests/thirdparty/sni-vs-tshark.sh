@@ -1,5 +1,6 @@
 #!/bin/sh
-# sni-vs-tshark.sh - third-party tier: tamperscope's SNI for every TCP flow with a ClientHello must agree with tshark 4.0's.
+# sni-vs-tshark.sh - third-party tier: tamperscope's SNI for every TCP flow with a ClientHello, and for every QUIC flow
+# whose Initials tshark 4.0 decrypts, must agree with tshark's.
 #
 # The captures come from ${TS_SHARED_PCAPS:-$srcdir/../shared/pcaps} (public
 # nDPI and Zeek test traces, see the README there); they are never shipped with
@@ -17,6 +18,10 @@
 #   - every tshark stream must find a tamperscope event with the same key and
 #     the same SNI (null = no SNI = tshark's empty field).  A key used by
 #     several streams (port reuse) needs one event per stream.
+# QUIC: tshark 4.0 decrypts Initials (v1, v2, drafts, Google's T050/T051) and dissects the ClientHello inside; every
+# udp.stream with a ClientHello is a QUIC connection attempt, keyed client ip:port -> server ip:port like TCP and
+# compared with tamperscope's UDP events the same way (the first ClientHello of the stream counts).  The tier ends
+# with an INFO line counting the QUIC streams compared.
 # Lines: "PASS: thirdparty: <file> ran", "PASS: thirdparty: <file> <c> -> <s>
 # sni=<x>", "FAIL: thirdparty: <file> <c> -> <s>: tshark <x> tamperscope <y>".
 # "INFO:" lines are diagnostics only (the runner counts PASS/FAIL/SKIP).
@@ -129,13 +134,95 @@ tshark_scan() {
 	}' "$tmp/fields" >"$tmp/ch"
 }
 
-# ts_events FILE: client <TAB> server <TAB> sni ("\001" for null), TCP only.
+# quic_scan FILE: like tshark_scan, for ClientHellos that tshark found in decrypted QUIC Initials; writes $tmp/qch.
+quic_scan() {
+	tshark -n -r "$1" -Y 'quic && tls.handshake.type == 1' -T fields \
+		-e frame.protocols -e udp.stream \
+		-e ip.src -e ipv6.src -e udp.srcport \
+		-e ip.dst -e ipv6.dst -e udp.dstport \
+		-e tls.handshake.type -e tls.handshake.extensions_server_name \
+		-E separator=/t -E occurrence=a -E aggregator=/s >"$tmp/qfields" 2>"$tmp/tshark.err" || return 1
+	awk -F '\t' '
+	function last(s,   a, n) { n = split(s, a, " "); return n ? a[n] : "" }
+	function first(s,   a, n) { n = split(s, a, " "); return n ? a[1] : "" }
+	{
+		n = split($1, p, ":"); fam = ""
+		for (i = n; i >= 1; i--)
+			if (p[i] == "ip" || p[i] == "ipv6") { fam = p[i]; break }
+		if (fam == "ipv6") {
+			c = "[" last($4) "]:" last($5); s = "[" last($7) "]:" last($8)
+		} else {
+			c = last($3) ":" last($5); s = last($6) ":" last($8)
+		}
+		print "u" last($2) "\t" c "\t" s "\t" first($10)
+	}' "$tmp/qfields" >"$tmp/qch"
+}
+
+# ts_events FILE [PROTO]: client <TAB> server <TAB> sni ("\001" for null), TCP (or PROTO) flows only.
 ts_events() {
-	jq -r 'select(.event_type == "flow" and .proto == "TCP") |
+	jq -r --arg proto "${2:-TCP}" 'select(.event_type == "flow" and .proto == $proto) |
 		def ep(ip; port): (if (ip | test(":")) then "[" + ip + "]" else ip end)
 			+ ":" + (port | tostring);
 		[ep(.src_ip; .src_port), ep(.dest_ip; .dest_port),
 		 (if .sni == null then "\u0001" else .sni end)] | @tsv' "$1"
+}
+
+# compare NAME TSFILE CHFILE: every stream of CHFILE against the events of TSFILE; PASS/FAIL/INFO lines, then END.
+
+compare() {
+	awk -F '\t' -v file="$1" '
+	function show(x) { return x == "" || x == "\001" ? "(none)" : x }
+	FNR == NR {
+		# tamperscope event: key -> list of SNIs
+		k = $1 " -> " $2
+		tsn[k]++; tsv[k SUBSEP tsn[k]] = $3
+		next
+	}
+	{
+		k = $2 " -> " $3; ks = k SUBSEP $1
+		if (ks in chsni) {
+			# later ClientHello of the same stream: noted if it differs
+			if ($4 != chsni[ks])
+				other[ks] = other[ks] " " show($4)
+			next
+		}
+		chsni[ks] = $4; key[++n] = k; order[n] = ks; tsk[k]++
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			k = key[i]; ks = order[i]
+			want = chsni[ks] == "" ? "\001" : chsni[ks]
+			extra = ""
+			if (ks in other)
+				extra = " (later ClientHello(s) in the stream:" other[ks] ")"
+			got = ""; hit = 0
+			for (j = 1; j <= tsn[k]; j++) {
+				kj = k SUBSEP j
+				if (!hit && !(kj in used) && tsv[kj] == want) {
+					used[kj] = 1; hit = 1
+				}
+				got = got (got == "" ? "" : ",") show(tsv[kj])
+			}
+			if (hit) {
+				printf "PASS: thirdparty: %s %s sni=%s%s\n", file, k, show(want), extra
+				continue
+			}
+			if (tsn[k] == 0) {
+				split(k, ep, " -> "); rk = ep[2] " -> " ep[1]
+				got = (rk in tsn && tsn[rk] > 0) ? "(flow only as " rk ", client/server swapped)" : "(no flow)"
+			}
+			printf "FAIL: thirdparty: %s %s: tshark %s tamperscope %s%s\n", file, k, show(want), got, extra
+		}
+		# SNIs tamperscope found where tshark decoded no ClientHello
+		for (k in tsn) {
+			if (k in tsk)
+				continue
+			for (j = 1; j <= tsn[k]; j++)
+				if (tsv[k SUBSEP j] != "\001")
+					printf "INFO: thirdparty: %s %s: tamperscope sni=%s, tshark decoded no ClientHello\n", file, k, tsv[k SUBSEP j]
+		}
+		print "END"
+	}' "$2" "$3"
 }
 
 check_file() {
@@ -196,59 +283,7 @@ check_file() {
 
 	# Match tshark streams (first ClientHello each) against tamperscope
 	# events; each event satisfies at most one stream.
-	awk -F '\t' -v file="$name" '
-	function show(x) { return x == "" || x == "\001" ? "(none)" : x }
-	FNR == NR {
-		# tamperscope event: key -> list of SNIs
-		k = $1 " -> " $2
-		tsn[k]++; tsv[k SUBSEP tsn[k]] = $3
-		next
-	}
-	{
-		k = $2 " -> " $3; ks = k SUBSEP $1
-		if (ks in chsni) {
-			# later ClientHello of the same stream: noted if it differs
-			if ($4 != chsni[ks])
-				other[ks] = other[ks] " " show($4)
-			next
-		}
-		chsni[ks] = $4; key[++n] = k; order[n] = ks; tsk[k]++
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			k = key[i]; ks = order[i]
-			want = chsni[ks] == "" ? "\001" : chsni[ks]
-			extra = ""
-			if (ks in other)
-				extra = " (later ClientHello(s) in the stream:" other[ks] ")"
-			got = ""; hit = 0
-			for (j = 1; j <= tsn[k]; j++) {
-				kj = k SUBSEP j
-				if (!hit && !(kj in used) && tsv[kj] == want) {
-					used[kj] = 1; hit = 1
-				}
-				got = got (got == "" ? "" : ",") show(tsv[kj])
-			}
-			if (hit) {
-				printf "PASS: thirdparty: %s %s sni=%s%s\n", file, k, show(want), extra
-				continue
-			}
-			if (tsn[k] == 0) {
-				split(k, ep, " -> "); rk = ep[2] " -> " ep[1]
-				got = (rk in tsn && tsn[rk] > 0) ? "(flow only as " rk ", client/server swapped)" : "(no flow)"
-			}
-			printf "FAIL: thirdparty: %s %s: tshark %s tamperscope %s%s\n", file, k, show(want), got, extra
-		}
-		# SNIs tamperscope found where tshark decoded no ClientHello
-		for (k in tsn) {
-			if (k in tsk)
-				continue
-			for (j = 1; j <= tsn[k]; j++)
-				if (tsv[k SUBSEP j] != "\001")
-					printf "INFO: thirdparty: %s %s: tamperscope sni=%s, tshark decoded no ClientHello\n", file, k, tsv[k SUBSEP j]
-		}
-		print "END"
-	}' "$tmp/ts" "$tmp/ch" >"$tmp/cmp"
+	compare "$name" "$tmp/ts" "$tmp/ch" >"$tmp/cmp"
 	arc=$?
 	if [ $arc -ne 0 ] || [ "$(tail -n 1 "$tmp/cmp")" != END ]; then
 		fail "$name: comparison script failed"
@@ -256,16 +291,38 @@ check_file() {
 	fi
 	sed '$d' "$tmp/cmp"
 	nfail=$((nfail + $(grep -c '^FAIL: ' "$tmp/cmp")))
+
+	# QUIC: the ClientHellos tshark found in decrypted Initials, against the UDP events.
+	quic_scan "$f" || { fail "$name: tshark QUIC output could not be parsed"; return; }
+	[ -s "$tmp/qch" ] || return
+	ts_events "$tmp/ev" UDP >"$tmp/qts" 2>/dev/null
+	compare "$name" "$tmp/qts" "$tmp/qch" >"$tmp/cmp"
+	if [ "$(tail -n 1 "$tmp/cmp")" != END ]; then
+		fail "$name: QUIC comparison script failed"
+		return
+	fi
+	sed '$d' "$tmp/cmp" | sed 's/^\(PASS\|FAIL\): thirdparty: /&QUIC /'
+	nquic=$((nquic + $(awk -F '\t' '{print $1}' "$tmp/qch" | sort -u | wc -l)))
+	nquicpass=$((nquicpass + $(grep -c '^PASS: ' "$tmp/cmp")))
+	nfail=$((nfail + $(grep -c '^FAIL: ' "$tmp/cmp")))
 }
 
 found=0
 totch=0
+nquic=0
+nquicpass=0
 for f in "$shared"/*.pcap "$shared"/*.pcapng; do
 	[ -f "$f" ] || continue
 	found=1
 	check_file "$f"
 done
+# The project's own lab captures (QUIC lab included) are held to the same standard.
+for f in "$srcdir"/pcaps/*.pcap; do
+	[ -f "$f" ] && check_file "$f"
+done
 [ $found = 1 ] || fail "no *.pcap or *.pcapng in $shared"
 # A tshark whose field names changed would find nothing and pass everything.
 [ $found = 0 ] || [ $totch -gt 0 ] || fail "tshark decoded no ClientHello in any capture of $shared"
+echo "INFO: thirdparty: QUIC: $nquicpass of $nquic connection attempts with a ClientHello in tshark's decrypted Initials agree"
+[ -f "$shared/quic-27.pcap" ] && [ $nquic -eq 0 ] && fail "tshark decrypted no QUIC Initial (field names changed?)"
 [ $nfail -eq 0 ]

@@ -237,6 +237,51 @@ static void test_threshold_consistency(void **state)
 	report_free(r);
 }
 
+static void add_quic_n(struct report *r, uint32_t asn, const char *sni, enum verdict v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct report_flow rf = { .ts_us = T0 + (uint64_t)i, .verdict = v, .client_asn = asn,
+					  .sni = sni, .sni_len = strlen(sni), .quic = true };
+		report_add(r, &rf);
+	}
+}
+
+/* QUIC next to TLS over TCP (report.h): QUIC blocked while TCP works is
+ * blocked by quic_stall with the TCP successes as evidence; both blocked
+ * gives both methods; too few QUIC flows, or TCP itself failing without a
+ * conclusion, leave the mixed rule. */
+static void test_quic_next_to_tcp(void **state)
+{
+	(void)state;
+	struct report *r = new_report(0, NULL);
+	add_quic_n(r, 9198, "q.kz", V_QUIC_STALL, 3);
+	add_n(r, 9198, "q.kz", V_OK, 4, T0);
+	add_quic_n(r, 9198, "both.kz", V_QUIC_STALL, 3);
+	add_n(r, 9198, "both.kz", V_TLS_STALL, 3, T0);
+	add_quic_n(r, 9198, "few.kz", V_QUIC_STALL, 2);
+	add_n(r, 9198, "few.kz", V_OK, 4, T0);
+	add_quic_n(r, 9198, "ok.kz", V_OK, 3);
+	add_quic_n(r, 9198, "ok.kz", V_QUIC_STALL, 3);
+	add_n(r, 9198, "ok.kz", V_OK, 3, T0);
+	const struct report_pair *p = conclude_one(r, 9198, "q.kz");
+	assert_int_equal(p->concl.status, RS_BLOCKED);
+	assert_int_equal(p->concl.method, V_QUIC_STALL);
+	assert_true(p->concl.quic_only);
+	assert_int_equal(p->concl.tcp_ok, 4);
+	assert_int_equal(p->c.quic_flows, 3);
+	p = find_pair(r, 9198, "both.kz");
+	assert_int_equal(p->concl.status, RS_BLOCKED);
+	assert_int_equal(p->concl.method, V_TLS_STALL);
+	assert_int_equal(p->concl.method2, V_QUIC_STALL);
+	p = find_pair(r, 9198, "few.kz"); /* 2 QUIC flows < --min-flows */
+	assert_int_not_equal(p->concl.status, RS_BLOCKED);
+	assert_false(p->concl.quic_only);
+	p = find_pair(r, 9198, "ok.kz"); /* QUIC stalls half the time: not blocked */
+	assert_int_not_equal(p->concl.status, RS_BLOCKED);
+	assert_int_equal(p->c.quic_ok, 3);
+	report_free(r);
+}
+
 /* Failures that are not interference (tls_alert) count as measured but not
  * as anomalies, and never become the method. */
 static void test_alert_is_failure_not_anomaly(void **state)
@@ -983,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_min_flows),
 		cmocka_unit_test(test_threshold_anomaly_share),
 		cmocka_unit_test(test_threshold_consistency),
+		cmocka_unit_test(test_quic_next_to_tcp),
 		cmocka_unit_test(test_alert_is_failure_not_anomaly),
 		cmocka_unit_test(test_confidence_rises_with_flow_count),
 		cmocka_unit_test(test_cross_network_factor),

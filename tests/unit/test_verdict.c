@@ -1111,6 +1111,36 @@ static void test_residual(void **state)
 }
 
 /* A flow that started before the block was not blocked residually. */
+/* A block of one transport says nothing of the other: QUIC to a port that
+ * TCP was blocked on is not residual, a later QUIC attempt after a QUIC
+ * block is. */
+static void test_residual_transport(void **state)
+{
+	(void)state;
+	struct verdict_cfg cfg;
+	struct residual_table *rt = residual_new(64, &(struct hseed){ { 3, 4 } });
+	struct flow f;
+	struct verdict_result vr;
+	assert_non_null(rt);
+	verdict_cfg_default(&cfg);
+	mk_flow(&f, 1, 2, 443, 0);
+	f.proto = 6;
+	mk_vr(&vr, V_TLS_STALL, 0);
+	residual_apply(rt, &cfg, &f, &vr);
+	mk_flow(&f, 1, 2, 443, 10);
+	f.proto = 17;
+	mk_vr(&vr, V_QUIC_STALL, 10);
+	residual_apply(rt, &cfg, &f, &vr);
+	assert_false(vr.residual);                 /* TCP's block, QUIC's trigger */
+	mk_flow(&f, 1, 2, 443, 20);
+	f.proto = 17;
+	mk_vr(&vr, V_QUIC_STALL, 20);
+	residual_apply(rt, &cfg, &f, &vr);
+	assert_true(vr.residual);
+	assert_int_equal(residual_stats(rt)->residual, 1);
+	residual_free(rt);
+}
+
 static void test_residual_concurrent(void **state)
 {
 	(void)state;
@@ -1316,6 +1346,7 @@ int main(void)
 		cmocka_unit_test(test_vantage_infer),
 		cmocka_unit_test(test_history_all_letters),
 		cmocka_unit_test(test_residual),
+		cmocka_unit_test(test_residual_transport),
 		cmocka_unit_test(test_residual_concurrent),
 		cmocka_unit_test(test_residual_cap),
 		cmocka_unit_test(test_json_reset),
