@@ -292,6 +292,15 @@ static enum tunnel_status ieee80211_data(struct cursor c, uint32_t claimed,
 	cur_peek_u8(&c, 0, &fc0);
 	cur_peek_u8(&c, 1, &fc1);
 	cur_peek_u8(&c, 22, &frag);
+	/* Some access points (Cisco's) send the frame control bytes swapped
+	 * (Wireshark's capwap.swap_fc).  A data frame goes to or from the
+	 * distribution system, so its swapped flags show a non-zero
+	 * "version": then read it the other way round. */
+	if ((fc0 & 0x03) != 0 && (fc1 & 0x0f) == 0x08) {
+		uint8_t swap = fc0;
+		fc0 = fc1;
+		fc1 = swap;
+	}
 	if ((fc0 & 0x03) != 0)
 		return TUNNEL_BAD;       /* protocol version 0 only */
 	if (((fc0 >> 2) & 0x03) != 2 || (fc0 & 0x40))

@@ -635,6 +635,15 @@ static void test_capwap(void **state)
 	n = capwap_frame(f, h, hl, 0, 0, 12222, 5247);
 	assert_dec(dec(f, n, &p), DEC_OK);
 	assert_user1(&p, 0, TUN_CAPWAP);
+	/* The frame control bytes swapped, as some access points send them. */
+	hl = capwap_hdr(h, 1, CAPWAP_T);
+	hl += wifi_hdr(h + hl, 0x88, 0x01, 0);
+	h[8] = 0x01;
+	h[9] = 0x88;
+	n = capwap_frame(f, h, hl, 0, 0, 12222, 5247);
+	assert_dec(dec(f, n, &p), DEC_OK);
+	assert_user1(&p, 0, TUN_CAPWAP);
+	cut_everywhere(f, n);
 }
 
 static void test_capwap_not_decoded(void **state)
