@@ -682,13 +682,11 @@ static enum decode_result decode_inner(const struct tunnel *t,
 		r = link_ethernet(&c, &kind);
 	else if (t->inner == TUNNEL_INNER_ETHERTYPE)
 		r = ethertype_payload(t->ethertype, &c, &kind);
+	/* An inner frame shorter than its own headers say is a truncation,
+	 * whether the capture cut it or the mirror did (ERSPAN's T bit, a
+	 * VXLAN mirror's packet length): the same as a short snaplen. */
 	if (r == DEC_OK)
 		r = decode_ip(kind, c, df, pkt);
-	/* Nothing cut the tunnel's payload, yet the frame inside runs past
-	 * it: the frame contradicts its carrier rather than the capture
-	 * being short. */
-	if (!t->cut && decode_result_is_truncation(r))
-		r = DEC_BAD_TUNNEL;
 	return r;
 }
 

@@ -120,7 +120,7 @@ struct ts_packet {
 	X(DEC_BAD_FRAG, "bad_frag")         /* overlapping/oversized/inconsistent fragment */ \
 	X(DEC_FRAG_CAP, "frag_cap")         /* defragmenter full: fragment dropped, counted */ \
 	X(DEC_TRUNC_TUNNEL, "truncated_tunnel") /* the capture cut a tunnel header short */ \
-	X(DEC_BAD_TUNNEL, "bad_tunnel")     /* a tunnel header or its inner frame contradicts the carrier */ \
+	X(DEC_BAD_TUNNEL, "bad_tunnel")     /* a tunnel header contradicts itself or its carrier */ \
 	X(DEC_SKIP_TUNNEL, "tunnel_not_decoded") /* PPTP GRE, CAPWAP DTLS/fragments, encrypted 802.11, ... */ \
 	X(DEC_SKIP_TUNNEL_DEPTH, "tunnel_too_deep") /* more than TS_MAX_TUNNELS tunnels nested */
 

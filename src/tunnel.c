@@ -35,7 +35,6 @@
 #define GRE_VERSION 0x0007
 #define GRE_VERSION_PPTP 1
 
-#define ERSPAN_T 0x00000400u /* the mirror truncated its copy of the frame */
 #define ERSPAN3_O 0x0001     /* an 8-byte platform-specific subheader follows */
 #define ERSPAN3_FT_ETHERNET 0
 #define ERSPAN3_FT_IP 2
@@ -85,7 +84,8 @@ static enum tunnel_status inner_at(struct cursor c, size_t hlen,
 /* ---- ERSPAN (draft-foschiano-erspan-03) --------------------------------- */
 
 /* Type II (section 4.2): Ver = 1, VLAN, COS, En, T, session ID; reserved
- * and index.  The mirrored Ethernet frame follows. */
+ * and index.  The mirrored Ethernet frame follows; T says the mirror cut
+ * it, which decoding it shows anyway, as for a short snaplen. */
 static enum tunnel_status erspan2(struct cursor c, uint32_t claimed,
 				  struct tunnel *t)
 {
@@ -97,7 +97,6 @@ static enum tunnel_status erspan2(struct cursor c, uint32_t claimed,
 	cur_be32(&c, &w0);
 	if ((w0 >> 28) != 1)
 		return TUNNEL_BAD;
-	t->cut |= (w0 & ERSPAN_T) != 0;
 	return inner_at(c, 4, TUN_ERSPAN2, TUNNEL_INNER_ETHERNET, t);
 }
 
@@ -127,7 +126,6 @@ static enum tunnel_status erspan3(struct cursor c, uint32_t claimed,
 		if (s != TUNNEL_FOUND)
 			return s;
 	}
-	t->cut |= (w0 & ERSPAN_T) != 0;
 	ft = (w2 >> 10) & 0x1f;
 	if (ft == ERSPAN3_FT_ETHERNET)
 		return inner_at(c, hlen, TUN_ERSPAN3, TUNNEL_INNER_ETHERNET, t);
@@ -380,7 +378,6 @@ enum tunnel_status tunnel_parse(const struct ts_packet *carrier,
 	uint16_t sport = carrier->sport, dport = carrier->dport;
 
 	memset(t, 0, sizeof(*t));
-	t->cut = carrier->payload_truncated != 0;
 	switch (carrier->proto) {
 	case TUNNEL_PROTO_GRE:
 		return gre(c, claimed, t);

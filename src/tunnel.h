@@ -47,9 +47,6 @@ struct tunnel {
 	enum tunnel_inner inner;
 	uint16_t ethertype;     /* TUNNEL_INNER_ETHERTYPE only */
 	struct cursor frame;    /* the inner frame as captured */
-	bool cut;               /* bytes of the inner frame are missing on
-				   purpose: snaplen, or a mirror that
-				   truncated its copy (ERSPAN T bit) */
 };
 
 /* Could this decoded packet carry a tunnel: UDP to a tunnel port, GRE or
