@@ -3,12 +3,12 @@
  * Follows RFC 7348 section 5 (VXLAN), RFC 8926 section 3 (GENEVE), RFC
  * 2784 section 2 and RFC 2890 section 2 (GRE, key and sequence number),
  * RFC 2637 section 4.1 (PPTP's enhanced GRE, recognised, not decoded),
- * draft-foschiano-erspan-03 sections 4.1-4.3 (ERSPAN types I, II, III),
+ * draft-foschiano-erspan-03 (ERSPAN types I, II and III headers),
  * RFC 2003 (IPv4 in IPv4), RFC 4213 section 3.5 (IPv6 in IPv4), RFC 2473
  * (IPv4 and IPv6 in IPv6), RFC 5415 sections 4.1 and 4.3 (CAPWAP preamble
- * and header), RFC 5416 section 3 with IEEE 802.11-2020 section 9.3.2.1
- * and RFC 1042 (802.11 data frames, LLC/SNAP) and 3GPP TS 29.281 section 5
- * (GTP-U).
+ * and header), RFC 5416 (its IEEE 802.11 binding) with IEEE 802.11-2020
+ * clause 9 (data frame format) and RFC 1042 (LLC/SNAP), and 3GPP TS
+ * 29.281 section 5 (GTP-U).
  *
  * Each parser reads one header through a bounds-checked cursor.  Bytes the
  * carrier claims but the capture cut are a truncation; a carrier too short
@@ -83,7 +83,7 @@ static enum tunnel_status inner_at(struct cursor c, size_t hlen,
 
 /* ---- ERSPAN (draft-foschiano-erspan-03) --------------------------------- */
 
-/* Type II (section 4.2): Ver = 1, VLAN, COS, En, T, session ID; reserved
+/* Type II: Ver = 1, VLAN, COS, En, T, session ID; reserved
  * and index.  The mirrored Ethernet frame follows; T says the mirror cut
  * it, which decoding it shows anyway, as for a short snaplen. */
 static enum tunnel_status erspan2(struct cursor c, uint32_t claimed,
@@ -100,7 +100,7 @@ static enum tunnel_status erspan2(struct cursor c, uint32_t claimed,
 	return inner_at(c, 4, TUN_ERSPAN2, TUNNEL_INNER_ETHERNET, t);
 }
 
-/* Type III (section 4.3): Ver = 2 with the type II first word, a
+/* Type III: Ver = 2 with the type II first word, a
  * timestamp, then SGT, P, frame type FT, hardware ID, D, Gra and O; with O
  * set an 8-byte platform-specific subheader.  FT 0 is an Ethernet frame,
  * FT 2 an IP packet. */
@@ -166,7 +166,7 @@ static enum tunnel_status gre(struct cursor c, uint32_t claimed,
 	case ETHERTYPE_TEB:
 		return inner_at(c, 0, TUN_GRE, TUNNEL_INNER_ETHERNET, t);
 	case ETHERTYPE_ERSPAN12:
-		/* Type I is bare GRE without a sequence number (section 4.1). */
+		/* Type I is bare GRE without a sequence number. */
 		if (!(flags & GRE_S))
 			return inner_at(c, 0, TUN_ERSPAN1, TUNNEL_INNER_ETHERNET, t);
 		return erspan2(c, claimed, t);
@@ -271,12 +271,11 @@ static enum tunnel_status gtpu(struct cursor c, uint32_t claimed,
 
 /* ---- CAPWAP data channel (RFC 5415, RFC 5416) --------------------------- */
 
-/* An IEEE 802.11 data frame as CAPWAP carries it natively (RFC 5416
- * section 3, without FCS): frame control, duration, three addresses,
- * sequence control, a fourth address when ToDS and FromDS are both set,
- * QoS control in QoS subtypes (and HT control when +HTC is set there),
- * then LLC/SNAP (RFC 1042, or the 802.1H bridge-tunnel OUI) and the
- * EtherType.  Frames without a readable body (management, control, no-data
+/* An IEEE 802.11 data frame as CAPWAP carries it natively (RFC 5416):
+ * frame control, duration, three addresses, sequence control, a fourth
+ * address when ToDS and FromDS are both set, QoS control in QoS subtypes
+ * (and HT control when +HTC is set there), then LLC/SNAP (RFC 1042, or the
+ * 802.1H bridge-tunnel OUI) and the EtherType.  Frames without a readable body (management, control, no-data
  * subtypes, encrypted, fragments, A-MSDU) are not decoded. */
 static enum tunnel_status ieee80211_data(struct cursor c, uint32_t claimed,
 					 struct tunnel *t)

@@ -12,17 +12,17 @@ the payload of one tunnel packet between two fixed endpoints:
             (transparent Ethernet bridging), the Ethernet frame
   erspan1   IPv4/GRE 0x88BE without sequence number, the Ethernet frame
   erspan2   IPv4/GRE 0x88BE with sequence number, ERSPAN type II header
-            (version 1), the Ethernet frame (draft-foschiano-erspan-03 4.2)
+            (version 1), the Ethernet frame (draft-foschiano-erspan-03)
   erspan3   IPv4/GRE 0x22EB with sequence number, ERSPAN type III header
             (version 2, frame type 0) with the O bit and its 8-byte
-            platform-specific subheader, the Ethernet frame (section 4.3)
+            platform-specific subheader, the Ethernet frame
   ipip      IPv4 protocol 4 or 41 (RFC 2003, RFC 4213), the IP packet
   ip6ip     IPv6 protocol 4 or 41 (RFC 2473), the IP packet
   gtpu      IPv4/UDP 2152, a GTP-U G-PDU with a sequence number (3GPP TS
             29.281 section 5.1), the IP packet
   capwap    IPv4/UDP to 5247, CAPWAP data header with T set and WBID 1
-            (RFC 5415 section 4.3), an IEEE 802.11 QoS data frame (RFC 5416
-            section 3) with LLC/SNAP (RFC 1042), the IP packet
+            (RFC 5415 section 4.3), an IEEE 802.11 QoS data frame (RFC 5416)
+            with LLC/SNAP (RFC 1042), the IP packet
 
 Tunnel endpoints are 198.19.254.1 -> 198.19.254.2 (RFC 2544 benchmarking range,
 198.18.0.0/15) or 2001:2::1 -> 2001:2::2 (RFC 5180) for ip6ip.  A frame cut by
