@@ -11,7 +11,9 @@
 #     byte for byte);
 #   - the tunnel counter of the end summary equals the frames wrapped;
 #   - no flow of the tunnel endpoints (198.19.254.1/2, 2001:2::1/2) appears;
-#   - no decode errors.
+#   - no decode errors;
+# and, once, that a replay through the live path counts the tunnel in the
+# metrics file and the stats events.
 # Prints PASS/FAIL lines; SKIP when python3 or jq is missing.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
@@ -116,7 +118,37 @@ check() {
 	fi
 }
 
+# The live path's outputs count tunnels too: the metrics file and the
+# stats events of a replay at full speed.
+check_live_counters() {
+	local name=$1 pcap=$2 w="$tmp/$1.live"
+	local n
+	if ! n=$(wrap "$name" "$pcap" "$w.pcap" vxlan) || [ -z "$n" ]; then
+		fail "$name live: wrap.py failed"
+		return
+	fi
+	if ! timeout 120 "$T" --replay "$w.pcap" --speed max --no-asn-db -q --events "$w.events" \
+		--stats-interval 5s --metrics-file "$w.prom" >/dev/null 2>"$w.err"; then
+		fail "$name live: replay failed: $(head -c 300 "$w.err")"
+		return
+	fi
+	if grep -q "^tamperscope_tunnel_frames_total{tunnel=\"vxlan\"} $n\$" "$w.prom" &&
+		grep -q '^tamperscope_tunnel_frames_total{tunnel="gre"} 0$' "$w.prom"; then
+		pass "$name live: metrics file: tamperscope_tunnel_frames_total{tunnel=\"vxlan\"} $n"
+	else
+		fail "$name live: metrics file lacks tamperscope_tunnel_frames_total{tunnel=\"vxlan\"} $n"
+	fi
+	local sum
+	sum=$(jq -s '[.[] | select(.event_type == "stats") | .stats.tunnels.vxlan // 0] | add // 0' "$w.events")
+	if [ "$sum" = "$n" ]; then
+		pass "$name live: stats events: tunnels.vxlan adds up to $n over the intervals"
+	else
+		fail "$name live: stats events: tunnels.vxlan adds up to $sum, $n frames were wrapped"
+	fi
+}
+
 found=0
+live_done=0
 for truth in "$srcdir"/pcaps/*.truth; do
 	[ -f "$truth" ] || continue
 	pcap=${truth%.truth}.pcap
@@ -138,5 +170,9 @@ for truth in "$srcdir"/pcaps/*.truth; do
 	# ERSPAN copies of jumbo frames arrive as outer IPv4 fragments.
 	check "$name" "$pcap" "$args" erspan2 "erspan2-fragmented" --mtu 576
 	check "$name" "$pcap" "$args" vxlan+gre "vxlan-in-gre"
+	if [ $live_done = 0 ]; then
+		check_live_counters "$name" "$pcap"
+		live_done=1
+	fi
 done
 [ $found = 1 ] || fail "no pcaps/*.truth with a .pcap capture"
