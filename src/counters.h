@@ -18,6 +18,8 @@ struct engine_counters {
 	uint64_t bytes;                  /* their bytes on the wire */
 	uint64_t decoded;                /* frames that gave a TCP/UDP packet */
 	uint64_t decode[DEC__COUNT];     /* per decode_result */
+	uint64_t tunnels[TUN__COUNT];    /* frames decapsulated, per tunnel kind
+					    (a frame counts once per layer) */
 	uint64_t tcp_packets, udp_packets;
 	uint64_t flows_by_verdict[V__COUNT];
 	uint64_t flows_created, flows_active, flows_ended, flows_evicted;

@@ -38,6 +38,7 @@ struct engine_stats {
 	uint64_t bytes;
 	uint64_t decoded;            /* frames that gave a TCP/UDP packet */
 	uint64_t decode[DEC__COUNT]; /* per decode_result */
+	uint64_t tunnels[TUN__COUNT]; /* frames decapsulated, per tunnel kind */
 	uint64_t tcp_packets, udp_packets;
 	uint64_t flows_by_verdict[V__COUNT];
 	struct tcphs_stats hs;       /* the handshake regions' counters */
@@ -461,6 +462,8 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	uint64_t ts_us = clock_frame(e, raw_us, wirelen);
 	enum decode_result r = decode_frame(dlt, frame, caplen, wirelen, ts_us, e->defrag, &p);
 	e->st.decode[r]++;
+	for (unsigned i = 0; i < p.n_tunnels; i++)
+		e->st.tunnels[p.tunnel[i]]++;
 	flow_table_expire(e->flows, e->now_us);
 	dnstxn_expire(e->dns, e->now_us);
 	if (e->pend_head)
@@ -605,6 +608,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->bytes = e->st.bytes;
 	c->decoded = e->st.decoded;
 	memcpy(c->decode, e->st.decode, sizeof(c->decode));
+	memcpy(c->tunnels, e->st.tunnels, sizeof(c->tunnels));
 	c->tcp_packets = e->st.tcp_packets;
 	c->udp_packets = e->st.udp_packets;
 	memcpy(c->flows_by_verdict, e->st.flows_by_verdict, sizeof(c->flows_by_verdict));

@@ -10,6 +10,7 @@
 #include "out_event.h"
 #include "out_quic.h"
 #include "out_stats.h"
+#include "tunnel.h"
 #include "util.h"
 
 struct name_count {
@@ -22,6 +23,7 @@ struct out_stats {
 	struct out_event *events;       /* borrowed, NULL: no stats events */
 	uint64_t interval_start_us;
 	uint64_t base_verdicts[V__COUNT];
+	uint64_t base_tunnels[TUN__COUNT];
 	uint64_t base_frames, base_bytes, base_ended;
 	struct name_count names[STATS_MAX_NAMES];
 	unsigned n_names;
@@ -124,6 +126,13 @@ static void write_event(struct out_stats *s, const struct engine_counters *c, ui
 			json_uint(j, verdict_name((enum verdict)v), n);
 	}
 	json_obj_close(j);
+	json_obj_open(j, "tunnels");
+	for (int k = 0; k < TUN__COUNT; k++) {
+		uint64_t n = c->tunnels[k] - s->base_tunnels[k];
+		if (n)
+			json_uint(j, tunnel_kind_name((enum tunnel_kind)k), n);
+	}
+	json_obj_close(j);
 	qsort(s->names, s->n_names, sizeof(s->names[0]), by_count);
 	json_arr_open(j, "top_blocked");
 	for (unsigned i = 0; i < s->n_names && i < STATS_TOP; i++) {
@@ -191,6 +200,12 @@ static void prom_metrics(FILE *f, const struct engine_counters *c, uint64_t now_
 			decode_result_name((enum decode_result)r),
 			(unsigned long long)c->decode[r]);
 	}
+	prom_family(f, "tamperscope_tunnel_frames_total", "counter",
+		    "Frames taken out of a tunnel, by tunnel (once per layer).");
+	for (int k = 0; k < TUN__COUNT; k++)
+		fprintf(f, "tamperscope_tunnel_frames_total{tunnel=\"%s\"} %llu\n",
+			tunnel_kind_name((enum tunnel_kind)k),
+			(unsigned long long)c->tunnels[k]);
 	prom_family(f, "tamperscope_last_update_seconds", "gauge", "Packet clock at this update.");
 	fprintf(f, "tamperscope_last_update_seconds %llu.%06llu\n",
 		(unsigned long long)(now_us / 1000000), (unsigned long long)(now_us % 1000000));
@@ -234,6 +249,7 @@ static void on_interval(void *ctx, const struct run_tick *t)
 	if (s->metrics_path && write_metrics(s, c, t->now_us, t->ks) < 0)
 		fprintf(stderr, "tamperscope: cannot write the metrics file: %s\n", strerror(errno));
 	memcpy(s->base_verdicts, c->flows_by_verdict, sizeof(s->base_verdicts));
+	memcpy(s->base_tunnels, c->tunnels, sizeof(s->base_tunnels));
 	s->base_frames = c->frames;
 	s->base_bytes = c->bytes;
 	s->base_ended = c->flows_ended;
@@ -289,7 +305,8 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 	uint64_t trunc = 0, bad = 0;
 	for (int r = 0; r < DEC__COUNT; r++) {
 		if (r == DEC_OK || r == DEC_FRAG_HELD || r == DEC_SKIP_NOT_IP ||
-		    r == DEC_SKIP_PROTO)
+		    r == DEC_SKIP_PROTO || r == DEC_SKIP_TUNNEL ||
+		    r == DEC_SKIP_TUNNEL_DEPTH)
 			continue;
 		if (decode_result_is_truncation((enum decode_result)r))
 			trunc += c->decode[r];
@@ -307,6 +324,12 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 			continue;
 		fprintf(out, "tamperscope:   %-20s %llu\n", decode_result_name((enum decode_result)r),
 			(unsigned long long)c->decode[r]);
+	}
+	for (int k = 0; k < TUN__COUNT; k++) {
+		if (c->tunnels[k])
+			fprintf(out, "tamperscope:   tunnel %-13s %llu\n",
+				tunnel_kind_name((enum tunnel_kind)k),
+				(unsigned long long)c->tunnels[k]);
 	}
 	if (cs)
 		out_cert_print_stats(out, cs, cst);

@@ -45,6 +45,29 @@ struct ts_addr {
 #define TH_CWR 0x80
 #endif
 
+/* Tunnels decode removes to reach the packet inside (tunnel.c), with the
+ * names their counters have in the outputs. */
+#define TUNNEL_KINDS(X) \
+	X(TUN_GTPU, "gtpu")         /* 3GPP TS 29.281 G-PDU, UDP 2152 */ \
+	X(TUN_VXLAN, "vxlan")       /* RFC 7348, UDP 4789 */ \
+	X(TUN_GENEVE, "geneve")     /* RFC 8926, UDP 6081 */ \
+	X(TUN_GRE, "gre")           /* RFC 2784/2890, IP protocol 47 (IP, Ethernet, MPLS inside) */ \
+	X(TUN_ERSPAN1, "erspan1")   /* GRE 0x88BE without sequence number */ \
+	X(TUN_ERSPAN2, "erspan2")   /* GRE 0x88BE, ERSPAN version 1 header */ \
+	X(TUN_ERSPAN3, "erspan3")   /* GRE 0x22EB, ERSPAN version 2 header */ \
+	X(TUN_IPIP, "ipip")         /* RFC 2003, RFC 4213, RFC 2473: IP protocols 4 and 41 */ \
+	X(TUN_CAPWAP, "capwap")     /* RFC 5415/5416 data channel, UDP 5247 */
+
+enum tunnel_kind {
+	TUNNEL_KINDS(ENUM_ID)
+	TUN__COUNT
+};
+
+/* Tunnels removed from one frame at most.  Real mirrors nest two or three
+ * (ERSPAN, then GTP-U inside the mirrored frame); the bound keeps the work
+ * per frame constant whatever the frame says. */
+#define TS_MAX_TUNNELS 4
+
 struct ts_packet {
 	uint64_t ts_us;       /* capture time, microseconds since the epoch */
 	uint32_t caplen;      /* bytes captured of this frame */
@@ -55,11 +78,13 @@ struct ts_packet {
 	uint8_t ip_version;   /* 4 or 6 */
 	uint8_t ttl;          /* IPv4 TTL / IPv6 hop limit */
 	uint16_t ip_id;       /* IPv4 identification (0 for IPv6) */
-	uint8_t proto;        /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;        /* IPPROTO_TCP or IPPROTO_UDP (inside decode also a
+				 tunnel's IP protocol: 4, 41, 47) */
 	uint8_t tcp_flags;
 	uint8_t defragmented; /* 1: rebuilt from IPv4 fragments */
 	uint8_t payload_truncated; /* snaplen cut the transport payload */
-	uint8_t encap;        /* 1: the inner packet of a GTP-U tunnel */
+	uint8_t n_tunnels;    /* tunnel headers removed to reach this packet */
+	uint8_t tunnel[TS_MAX_TUNNELS]; /* their kinds (enum tunnel_kind), outermost first */
 	struct ts_addr src, dst;
 	uint16_t sport, dport;
 	uint32_t seq, ack;    /* TCP only */
@@ -94,7 +119,11 @@ struct ts_packet {
 	X(DEC_BAD_TCP_HLEN, "bad_tcp_hlen") \
 	X(DEC_BAD_UDP_LEN, "bad_udp_len") \
 	X(DEC_BAD_FRAG, "bad_frag")         /* overlapping/oversized/inconsistent fragment */ \
-	X(DEC_FRAG_CAP, "frag_cap")         /* defragmenter full: fragment dropped, counted */
+	X(DEC_FRAG_CAP, "frag_cap")         /* defragmenter full: fragment dropped, counted */ \
+	X(DEC_TRUNC_TUNNEL, "truncated_tunnel") /* the capture cut a tunnel header short */ \
+	X(DEC_BAD_TUNNEL, "bad_tunnel")     /* a tunnel header contradicts itself or its carrier */ \
+	X(DEC_SKIP_TUNNEL, "tunnel_not_decoded") /* PPTP GRE, CAPWAP DTLS/fragments, encrypted 802.11, ... */ \
+	X(DEC_SKIP_TUNNEL_DEPTH, "tunnel_too_deep") /* more than TS_MAX_TUNNELS tunnels nested */
 
 enum decode_result {
 	DECODE_RESULTS(ENUM_ID)

@@ -156,6 +156,11 @@ run_replay() {
 		bash "$srcdir/tests/html/run.sh"
 	fi
 
+	if tier tunnel; then
+		echo "== tunnelled mirrors (pcaps/* wrapped in VXLAN, GENEVE, GRE, ERSPAN, ...: the same verdicts)"
+		bash "$srcdir/tests/tunnel/run.sh"
+	fi
+
 	if tier thirdparty; then
 		echo "== third-party captures (../shared/pcaps)"
 		sh "$srcdir/tests/thirdparty/sni-vs-tshark.sh"

@@ -1,4 +1,5 @@
-/* fuzz_decode.c - libFuzzer harness for the frame decoder and the IPv4 defragmenter (decode.c, defrag.c).
+/* fuzz_decode.c - libFuzzer harness for the frame decoder, the tunnel parsers and the IPv4 defragmenter
+ * (decode.c, tunnel.c, defrag.c).
  *
  * Input: the first byte picks a link type, the rest is the frame.  One
  * defragmenter lives across inputs so fragment state (partial datagrams,
@@ -39,6 +40,9 @@ static void check_packet(const struct ts_packet *p)
 		abort();
 	if (p->ip_version != 4 && p->ip_version != 6)
 		abort();
+	/* A tunnel's own IP protocol (GRE, IP in IP) never leaves decode. */
+	if (p->proto != 6 && p->proto != 17)
+		abort();
 	if (p->payload_len > p->payload_wire_len)
 		abort();
 	if (p->payload_truncated != (p->payload_len < p->payload_wire_len))
@@ -77,6 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 fuzz_df, &p);
 	if ((unsigned)r >= DEC__COUNT)
 		abort();
+	/* The layers passed are recorded whatever the result, within the
+	 * nesting bound, each a known kind (the engine indexes by them). */
+	if (p.n_tunnels > TS_MAX_TUNNELS)
+		abort();
+	for (unsigned i = 0; i < p.n_tunnels; i++)
+		if (p.tunnel[i] >= TUN__COUNT)
+			abort();
 	if (strcmp(decode_result_name(r), "unknown") == 0)
 		abort();
 	if (r == DEC_OK)

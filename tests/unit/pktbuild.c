@@ -195,6 +195,22 @@ size_t pb_ip_udp(uint8_t *buf, size_t cap, const char *src, const char *dst,
 	return hl + 8 + len;
 }
 
+size_t pb_ip_proto(uint8_t *buf, size_t cap, const char *src, const char *dst,
+		   uint8_t proto, const uint8_t *payload, size_t len)
+{
+	struct pb_addrs a;
+	size_t hl;
+
+	if (parse_addrs(src, dst, &a) < 0 || (len && payload == NULL))
+		return 0;
+	hl = ip_header(buf, cap, &a, proto, len, 64, 0);
+	if (hl == 0 || cap - hl < len)
+		return 0;
+	if (len)
+		memmove(buf + hl, payload, len);
+	return hl + len;
+}
+
 size_t pb_eth_wrap(uint8_t *buf, size_t cap, const uint8_t *ip, size_t len)
 {
 	if (cap < 14 || cap - 14 < len || len == 0)

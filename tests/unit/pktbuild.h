@@ -52,6 +52,10 @@ size_t pb_ip_tcp(uint8_t *buf, size_t cap, const struct pb_tcp *t);
 size_t pb_ip_udp(uint8_t *buf, size_t cap, const char *src, const char *dst,
 		 uint16_t sport, uint16_t dport, const uint8_t *payload,
 		 size_t len);
+/* An IP datagram of protocol `proto` (GRE, IP in IP, ...) around `payload`
+ * (which must not overlap buf). */
+size_t pb_ip_proto(uint8_t *buf, size_t cap, const char *src, const char *dst,
+		   uint8_t proto, const uint8_t *payload, size_t len);
 
 /* ---- Ethernet frames ---------------------------------------------------- */
 
