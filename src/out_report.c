@@ -165,6 +165,8 @@ static void text_blocked_row(FILE *out, const struct report_pair *p, size_t nw, 
 	else if (p->concl.method2 < V__COUNT)
 		fprintf(out, "    blocked over TLS/TCP (%s) and QUIC (%s)\n", verdict_name(p->concl.method),
 			verdict_name(p->concl.method2));
+	if (p->concl.dns_cross_network)
+		fprintf(out, "    DNS errors here while the name resolves on other networks\n");
 }
 
 static int cmp_conf(const void *x, const void *y)
@@ -375,6 +377,8 @@ static void json_conclusion(struct json *j, const struct report_conclusion *k)
 		if (k->uncorroborated)
 			json_bool(j, "uncorroborated", true);
 	}
+	if (k->dns_cross_network)
+		json_bool(j, "dns_cross_network", true);
 	json_obj_close(j);
 }
 

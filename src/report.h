@@ -53,6 +53,16 @@
  *   (TCP's first) and the lower of the two transports' a * c * S times X.
  *   Otherwise the mixed conclusion above stands.
  *
+ *   DNS errors.  dns_error (NXDOMAIN, SERVFAIL, REFUSED) is a failure, not
+ *   interference: names that do not exist fail everywhere.  It becomes the
+ *   pair's method only across networks: when the pair is not blocked by its
+ *   interference verdicts, the name worked on another network (ok flows
+ *   there: X = 1.0), and counting its dns_error flows as anomalies (k' = k
+ *   + dns_error, method dns_error when it has the most) passes the blocked
+ *   thresholds above, the pair is blocked with method dns_error
+ *   (dns_cross_network).  A name that fails on every network stays a
+ *   failure.
+ *
  *   Corroboration.  A SYN that times out or meets a RST is what a departed
  *   peer, a server that is down or a closed port looks like, too.  Such a
  *   method concludes "blocked" only with one of: the server endpoint
@@ -190,6 +200,7 @@ struct report_conclusion {
 	enum verdict method2;          /* both transports blocked: QUIC's; else V__COUNT */
 	bool quic_only;                /* QUIC blocked while TLS over TCP works (method quic_stall) */
 	uint64_t tcp_ok;               /* with quic_only or method2: TLS-over-TCP ok flows of the pair */
+	bool dns_cross_network;        /* blocked by its DNS errors while the name resolves elsewhere */
 };
 
 struct report_net {

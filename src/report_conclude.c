@@ -128,6 +128,29 @@ static void conclude_transports(const struct report *r, struct report_pair *p)
 	}
 }
 
+/* DNS errors where the name works on other networks (report.h): with them
+ * as anomalies, is the pair blocked? */
+static void conclude_dns_errors(const struct report *r, struct report_pair *p, uint64_t m,
+				uint64_t a, uint64_t best)
+{
+	struct report_conclusion *k = &p->concl;
+	uint64_t e = p->c.n[V_DNS_ERROR];
+	if (!e || k->status == RS_BLOCKED || k->cross_kind != RX_WORKS_ELSEWHERE)
+		return;
+	a += e;
+	/* dns_error must be the method: other verdicts already had their say */
+	if (e <= best || m < r->cfg.min_flows || a * REPORT_ANOMALY_MIN_DEN < m * REPORT_ANOMALY_MIN_NUM ||
+	    e * REPORT_CONSISTENCY_MIN_DEN < a * REPORT_CONSISTENCY_MIN_NUM)
+		return;
+	best = e;
+	k->method = V_DNS_ERROR;
+	k->status = RS_BLOCKED;
+	k->dns_cross_network = true;
+	k->anomaly_share = (double)a / (double)m;
+	k->consistency = (double)best / (double)a;
+	k->confidence = k->anomaly_share * k->consistency * k->sample * k->cross;
+}
+
 static void conclude(const struct report *r, struct report_pair *p)
 {
 	struct report_conclusion *k = &p->concl;
@@ -182,6 +205,7 @@ static void conclude(const struct report *r, struct report_pair *p)
 		}
 	}
 	conclude_transports(r, p);
+	conclude_dns_errors(r, p, m, a, best);
 }
 
 static int cmp_net(const void *x, const void *y)

@@ -282,6 +282,38 @@ static void test_quic_next_to_tcp(void **state)
 	report_free(r);
 }
 
+/* dns_error is interference only across networks: blocked where the name
+ * resolves elsewhere, a failure where it fails everywhere or is mixed. */
+static void test_dns_error_cross_network(void **state)
+{
+	(void)state;
+	struct report *r = new_report(0, NULL);
+	add_n(r, 9198, "news.kz", V_DNS_ERROR, 4, T0);
+	add_n(r, 64500, "news.kz", V_OK, 2, T0);           /* resolves on the control network */
+	add_n(r, 9198, "typo.kz", V_DNS_ERROR, 4, T0);
+	add_n(r, 64500, "typo.kz", V_DNS_ERROR, 3, T0);    /* NXDOMAIN everywhere */
+	add_n(r, 21299, "news.kz", V_DNS_ERROR, 1, T0);
+	add_n(r, 21299, "news.kz", V_OK, 3, T0);           /* mostly fine here */
+	add_n(r, 21299, "mixed.kz", V_DNS_ERROR, 2, T0);
+	add_n(r, 21299, "mixed.kz", V_TLS_STALL, 2, T0);   /* k' = 4, c' = 1/2: inconclusive */
+	add_n(r, 64500, "mixed.kz", V_OK, 1, T0);
+	const struct report_pair *p = conclude_one(r, 9198, "news.kz");
+	assert_int_equal(p->concl.status, RS_BLOCKED);
+	assert_int_equal(p->concl.method, V_DNS_ERROR);
+	assert_true(p->concl.dns_cross_network);
+	assert_int_equal(p->concl.cross_kind, RX_WORKS_ELSEWHERE);
+	assert_true(p->concl.confidence > 0.66 && p->concl.confidence < 0.67); /* 1 * 1 * 4/6 * 1 */
+	p = find_pair(r, 9198, "typo.kz");
+	assert_int_not_equal(p->concl.status, RS_BLOCKED);
+	assert_false(p->concl.dns_cross_network);
+	p = find_pair(r, 21299, "news.kz");
+	assert_int_not_equal(p->concl.status, RS_BLOCKED);
+	p = find_pair(r, 21299, "mixed.kz");
+	assert_int_not_equal(p->concl.status, RS_BLOCKED);
+	assert_int_equal(p->concl.method, V_TLS_STALL);
+	report_free(r);
+}
+
 /* Failures that are not interference (tls_alert) count as measured but not
  * as anomalies, and never become the method. */
 static void test_alert_is_failure_not_anomaly(void **state)
@@ -1029,6 +1061,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_anomaly_share),
 		cmocka_unit_test(test_threshold_consistency),
 		cmocka_unit_test(test_quic_next_to_tcp),
+		cmocka_unit_test(test_dns_error_cross_network),
 		cmocka_unit_test(test_alert_is_failure_not_anomaly),
 		cmocka_unit_test(test_confidence_rises_with_flow_count),
 		cmocka_unit_test(test_cross_network_factor),
