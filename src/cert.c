@@ -15,6 +15,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "digest.h"
 #include "cert.h"
 #include "cert_cache.h"
 #include "cert_verify.h"
@@ -167,7 +168,7 @@ static void fill_key(X509 *x, struct cert_info *ci)
 	int n;
 
 	if (xpk && (n = i2d_X509_PUBKEY(xpk, &spki)) > 0)
-		digest_hex(EVP_sha256(), spki, (size_t)n, ci->spki_sha256);
+		digest_hex(digest_sha256(), spki, (size_t)n, ci->spki_sha256);
 	OPENSSL_free(spki);
 	if (pk) {
 		int id = EVP_PKEY_get_base_id(pk);
@@ -266,7 +267,7 @@ static X509 *parse_one(const struct digests *md, const uint8_t *der, size_t len,
 bool cert_parse(const uint8_t *der, size_t len, struct cert_info *ci, struct cert_stats *st)
 {
 	struct cert_stats scratch;
-	struct digests md = { EVP_sha1(), EVP_sha256() };
+	struct digests md = { digest_sha1(), digest_sha256() };
 	X509 *x;
 	if (!st) {
 		memset(&scratch, 0, sizeof(scratch));

@@ -11,6 +11,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "digest.h"
 #include "cert_verify.h"
 
 /* ---- validation ---------------------------------------------------------------------------------------------- */
@@ -102,7 +103,7 @@ static bool anchor_spki(X509_STORE_CTX *sctx, uint8_t out[32])
 	if (n <= 0)
 		return false;
 	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(sk_X509_value(chain, n - 1)), &der);
-	bool ok = len > 0 && EVP_Digest(der, (size_t)len, out, &mdlen, EVP_sha256(), NULL) && mdlen == 32;
+	bool ok = len > 0 && EVP_Digest(der, (size_t)len, out, &mdlen, digest_sha256(), NULL) && mdlen == 32;
 	OPENSSL_free(der);
 	return ok;
 }

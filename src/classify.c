@@ -105,6 +105,43 @@ void classify_finish(struct classify *c, struct flow *f)
 	release(f);
 }
 
+/* The SNI as nDPI's dissectors pass it to its host table: lowercase,
+ * NUL-terminated, at most 255 bytes. */
+static size_t host_name(const char *sni, size_t len, char name[256])
+{
+	if (len > 255)
+		len = 255;
+	for (size_t i = 0; i < len; i++) {
+		char ch = sni[i];
+		name[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	name[len] = '\0';
+	return len;
+}
+
+bool classify_tls(struct classify *c, struct flow *f, const char *sni, size_t len)
+{
+	char name[256];
+	struct ndpi_flow_struct *nf = f->ndpi;
+	if (f->app_final || !nf || !len)
+		return false;
+	len = host_name(sni, len, name);
+	if (ndpi_match_hostname_protocol(c->mod, nf, NDPI_PROTOCOL_TLS, name, (u_int)len)) {
+		f->app_proto = nf->detected_protocol_stack[0];
+		f->app_master = nf->detected_protocol_stack[1];
+	} else if (nf->guessed_host_protocol_id != NDPI_PROTOCOL_UNKNOWN) {
+		f->app_master = NDPI_PROTOCOL_TLS; /* the server's address names it */
+		f->app_proto = nf->guessed_host_protocol_id;
+	} else {
+		f->app_master = NDPI_PROTOCOL_UNKNOWN;
+		f->app_proto = NDPI_PROTOCOL_TLS;
+	}
+	f->app_final = 1;
+	c->st.decided++;
+	release(f);
+	return true;
+}
+
 void classify_quic(struct classify *c, struct flow *f, const char *sni, size_t len)
 {
 	char name[256];

@@ -41,6 +41,14 @@ bool classify_packet(struct classify *c, struct flow *f, const struct ts_packet 
  * dissector concludes after decrypting the same Initial a second time. */
 void classify_quic(struct classify *c, struct flow *f, const char *sni, size_t len);
 
+/* A TCP flow whose ClientHello the TLS parser completed, with an SNI: TLS,
+ * and the application of the SNI from nDPI's host table, else of the
+ * server's address (nDPI's guess from its first packet) - what nDPI's TLS
+ * dissector concludes from the same ClientHello, without its JA3 strings
+ * and the rest of its per-hello work.  False (nothing done) when nDPI has
+ * not seen the flow's first packets or there is no SNI: feed nDPI then. */
+bool classify_tls(struct classify *c, struct flow *f, const char *sni, size_t len);
+
 /* Flow ends undecided: take nDPI's best guess, then release its state. */
 void classify_finish(struct classify *c, struct flow *f);
 

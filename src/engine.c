@@ -319,16 +319,16 @@ static void release_hs(struct engine *e, struct flow *f)
 	f->hs = NULL;
 }
 
-static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
-		       bool created)
+static unsigned tcp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+			   bool created)
 {
-	unsigned reasm_bits = 0;
+	unsigned reasm_bits = 0, ev = 0;
 	if (!f->done && !f->hs && !(f->hs = tcphs_new(e->cfg.reasm_limit))) {
 		f->done = 1; /* out of memory: count only */
 		e->st.flow_alloc_failed++;
 	}
 	if (!f->done) {
-		unsigned ev = tcphs_packet(f->hs, f, p, dir, &reasm_bits, &e->st.hs);
+		ev = tcphs_packet(f->hs, f, p, dir, &reasm_bits, &e->st.hs);
 		if (ev & TLS_EV_CLIENT_HELLO)
 			pend_set(e, f, p->ts_us);
 		if (tcphs_finished(f->hs, f)) {
@@ -355,6 +355,7 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 		if (f->fin_mask == 3)
 			flow_mark_closing(e->flows, f);
 	}
+	return ev;
 }
 
 /* UDP: a flow whose first bytes open like QUIC goes to the QUIC stage
@@ -489,22 +490,24 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	if (e->evid && !f->done && !f->reported)
 		evidbuf_add(e->evid, f, e->st.frames, dlt, raw_us, frame, caplen, wirelen, &p, dir);
 
-	/* UDP first: a QUIC ClientHello read by the QUIC stage classifies the
-	 * flow without nDPI decrypting the Initial again. */
-	if (p.proto != 6)
+	/* Our own parsers first: a ClientHello they read (QUIC's, or TLS's
+	 * with an SNI) classifies the flow without nDPI parsing it again. */
+	unsigned ev = 0;
+	if (p.proto == 6) {
+		e->st.tcp_packets++;
+		ev = tcp_packet(e, f, &p, dir, created);
+	} else {
+		e->st.udp_packets++;
 		udp_packet(e, f, &p, dir);
+	}
 	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's
 	 * first packet, which its give-up guess by port needs. */
-	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created))
+	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created) &&
+	    !((ev & TLS_EV_CLIENT_HELLO) && f->tls &&
+	      classify_tls(e->cls, f, f->tls->sni, f->tls->sni_present ? f->tls->sni_len : 0)))
 		classify_packet(e->cls, f, &p);
 	if (dns_port(p.sport, p.dport))
 		dnstxn_packet(e->dns, f, &p, dir);
-	if (p.proto == 6) {
-		e->st.tcp_packets++;
-		tcp_packet(e, f, &p, dir, created);
-	} else {
-		e->st.udp_packets++;
-	}
 }
 
 void engine_begin_input(struct engine *e)

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "digest.h"
 #include "ja4.h"
 
 enum {
@@ -180,7 +181,7 @@ static bool hash12(const struct u16list *l, struct cursor second, char out[12])
 		EVP_MD_CTX_free(w.ctx);
 		return true;
 	}
-	w.ok = w.ctx && EVP_DigestInit_ex(w.ctx, EVP_sha256(), NULL) == 1;
+	w.ok = w.ctx && EVP_DigestInit_ex(w.ctx, digest_sha256(), NULL) == 1;
 	for (size_t i = 0; i < l->n; i++)
 		hw_u16(&w, l->v[i], i ? ',' : 0);
 	for (bool first = true; cur_be16(&second, &v);)

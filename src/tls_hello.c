@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "digest.h"
 #include "cursor.h"
 #include "ja4.h"
 #include "tls_hello.h"
@@ -162,7 +163,7 @@ static bool ja3w_start(struct ja3w *w, uint16_t version, char out[33])
 	w->n = 0;
 	w->ctx = EVP_MD_CTX_new();
 	w->ok = w->ctx != NULL &&
-		EVP_DigestInit_ex(w->ctx, EVP_md5(), NULL) == 1;
+		EVP_DigestInit_ex(w->ctx, digest_md5(), NULL) == 1;
 	if (!w->ok) {
 		EVP_MD_CTX_free(w->ctx);
 		w->ctx = NULL;
