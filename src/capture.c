@@ -22,7 +22,7 @@ int capture_open_file(struct capture *c, const char *path, const char *bpf,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	c->iobuf = malloc(CAPTURE_IOBUF);
+	c->iobuf = aligned_alloc(4096, CAPTURE_IOBUF);
 	if (c->iobuf)
 		setvbuf(fp, c->iobuf, _IOFBF, CAPTURE_IOBUF);
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);

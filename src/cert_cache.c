@@ -250,15 +250,12 @@ const struct cert_verified *cert_cache_verified(struct cert_cache *cx, const str
 	return e;
 }
 
-void cert_cache_add_verified(struct cert_cache *cx, struct cert_trust_store *tr, const struct cert_vkey *k,
-			     const struct cert_chain_work *cw, const struct cert_analysis *ca)
+static struct cert_verified *verified_put(struct cert_cache *cx, const struct cert_vkey *k,
+					   const struct cert_analysis *ca, int64_t lo, int64_t hi)
 {
 	struct cert_verified *e;
-	int64_t lo, hi;
 	bool full;
 
-	if (!vc_cell(tr, cw, ca->n_chain, k->t, &lo, &hi))
-		return;
 	e = &cx->vc[clock_take(&cx->vclock, &full)];
 	if (full && e->live) {
 		htab_remove(&cx->vidx, e->h, e);
@@ -272,9 +269,35 @@ void cert_cache_add_verified(struct cert_cache *cx, struct cert_trust_store *tr,
 	e->n_errors = ca->n_errors;
 	e->errors_dropped = ca->errors_dropped;
 	memcpy(e->errors, ca->errors, sizeof(e->errors));
+	e->have_anchor = 0;
 	e->live = htab_insert(&cx->vidx, e->h, e) == 0;
 	if (!e->live)
 		cx->st->vcache_refused++;
+	return e;
+}
+
+void cert_cache_add_verified(struct cert_cache *cx, struct cert_trust_store *tr, const struct cert_vkey *k,
+			     const struct cert_chain_work *cw, const struct cert_analysis *ca)
+{
+	int64_t lo, hi;
+	if (vc_cell(tr, cw, ca->n_chain, k->t, &lo, &hi))
+		verified_put(cx, k, ca, lo, hi);
+}
+
+void cert_cache_history_key(const struct cert_vkey *k, struct cert_vkey *out)
+{
+	*out = *k;
+	out->key[0] ^= 0xa5; /* another store: another key (the key is a SHA-256 digest) */
+	out->key[31] ^= 0x5a;
+}
+
+void cert_cache_add_history(struct cert_cache *cx, const struct cert_vkey *k, const struct cert_analysis *ca,
+			    bool have, const uint8_t anchor[32])
+{
+	struct cert_verified *e = verified_put(cx, k, ca, k->t, k->t + 1);
+	e->have_anchor = have;
+	if (have)
+		memcpy(e->anchor, anchor, 32);
 }
 
 void cert_cache_forget_verified(struct cert_cache *cx)

@@ -56,8 +56,10 @@ struct cert_verified {
 	uint8_t key[32];
 	uint8_t live;
 	uint8_t name_check, n_errors, errors_dropped;
+	uint8_t have_anchor;        /* against the removed roots: the chain reached one (anchor = its SPKI digest) */
 	int64_t lo, hi;
 	struct cert_error errors[CERT_MAX_ERRORS];
+	uint8_t anchor[32];
 };
 
 /* What a verification result is looked up and stored under. */
@@ -125,6 +127,12 @@ const struct cert_verified *cert_cache_verified(struct cert_cache *cx, const str
  * bounds allow.  Call after the verification: the anchors it looked up are in the store by then. */
 void cert_cache_add_verified(struct cert_cache *cx, struct cert_trust_store *tr, const struct cert_vkey *k,
 			     const struct cert_chain_work *cw, const struct cert_analysis *ca);
+/* The key of the same chain's verification against the roots that left the store (cert_history.h): k retagged. */
+void cert_cache_history_key(const struct cert_vkey *k, struct cert_vkey *out);
+/* Remember that verification's outcome, for its packet second only (the removed roots' validity bounds are not
+ * among those the cells are cut by), with the anchor it reached (have: anchor holds its SPKI digest). */
+void cert_cache_add_history(struct cert_cache *cx, const struct cert_vkey *k, const struct cert_analysis *ca,
+			    bool have, const uint8_t anchor[32]);
 /* Drop every verification result (the store changed). */
 void cert_cache_forget_verified(struct cert_cache *cx);
 

@@ -122,23 +122,45 @@ static void mark_cert(struct cert_history *h, X509 *x)
 	OPENSSL_free(der);
 }
 
-/* Every certificate of a PEM file into the store; a missing file is not an
- * error (the list alone still names the roots). */
-static void load_certs(struct cert_history *h, const char *path)
+/* The PEM file's text; a missing file is not an error (the list alone
+ * still names the roots). */
+static int read_pem(struct cert_history *h, const char *path)
 {
 	FILE *fp = path ? fopen(path, "r") : NULL;
-	X509 *x;
+	char buf[16384];
+	size_t n;
 	if (!fp)
+		return 0;
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		char *p = realloc(h->pem, h->pem_len + n);
+		if (!p) {
+			fclose(fp);
+			return -1;
+		}
+		memcpy(p + h->pem_len, buf, n);
+		h->pem = p;
+		h->pem_len += n;
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* Every certificate of the PEM text into the store. */
+static void load_certs(struct cert_history *h)
+{
+	BIO *bio = h->pem_len ? BIO_new_mem_buf(h->pem, (int)h->pem_len) : NULL;
+	X509 *x;
+	if (!bio)
 		return;
 	h->store = X509_STORE_new();
-	while (h->store && (x = PEM_read_X509(fp, NULL, NULL, NULL))) {
+	while (h->store && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		if (X509_STORE_add_cert(h->store, x)) {
 			h->certs++;
 			mark_cert(h, x);
 		}
 		X509_free(x);
 	}
-	fclose(fp);
+	BIO_free(bio);
 	ERR_clear_error();
 	if (h->store && h->certs == 0) {
 		X509_STORE_free(h->store);
@@ -152,13 +174,26 @@ int cert_history_load(struct cert_history *h, const char *tsv, const char *pem, 
 	memset(h, 0, sizeof(*h));
 	if (load_list(h, tsv, err, errlen) < 0)
 		return -1;
-	load_certs(h, pem);
+	if (read_pem(h, pem) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
+}
+
+X509_STORE *cert_history_store(struct cert_history *h)
+{
+	if (!h->loaded) {
+		h->loaded = true;
+		load_certs(h);
+	}
+	return h->store;
 }
 
 void cert_history_free(struct cert_history *h)
 {
 	X509_STORE_free(h->store);
+	free(h->pem);
 	free(h->e);
 	memset(h, 0, sizeof(*h));
 }

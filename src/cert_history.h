@@ -38,16 +38,26 @@ struct cert_history {
 	struct cert_removed *e;
 	size_t n;
 	uint64_t refused;           /* list entries over CERT_HISTORY_MAX */
+	char *pem;                  /* the certificates' PEM text, read at load, parsed on first need */
+	size_t pem_len;
+	bool loaded;                /* ... and whether that happened (cert_history_store) */
 	X509_STORE *store;          /* the removed roots whose certificates are at hand; NULL: none */
 	size_t certs;               /* certificates in the store */
 };
 
-/* Read the list (required) and the certificates (pem may be NULL or
- * missing: then matches are by name only).  -1 with "PATH:LINE: reason" in
- * err; h is then safe to free. */
+/* Read the list (required) and the certificates' file (pem may be NULL or
+ * missing: then matches are by name only).  The certificates are parsed
+ * only when a chain first needs them - d2i_X509 costs 1.5 M instructions a
+ * root in OpenSSL 3, and most runs never meet a chain that could anchor at
+ * a removed root; the file is read now, while it is surely readable.  -1 with
+ * "PATH:LINE: reason" in err; h is then safe to free. */
 int cert_history_load(struct cert_history *h, const char *tsv, const char *pem, char *err,
 		      size_t errlen);
 void cert_history_free(struct cert_history *h);
+
+/* The store of the removed roots' certificates, read now if not yet; NULL
+ * when there are none. */
+X509_STORE *cert_history_store(struct cert_history *h);
 
 /* The entry of a root by the SHA-256 of its DER SubjectPublicKeyInfo, or by
  * its one-line subject; NULL when not listed. */

@@ -248,12 +248,57 @@ static void judge_by_name(struct cert_ctx *cc, struct cert_analysis *ca, int64_t
 		ca->trust = CERT_TRUST_UNKNOWN_ANCHOR;
 }
 
+/* The chain validated against the roots that have left the store, through the verification cache (for its packet
+ * second: a hit leaves the errors, the name check and the anchor reached exactly as the work would). */
+static void validate_history(struct cert_ctx *cc, const struct tls_info *ti, struct cert_chain_work *cw,
+			     struct cert_analysis *ca, uint8_t spki[32], bool *have)
+{
+	struct cert_vkey k, kh;
+	bool keyed = !ca->time_unchecked && cert_cache_vkey(&cc->cache, ti, cw, ca, &k);
+	const struct cert_verified *e;
+
+	ca->n_errors = 0;
+	ca->errors_dropped = 0;
+	if (keyed) {
+		cert_cache_history_key(&k, &kh);
+		if ((e = cert_cache_verified(&cc->cache, &kh))) {
+			ca->name_check = e->name_check;
+			ca->n_errors = e->n_errors;
+			ca->errors_dropped = e->errors_dropped;
+			memcpy(ca->errors, e->errors, sizeof(e->errors[0]) * e->n_errors);
+			if (e->errors_dropped)
+				cc->st.errors_dropped++;
+			*have = e->have_anchor;
+			memcpy(spki, e->anchor, 32);
+			return;
+		}
+	}
+	if (validate_in(cc, cc->hist.store, ti, cw->xs, ca, spki, have) && keyed)
+		cert_cache_add_history(&cc->cache, &kh, ca, *have, spki);
+}
+
+/* Path building finds an anchor by the name a certificate names as its
+ * issuer (RFC 5280 section 6.1; OpenSSL looks trusted issuers up first):
+ * unless some certificate of the chain names a removed root as its issuer,
+ * or is one, no removed root can anchor it, and neither can the names
+ * alone (judge_by_name). */
+static bool names_a_removed_root(const struct cert_ctx *cc, const struct cert_analysis *ca)
+{
+	for (unsigned i = 0; i < ca->n_chain; i++) {
+		const struct cert_info *ci = &ca->chain[i];
+		if (ci->parsed && (cert_history_by_subject(&cc->hist, ci->issuer) ||
+				   cert_history_by_subject(&cc->hist, ci->subject)))
+			return true;
+	}
+	return false;
+}
+
 /* A chain that fails today for want of an anchor, validated again against
  * the roots that have left the store: anchored at one removed after the
  * packet, what that validation finds (nothing, or an expired leaf) stands;
  * removed before the packet, today's failure stands; removed at a date not
  * recorded, the anchor of that time cannot be known. */
-static void judge_history(struct cert_ctx *cc, const struct tls_info *ti, X509 **xs,
+static void judge_history(struct cert_ctx *cc, const struct tls_info *ti, struct cert_chain_work *cw,
 			  struct cert_analysis *ca)
 {
 	struct saved_errors today;
@@ -262,13 +307,11 @@ static void judge_history(struct cert_ctx *cc, const struct tls_info *ti, X509 *
 	int64_t at = (int64_t)(ca->validated_at_us / 1000000u);
 	const struct cert_removed *r = NULL;
 
-	if (cc->hist.n == 0 || !has_anchor_error(ca))
+	if (cc->hist.n == 0 || !has_anchor_error(ca) || !names_a_removed_root(cc, ca))
 		return;
 	errors_save(ca, &today);
-	if (cc->hist.store) {
-		ca->n_errors = 0;
-		ca->errors_dropped = 0;
-		validate_in(cc, cc->hist.store, ti, xs, ca, spki, &have);
+	if (cert_history_store(&cc->hist)) {
+		validate_history(cc, ti, cw, ca, spki, &have);
 		r = have ? cert_history_by_spki(&cc->hist, spki) : NULL;
 	}
 	if (!r || has_anchor_error(ca)) {
@@ -289,5 +332,5 @@ void cert_validate(struct cert_ctx *cc, const struct tls_info *ti, struct cert_c
 		   struct cert_analysis *ca)
 {
 	validate_cached(cc, ti, cw, ca);
-	judge_history(cc, ti, cw->xs, ca);
+	judge_history(cc, ti, cw, ca);
 }
