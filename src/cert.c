@@ -593,7 +593,7 @@ _Static_assert(offsetof(struct cert_analysis, chain) ==
 		       offsetof(struct cert_analysis, chain) + sizeof(((struct cert_analysis *)0)->chain),
 	       "errors[] and chain[] must be the last members of struct cert_analysis");
 
-void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca)
+void cert_analyze_chain(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca)
 {
 	struct cert_chain_work cw;
 
@@ -617,7 +617,19 @@ void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us
 		cc->st.time_unchecked++;
 	set_outcome(cc, ca);
 	attribute(cc, ca);
-	ca->hints = chain_hints(ca) | memory_hints(cc, ti, ca);
+	ca->hints = chain_hints(ca);
 	for (unsigned i = 0; i < CERT_MAX_CHAIN; i++)
 		X509_free(cw.xs[i]);
+}
+
+void cert_memory_hints(struct cert_ctx *cc, const struct tls_info *ti, struct cert_analysis *ca)
+{
+	if (ca->trust != CERT_TRUST_NOT_VISIBLE)
+		ca->hints |= memory_hints(cc, ti, ca);
+}
+
+void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca)
+{
+	cert_analyze_chain(cc, ti, ts_us, ca);
+	cert_memory_hints(cc, ti, ca);
 }

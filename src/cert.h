@@ -52,6 +52,12 @@ bool cert_parse(const uint8_t *der, size_t len, struct cert_info *ci, struct cer
 /* The whole per-flow analysis: visibility, parse every chain certificate, validate at ts_us (packet time,
  * microseconds) against the store with the SNI as host name, match the interception-CA list, forgery hints
  * (which also updates the per-name memory). */
+/* cert_analyze in two steps, for a context per thread: the chain (parse, validate, attribute, the chain's own
+ * hints), then, in the order flows end, the hints that compare the leaf with those remembered for the name (the
+ * name memory spans flows).  The first may run in any thread with its own context (cert_ctx_new_worker); the
+ * second in one. */
+void cert_analyze_chain(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca);
+void cert_memory_hints(struct cert_ctx *cc, const struct tls_info *ti, struct cert_analysis *ca);
 void cert_analyze(struct cert_ctx *cc, const struct tls_info *ti, uint64_t ts_us, struct cert_analysis *ca);
 
 /* Human text of a verification error code (OpenSSL's string; tamperscope's own for CERT_ERR_*). */

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyse.h"
 #include "cert.h"
 #include "certstats.h"
-#include "classify.h"
 #include "defrag.h"
 #include "dnsmap.h"
 #include "dnstxn.h"
@@ -41,24 +41,21 @@ struct engine_stats {
 	uint64_t tunnels[TUN__COUNT]; /* frames decapsulated, per tunnel kind */
 	uint64_t tcp_packets, udp_packets;
 	uint64_t flows_by_verdict[V__COUNT];
-	struct tcphs_stats hs;       /* the handshake regions' counters */
-	struct http_stats http;      /* plain HTTP heads of finished flows */
-	uint64_t flow_alloc_failed;
+	uint64_t flow_alloc_failed;  /* flow table entries not allocated */
 };
 
 struct engine {
 	struct engine_cfg cfg;
 	struct flow_table *flows;
-	struct classify *cls;
+	struct analyser an;          /* the flows' own analysis (this thread's) */
 	struct defrag *defrag;
-	struct quic_stage *quic;     /* QUIC Initials: keys, scratch, counters */
 	struct residual_table *residual;
 	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
 	struct servers *servers;     /* each server's own TTL across flows */
 	struct certstats *cstats;    /* cross-network certificate memory, NULL without certs */
 	struct dnstxn *dns;          /* the DNS stage: transactions of port-53 flows */
 	struct cert_ctx *certs;      /* borrowed */
-	struct recorder rec;         /* the verdict stage's refinements */
+	struct recorder rec;         /* the refinements that span flows (record_shared) */
 	struct sinks *sinks;         /* borrowed */
 	struct evidbuf *evid;        /* -w: packets kept per flow, NULL without */
 	uint64_t now_us;             /* packet clock: latest packet time seen */
@@ -98,8 +95,7 @@ static int engine_certs_init(struct engine *e)
 	if (!e->certs)
 		return 0;
 	e->cstats = certstats_new(0, &e->cfg.seed);
-	e->rec.ca = calloc(1, sizeof(*e->rec.ca));
-	return e->cstats && e->rec.ca ? 0 : -1;
+	return e->cstats ? 0 : -1;
 }
 
 struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps *deps)
@@ -112,15 +108,13 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 	e->certs = deps->certs;
 	e->flows = flow_table_new(cfg->max_flows, &cfg->seed, cfg->idle_us, cfg->linger_us,
 				  on_flow_end, e);
-	e->cls = classify_new();
+	int an = analyser_init(&e->an, &e->cfg, deps->certs, deps->blockpages);
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
-	e->quic = quic_stage_new();
 	e->residual = residual_new(65536, &cfg->seed);
 	e->scanners = scanners_new(0, &cfg->seed);
 	e->servers = servers_new(0, &cfg->seed);
 	e->rec = (struct recorder){
 		.vcfg = &e->cfg.verdict,
-		.cls = e->cls,
 		.certs = deps->certs,
 		.residual = e->residual,
 		.asn = deps->asn,
@@ -134,7 +128,7 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 		e->evid = evidbuf_new(&cfg->evidence);
 	e->dns = dnstxn_new(&(struct dnstxn_cfg){ .window_us = cfg->verdict.stall_us,
 		.seed = &cfg->seed, .done = on_dns_txn, .answer = on_dns_answer, .arg = e });
-	if (!e->flows || !e->cls || !e->defrag || !e->quic || !e->residual || !e->scanners ||
+	if (!e->flows || an < 0 || !e->defrag || !e->residual || !e->scanners ||
 	    !e->servers || !e->dns || !e->rec.dnsmap || engine_certs_init(e) < 0 ||
 	    (cfg->keep_evidence && !e->evid)) {
 		engine_free(e);
@@ -148,16 +142,14 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	flow_table_free(e->flows);
-	classify_free(e->cls);
+	analyser_free(&e->an);
 	defrag_free(e->defrag);
-	quic_stage_free(e->quic);
 	residual_free(e->residual);
 	scanners_free(e->scanners);
 	servers_free(e->servers);
 	certstats_free(e->cstats);
 	dnstxn_free(e->dns);
 	dnsmap_free(e->rec.dnsmap);
-	free(e->rec.ca);
 	evidbuf_free(e->evid);
 	free(e);
 }
@@ -167,30 +159,7 @@ void engine_free(struct engine *e)
 static void decide(struct engine *e, struct flow *f, enum flow_end why,
 		   struct verdict_result *vr)
 {
-	struct verdict_input in;
-	if (f->quic) {
-		struct verdict_quic_input qi = { quic_flow_info(f->quic), why, e->now_us,
-						 f->lost_kernel, { f->pkts[0], f->pkts[1] } };
-		verdict_quic_decide(&e->cfg.verdict, &qi, vr);
-		return;
-	}
-	memset(&in, 0, sizeof(in));
-	in.obs = &f->obs;
-	in.tls = f->tls;
-	in.gap[0] = (f->gap_mask & 1) != 0;
-	in.gap[1] = (f->gap_mask & 2) != 0;
-	if (f->hs) { /* still in the handshake (early verdict): ask reassembly */
-		in.gap[0] = in.gap[0] || tcphs_gap(f->hs, 0);
-		in.gap[1] = in.gap[1] || tcphs_gap(f->hs, 1);
-	}
-	in.tls_candidate = f->tls_candidate;
-	in.app_is_tls = f->app_master == 91 || f->app_proto == 91; /* NDPI_PROTOCOL_TLS */
-	in.why = why;
-	in.now_us = e->now_us;
-	in.kernel_loss = f->lost_kernel;
-	in.proto = f->proto;
-	in.flow_start_us = f->first_us;
-	verdict_decide(&e->cfg.verdict, &in, vr);
+	analyser_decide(&e->an, f, why, e->now_us, vr);
 }
 
 /* -w: the flow's kept packets go with its record, with where the run
@@ -233,7 +202,8 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 		 const struct verdict_result *vr)
 {
 	struct flow_record rec;
-	record_build(&e->rec, f, why, vr, e->now_us, &rec);
+	record_local(&e->an.rec, f, why, vr, e->now_us, &rec);
+	record_shared(&e->rec, f, rec.cert ? e->an.rec.ca : NULL, e->now_us, &rec);
 	rec.clock_shift_us = e->clock_shifts[f->clock_epoch];
 	rec.vr.clock_jump = f->clock_jumped;
 	evidence_ref(e, f, &rec);
@@ -313,41 +283,21 @@ void engine_note_kernel_loss(struct engine *e)
 	flow_table_foreach(e->flows, mark_loss, NULL);
 }
 
-static void release_hs(struct engine *e, struct flow *f)
+/* What the engine itself follows of a TCP packet: the live deadlines,
+ * scanners, and the flow table's closing list. */
+static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+		       bool created, bool answered, unsigned ev)
 {
-	tcphs_release(f->hs, f, &e->st.hs);
-	f->hs = NULL;
-}
-
-static unsigned tcp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
-			   bool created)
-{
-	unsigned reasm_bits = 0, ev = 0;
-	if (!f->done && !f->hs && !(f->hs = tcphs_new(e->cfg.reasm_limit))) {
-		f->done = 1; /* out of memory: count only */
-		e->st.flow_alloc_failed++;
-	}
-	if (!f->done) {
-		ev = tcphs_packet(f->hs, f, p, dir, &reasm_bits, &e->st.hs);
-		if (ev & TLS_EV_CLIENT_HELLO)
-			pend_set(e, f, p->ts_us);
-		if (tcphs_finished(f->hs, f)) {
-			release_hs(e, f);
-			f->done = 1;
-			if (e->evid)
-				evidence_handshake_over(e, f);
-		}
-	}
-	bool answered = dir == DIR_S2C && (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
-			!tcpobs_has(&f->obs, OBS_SYNACK);
-	tcpobs_packet(&f->obs, p, dir, reasm_bits);
+	if (ev & ANALYSE_EV_HELLO)
+		pend_set(e, f, p->ts_us);
+	if ((ev & ANALYSE_EV_DONE) && e->evid)
+		evidence_handshake_over(e, f);
 	if (created && dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 		pend_set(e, f, p->ts_us);
 		scanners_attempt(e->scanners, &f->cli, &f->srv, f->sport, p->ts_us);
 	} else if (answered) {
 		scanners_answered(e->scanners, &f->cli, p->ts_us);
 	}
-
 	if (p->tcp_flags & TH_RST) {
 		flow_mark_closing(e->flows, f);
 	} else if (p->tcp_flags & TH_FIN) {
@@ -355,25 +305,6 @@ static unsigned tcp_packet(struct engine *e, struct flow *f, const struct ts_pac
 		if (f->fin_mask == 3)
 			flow_mark_closing(e->flows, f);
 	}
-	return ev;
-}
-
-/* UDP: a flow whose first bytes open like QUIC goes to the QUIC stage
- * until its handshake region is over; other UDP is counted and classified. */
-static void udp_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir)
-{
-	if (f->done || (!f->quic && !quic_candidate(p->payload, p->payload_len)))
-		return;
-	unsigned ev = quic_datagram(e->quic, &f->quic, p->payload, p->payload_len,
-				    p->payload_truncated, dir, p->ts_us);
-	if (ev & QUIC_EV_CLIENT_INITIAL)
-		pend_set(e, f, p->ts_us);
-	if (ev & QUIC_EV_HELLO) { /* spares nDPI decrypting the same Initial */
-		const struct tls_info *t = &quic_flow_info(f->quic)->tls;
-		classify_quic(e->cls, f, t->sni, t->sni_present ? t->sni_len : 0);
-	}
-	if (quic_finished(f->quic))
-		f->done = 1;
 }
 
 /* A capture's clock that jumps back (a device's clock reset, captures
@@ -490,22 +421,20 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	if (e->evid && !f->done && !f->reported)
 		evidbuf_add(e->evid, f, e->st.frames, dlt, raw_us, frame, caplen, wirelen, &p, dir);
 
-	/* Our own parsers first: a ClientHello they read (QUIC's, or TLS's
-	 * with an SNI) classifies the flow without nDPI parsing it again. */
-	unsigned ev = 0;
+	/* The server answers one of the client's connections: a scanner's
+	 * attempts are seldom answered (scanner.h). */
+	bool answered = p.proto == 6 && dir == DIR_S2C &&
+			(p.tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+			!tcpobs_has(&f->obs, OBS_SYNACK);
+	unsigned ev = analyser_packet(&e->an, f, &p, dir, created);
 	if (p.proto == 6) {
 		e->st.tcp_packets++;
-		ev = tcp_packet(e, f, &p, dir, created);
+		tcp_packet(e, f, &p, dir, created, answered, ev);
 	} else {
 		e->st.udp_packets++;
-		udp_packet(e, f, &p, dir);
+		if (ev & ANALYSE_EV_INITIAL)
+			pend_set(e, f, p.ts_us);
 	}
-	/* nDPI learns nothing from a bare TCP ACK; it still gets a flow's
-	 * first packet, which its give-up guess by port needs. */
-	if (!f->app_final && (p.payload_len > 0 || p.proto != 6 || created) &&
-	    !((ev & TLS_EV_CLIENT_HELLO) && f->tls &&
-	      classify_tls(e->cls, f, f->tls->sni, f->tls->sni_present ? f->tls->sni_len : 0)))
-		classify_packet(e->cls, f, &p);
 	if (dns_port(p.sport, p.dport))
 		dnstxn_packet(e->dns, f, &p, dir);
 }
@@ -534,9 +463,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 {
 	struct engine *e = arg;
 	pend_remove(e, f);
-	if (f->hs)
-		release_hs(e, f);
-	classify_finish(e->cls, f);
+	analyser_end(&e->an, f);
 	if (!f->reported && !dns_flow_represented(f)) {
 		struct verdict_result vr;
 		decide(e, f, why, &vr);
@@ -544,17 +471,8 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	}
 	if (e->evid)
 		evidbuf_drop(e->evid, f);
-	if (f->tls) {
-		tls_info_release(f->tls);
-		free(f->tls);
-		f->tls = NULL;
-	}
+	analyser_release(&e->an, f);
 	dns_flow_release(f);
-	http_count(f->http, &e->st.http);
-	free(f->http);
-	f->http = NULL;
-	quic_flow_free(f->quic);
-	f->quic = NULL;
 }
 
 /* A DNS transaction's window passed (or the input ended): its record. */
@@ -597,10 +515,10 @@ static void engine_app_counters(const struct engine *e, struct engine_counters *
 	c->dns_tcp_lost = d->tcp_midstream + d->tcp_gaps + d->tcp_oversize + d->tcp_alloc_failed;
 	c->dns_resolvers_full = d->resolvers_full;
 	c->dnsmap_evicted = dnsmap_stats(e->rec.dnsmap)->evicted;
-	c->http_flows = e->st.http.flows;
-	c->http_truncated = e->st.http.truncated;
-	c->http_malformed = e->st.http.malformed;
-	c->http_too_long = e->st.http.too_long;
+	c->http_flows = e->an.st.http.flows;
+	c->http_truncated = e->an.st.http.truncated;
+	c->http_malformed = e->an.st.http.malformed;
+	c->http_too_long = e->an.st.http.too_long;
 }
 
 void engine_counters(const struct engine *e, struct engine_counters *c)
@@ -619,12 +537,12 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->flows_active = fs->active;
 	c->flows_ended = fs->ended;
 	c->flows_evicted = fs->evicted;
-	c->tls_errors = e->st.hs.tls_errors;
-	c->reasm_overlap_diffs = e->st.hs.reasm_overlap_diffs;
-	c->preambles = e->st.hs.preambles;
+	c->tls_errors = e->an.st.hs.tls_errors;
+	c->reasm_overlap_diffs = e->an.st.hs.reasm_overlap_diffs;
+	c->preambles = e->an.st.hs.preambles;
 	engine_app_counters(e, c);
 	c->clock_jumps = e->clock_jumps;
-	c->quic = *quic_stage_stats(e->quic);
+	c->quic = *quic_stage_stats(e->an.quic);
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;
 }

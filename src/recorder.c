@@ -25,7 +25,7 @@ static const struct cert_analysis *refine_by_cert(struct recorder *rc, const str
 	if (!f->tls || !rc->certs)
 		return NULL;
 	uint64_t at = tcpobs_has(&f->obs, OBS_SH) ? tcpobs_abs(&f->obs, f->obs.t_sh) : f->first_us;
-	cert_analyze(rc->certs, f->tls, at, rc->ca);
+	cert_analyze_chain(rc->certs, f->tls, at, rc->ca);
 	verdict_apply_cert(vr, rc->ca);
 	return rc->ca;
 }
@@ -54,7 +54,7 @@ static void remember_server(struct recorder *rc, const struct flow *f)
 		servers_note_ttl(rc->servers, &f->srv, f->obs.srv_ref_ttl);
 }
 
-void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
+void record_local(struct recorder *rc, const struct flow *f, enum flow_end why,
 		  const struct verdict_result *vr, uint64_t now_us, struct flow_record *out)
 {
 	memset(out, 0, offsetof(struct flow_record, vr));
@@ -79,9 +79,16 @@ void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
 	out->vr = *vr;
 	out->cert = refine_by_cert(rc, f, &out->vr);
 	record_http_refine(rc, f, now_us, out);
+	out->reachable = tcpobs_has(&f->obs, OBS_SYNACK);
+}
+
+void record_shared(struct recorder *rc, const struct flow *f, struct cert_analysis *ca,
+		   uint64_t now_us, struct flow_record *out)
+{
+	if (ca && rc->certs && f->tls)
+		cert_memory_hints(rc->certs, f->tls, ca);
 	syn_reset_ttl(rc, f, &out->vr);
 	remember_server(rc, f);
-	out->reachable = tcpobs_has(&f->obs, OBS_SYNACK);
 	residual_apply(rc->residual, rc->vcfg, f, &out->vr);
 	if (rc->scanners && f->proto == 6)
 		out->vr.scanner = scanners_is_scanner(rc->scanners, &f->cli, f->first_us, now_us);

@@ -36,11 +36,19 @@ struct recorder {
 	char dns_name[256];              /* the record's name_from_dns */
 };
 
-/* The record of flow f, which ended for `why` with the TCP verdict vr
- * (verdict_decide).  out->tls and out->cert point into f and rc: valid
- * until the flow is freed and the next record is built. */
-void record_build(struct recorder *rc, const struct flow *f, enum flow_end why,
+/* The record of flow f, which ended for `why` with the verdict vr, in two
+ * steps.  record_local: what f alone says - its fields, names, the chain
+ * (validated at the ServerHello's packet time) and the HTTP refinement;
+ * out->tls and out->cert point into f and rc, valid until the flow is freed
+ * and the next record is built.  It uses rc's vcfg, cls, certs, ca and bp
+ * only.  record_shared, in the order flows end: what spans flows - the
+ * certificate name memory (ca: the chain's analysis, its hints completed;
+ * NULL if none), each server's TTL, residual blocking, scanners, networks,
+ * DNS names - and the client address cut last. */
+void record_local(struct recorder *rc, const struct flow *f, enum flow_end why,
 		  const struct verdict_result *vr, uint64_t now_us, struct flow_record *out);
+void record_shared(struct recorder *rc, const struct flow *f, struct cert_analysis *ca,
+		   uint64_t now_us, struct flow_record *out);
 
 /* ---- DNS and plain HTTP (recorder_dns.c) ------------------------------- */
 
