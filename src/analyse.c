@@ -31,6 +31,12 @@ int analyser_init(struct analyser *a, const struct engine_cfg *cfg, struct cert_
 	return a->cls && a->quic && (!certs || a->rec.ca) ? 0 : -1;
 }
 
+void analyser_init_counters(struct analyser *a, const struct engine_cfg *cfg)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+}
+
 void analyser_free(struct analyser *a)
 {
 	classify_free(a->cls);
@@ -148,4 +154,36 @@ void analyser_release(struct analyser *a, struct flow *f)
 	f->http = NULL;
 	quic_flow_free(f->quic);
 	f->quic = NULL;
+}
+
+/* Sum structs of uint64_t counters. */
+static void add_u64s(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+_Static_assert(sizeof(struct tcphs_stats) % sizeof(uint64_t) == 0, "tcphs_stats holds counters only");
+_Static_assert(sizeof(struct http_stats) % sizeof(uint64_t) == 0, "http_stats holds counters only");
+_Static_assert(sizeof(struct quic_stats) % sizeof(uint64_t) == 0, "quic_stats holds counters only");
+
+void analyser_merge_stats(struct analyser *into, const struct analyser *from)
+{
+	add_u64s(&into->st.hs, &from->st.hs, sizeof(into->st.hs));
+	add_u64s(&into->st.http, &from->st.http, sizeof(into->st.http));
+	into->st.alloc_failed += from->st.alloc_failed;
+	struct quic_stats q;
+	analyser_quic_stats(from, &q);
+	add_u64s(&into->st.quic_more, &q, sizeof(q));
+}
+
+void analyser_quic_stats(const struct analyser *a, struct quic_stats *out)
+{
+	if (a->quic)
+		*out = *quic_stage_stats(a->quic);
+	else
+		memset(out, 0, sizeof(*out));
+	add_u64s(out, &a->st.quic_more, sizeof(*out));
 }

@@ -19,6 +19,7 @@
 
 #include "flow.h"
 #include "http.h"
+#include "quic.h"
 #include "recorder.h"
 #include "tcphs.h"
 #include "verdict.h"
@@ -41,6 +42,7 @@ struct analyser_stats {
 	struct tcphs_stats hs;       /* the handshake regions' counters */
 	struct http_stats http;      /* plain HTTP heads of finished flows */
 	uint64_t alloc_failed;       /* handshake regions not allocated */
+	struct quic_stats quic_more; /* other analysers' QUIC counters, merged in */
 };
 
 struct analyser {
@@ -56,6 +58,9 @@ struct analyser {
  * memory or nDPI failed to start (a is then safe to free). */
 int analyser_init(struct analyser *a, const struct engine_cfg *cfg, struct cert_ctx *certs,
 		  const struct blockpages *bp);
+/* An analyser that only gathers other analysers' counters (and releases
+ * flows): no classifier, no QUIC stage. */
+void analyser_init_counters(struct analyser *a, const struct engine_cfg *cfg);
 void analyser_free(struct analyser *a);
 
 /* One packet of f (dir DIR_C2S / DIR_S2C; created: f's first).  Returns
@@ -74,6 +79,11 @@ void analyser_end(struct analyser *a, struct flow *f);
 
 /* What the record points to, after the record is out. */
 void analyser_release(struct analyser *a, struct flow *f);
+
+/* Add from's counters to into's (from's last flow is done). */
+void analyser_merge_stats(struct analyser *into, const struct analyser *from);
+/* The QUIC stage's counters, merged ones included. */
+void analyser_quic_stats(const struct analyser *a, struct quic_stats *out);
 
 /* The flow's payload bytes can no longer matter: its handshake is over and
  * its application decided (later packets are counted, not read). */

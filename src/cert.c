@@ -323,6 +323,8 @@ static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, s
 
 static int ctx_alloc(struct cert_ctx *cc, const struct cert_cfg *cfg)
 {
+	if (cfg)
+		cc->cfg = *cfg;
 	cc->icpt = cfg ? cfg->icpt : NULL;
 	cc->fetched[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
 	cc->fetched[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -354,10 +356,51 @@ struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errl
 	return NULL;
 }
 
+struct cert_ctx *cert_ctx_new_worker(struct cert_ctx *base)
+{
+	struct cert_ctx *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	cert_history_store(&base->hist); /* read now: the copies share it */
+	w->worker = true;
+	w->cfg = base->cfg;
+	w->icpt = base->icpt;
+	w->md = base->md;
+	w->hist = base->hist;
+	w->trust.store = base->trust.store;
+	w->trust.bounds_objs = -1;
+	if (!w->trust.store || !X509_STORE_up_ref(w->trust.store)) {
+		w->trust.store = NULL; /* no reference of its own to drop */
+		cert_ctx_free(w);
+		return NULL;
+	}
+	if (cert_cache_init(&w->cache, &w->cfg, w->md.sha256, &w->st) < 0) {
+		cert_ctx_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void cert_ctx_merge_stats(struct cert_ctx *base, const struct cert_ctx *w)
+{
+	uint64_t *d = (uint64_t *)&base->st;
+	const uint64_t *s = (const uint64_t *)&w->st;
+	_Static_assert(sizeof(struct cert_stats) % sizeof(uint64_t) == 0, "cert_stats holds counters only");
+	for (size_t i = 0; i < sizeof(struct cert_stats) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
 void cert_ctx_free(struct cert_ctx *cc)
 {
 	if (!cc)
 		return;
+	if (cc->worker) {
+		X509_STORE_free(cc->trust.store); /* its reference */
+		free(cc->trust.bounds);
+		cert_cache_free(&cc->cache);
+		free(cc);
+		return;
+	}
 	cert_trust_free(&cc->trust);
 	cert_history_free(&cc->hist);
 	cert_cache_free(&cc->cache);

@@ -39,6 +39,12 @@ struct cert_ctx;
  * per subject hash (so both stores give the same results); otherwise the bundle itself. */
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen);
 void cert_ctx_free(struct cert_ctx *cc);
+/* A context for a worker thread: the base's trust store, removed roots and interception list (shared: OpenSSL
+ * verifies against one store from many threads), caches and counters of its own.  Make every worker's before any
+ * thread starts.  NULL when out of memory. */
+struct cert_ctx *cert_ctx_new_worker(struct cert_ctx *base);
+/* Add a worker's counters to the base's (after the worker's last flow). */
+void cert_ctx_merge_stats(struct cert_ctx *base, const struct cert_ctx *w);
 /* Add one more trust anchor from DER (tests and fuzzing use a tiny store without files).  0 or -1. */
 int cert_ctx_add_anchor_der(struct cert_ctx *cc, const uint8_t *der, size_t len);
 const struct cert_stats *cert_ctx_stats(const struct cert_ctx *cc);

@@ -252,15 +252,24 @@ static int i64_cmp(const void *a, const void *b)
  * removed. */
 bool cert_trust_bounds(struct cert_trust_store *t)
 {
-	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(t->store);
-	int n = objs ? sk_X509_OBJECT_num(objs) : 0;
+	STACK_OF(X509_OBJECT) *objs;
+	int n;
 	uint32_t k = 0;
 	int64_t *b;
 
-	if (n == t->bounds_objs)
+	/* Other threads' verifications may add anchors (a hashed directory)
+	 * while this one reads the store's objects. */
+	X509_STORE_lock(t->store);
+	objs = X509_STORE_get0_objects(t->store);
+	n = objs ? sk_X509_OBJECT_num(objs) : 0;
+	if (n == t->bounds_objs) {
+		X509_STORE_unlock(t->store);
 		return true;
-	if (n < 0 || !(b = malloc((2 * (size_t)n + 1) * sizeof(*b))))
+	}
+	if (n < 0 || !(b = malloc((2 * (size_t)n + 1) * sizeof(*b)))) {
+		X509_STORE_unlock(t->store);
 		return false;
+	}
 	for (int i = 0; i < n; i++) {
 		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));   /* NULL for a CRL */
 		if (x && cert_time_epoch(X509_get0_notBefore(x), &b[k]))
@@ -268,6 +277,7 @@ bool cert_trust_bounds(struct cert_trust_store *t)
 		if (x && cert_time_epoch(X509_get0_notAfter(x), &b[k]))
 			k++;
 	}
+	X509_STORE_unlock(t->store);
 	qsort(b, k, sizeof(*b), i64_cmp);
 	free(t->bounds);
 	t->bounds = b;

@@ -23,6 +23,8 @@ struct cert_ctx {
 	EVP_MD *fetched[2];         /* fetched once: OpenSSL 3 fetches again for every EVP_sha256() digest */
 	struct digests md;
 	struct cert_stats st;
+	struct cert_cfg cfg;        /* what it was made with (a worker's context sizes its caches alike) */
+	bool worker;                /* a worker's: store, removed roots and digests are its base's */
 };
 
 /* Record a verification error once (code, depth), counting what does not fit. */

@@ -1,4 +1,5 @@
 /* classify.c - nDPI 4.2 application classification of flows. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +12,19 @@ struct classify {
 	struct classify_stats st;
 };
 
+/* nDPI's start initialises libgcrypt, which is not safe to do from two
+ * threads at once (worker threads start their classifiers together). */
+static pthread_mutex_t ndpi_start = PTHREAD_MUTEX_INITIALIZER;
+
 struct classify *classify_new(void)
 {
 	struct classify *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	pthread_mutex_lock(&ndpi_start);
 	c->mod = ndpi_init_detection_module(ndpi_no_prefs);
 	if (!c->mod) {
+		pthread_mutex_unlock(&ndpi_start);
 		free(c);
 		return NULL;
 	}
@@ -25,6 +32,7 @@ struct classify *classify_new(void)
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(c->mod, &all);
 	ndpi_finalize_initialization(c->mod);
+	pthread_mutex_unlock(&ndpi_start);
 	return c;
 }
 
@@ -32,7 +40,9 @@ void classify_free(struct classify *c)
 {
 	if (!c)
 		return;
+	pthread_mutex_lock(&ndpi_start);
 	ndpi_exit_detection_module(c->mod);
+	pthread_mutex_unlock(&ndpi_start);
 	free(c);
 }
 

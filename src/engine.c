@@ -21,6 +21,7 @@
 #include "dnstxn.h"
 #include "http.h"
 #include "engine.h"
+#include "engine_impl.h"
 #include "evidbuf.h"
 #include "quic.h"
 #include "recorder.h"
@@ -32,43 +33,6 @@
 #include "tls.h"
 #include "verdict_dns.h"
 #include "verdict_quic.h"
-
-struct engine_stats {
-	uint64_t frames;
-	uint64_t bytes;
-	uint64_t decoded;            /* frames that gave a TCP/UDP packet */
-	uint64_t decode[DEC__COUNT]; /* per decode_result */
-	uint64_t tunnels[TUN__COUNT]; /* frames decapsulated, per tunnel kind */
-	uint64_t tcp_packets, udp_packets;
-	uint64_t flows_by_verdict[V__COUNT];
-	uint64_t flow_alloc_failed;  /* flow table entries not allocated */
-};
-
-struct engine {
-	struct engine_cfg cfg;
-	struct flow_table *flows;
-	struct analyser an;          /* the flows' own analysis (this thread's) */
-	struct defrag *defrag;
-	struct residual_table *residual;
-	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
-	struct servers *servers;     /* each server's own TTL across flows */
-	struct certstats *cstats;    /* cross-network certificate memory, NULL without certs */
-	struct dnstxn *dns;          /* the DNS stage: transactions of port-53 flows */
-	struct cert_ctx *certs;      /* borrowed */
-	struct recorder rec;         /* the refinements that span flows (record_shared) */
-	struct sinks *sinks;         /* borrowed */
-	struct evidbuf *evid;        /* -w: packets kept per flow, NULL without */
-	uint64_t now_us;             /* packet clock: latest packet time seen */
-	uint64_t first_us;           /* first packet time */
-	bool input_start;            /* next frame is the first of a new input */
-	int64_t clock_shift_us;      /* added to this input's timestamps (discontinuities) */
-	uint64_t clock_jumps;        /* discontinuities found */
-	uint8_t clock_epoch;         /* discontinuities so far, saturating */
-	int64_t clock_shifts[256];   /* the shift of each epoch */
-	bool early_verdicts;         /* live/replay: records of stalls at their deadline */
-	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
-	struct engine_stats st;
-};
 
 void engine_cfg_default(struct engine_cfg *cfg)
 {
@@ -87,6 +51,8 @@ void engine_cfg_default(struct engine_cfg *cfg)
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why);
+static void threaded_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+			    bool created);
 static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why);
 static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_response *r);
 
@@ -108,7 +74,11 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 	e->certs = deps->certs;
 	e->flows = flow_table_new(cfg->max_flows, &cfg->seed, cfg->idle_us, cfg->linger_us,
 				  on_flow_end, e);
-	int an = analyser_init(&e->an, &e->cfg, deps->certs, deps->blockpages);
+	int an = 0;
+	if (cfg->threads > 1) /* the workers analyse; this one gathers their counters */
+		analyser_init_counters(&e->an, &e->cfg);
+	else
+		an = analyser_init(&e->an, &e->cfg, deps->certs, deps->blockpages);
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
 	e->residual = residual_new(65536, &cfg->seed);
 	e->scanners = scanners_new(0, &cfg->seed);
@@ -130,7 +100,8 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 		.seed = &cfg->seed, .done = on_dns_txn, .answer = on_dns_answer, .arg = e });
 	if (!e->flows || an < 0 || !e->defrag || !e->residual || !e->scanners ||
 	    !e->servers || !e->dns || !e->rec.dnsmap || engine_certs_init(e) < 0 ||
-	    (cfg->keep_evidence && !e->evid)) {
+	    (cfg->keep_evidence && !e->evid) ||
+	    (cfg->threads > 1 && engine_mt_start(e, deps) < 0)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -141,6 +112,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	engine_mt_free(e);
 	flow_table_free(e->flows);
 	analyser_free(&e->an);
 	defrag_free(e->defrag);
@@ -196,6 +168,20 @@ static void evidence_handshake_over(struct engine *e, struct flow *f)
 		evidbuf_close(e->evid, f);
 }
 
+void engine_emit_record(struct engine *e, const struct flow *f, struct cert_analysis *ca,
+			uint64_t now_us, struct flow_record *rec)
+{
+	record_shared(&e->rec, f, ca, now_us, rec);
+	rec->clock_shift_us = e->clock_shifts[f->clock_epoch];
+	rec->vr.clock_jump = f->clock_jumped;
+	if (e->cstats && rec->tls)
+		certstats_add(e->cstats, rec->tls, rec->cert, rec->client_as.asn, rec->flow_id,
+			      rec->vr.verdict);
+	/* the run loop's progress line reads it from the engine's thread */
+	__atomic_fetch_add(&e->st.flows_by_verdict[rec->vr.verdict], 1, __ATOMIC_RELAXED);
+	sinks_flow(e->sinks, rec);
+}
+
 /* Record one flow's verdict, remember what the end-of-run conclusions
  * need, and hand the record to every output. */
 static void emit(struct engine *e, struct flow *f, enum flow_end why,
@@ -203,15 +189,8 @@ static void emit(struct engine *e, struct flow *f, enum flow_end why,
 {
 	struct flow_record rec;
 	record_local(&e->an.rec, f, why, vr, e->now_us, &rec);
-	record_shared(&e->rec, f, rec.cert ? e->an.rec.ca : NULL, e->now_us, &rec);
-	rec.clock_shift_us = e->clock_shifts[f->clock_epoch];
-	rec.vr.clock_jump = f->clock_jumped;
 	evidence_ref(e, f, &rec);
-	if (e->cstats && rec.tls)
-		certstats_add(e->cstats, rec.tls, rec.cert, rec.client_as.asn, rec.flow_id,
-			      rec.vr.verdict);
-	e->st.flows_by_verdict[rec.vr.verdict]++;
-	sinks_flow(e->sinks, &rec);
+	engine_emit_record(e, f, rec.cert ? e->an.rec.ca : NULL, e->now_us, &rec);
 }
 
 /* ---- live deadlines ------------------------------------------------------ */
@@ -294,9 +273,15 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 		evidence_handshake_over(e, f);
 	if (created && dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 		pend_set(e, f, p->ts_us);
-		scanners_attempt(e->scanners, &f->cli, &f->srv, f->sport, p->ts_us);
+		if (e->mt)
+			engine_mt_scan_attempt(e, f, p->ts_us);
+		else
+			scanners_attempt(e->scanners, &f->cli, &f->srv, f->sport, p->ts_us);
 	} else if (answered) {
-		scanners_answered(e->scanners, &f->cli, p->ts_us);
+		if (e->mt)
+			engine_mt_scan_answered(e, f, p->ts_us);
+		else
+			scanners_answered(e->scanners, &f->cli, p->ts_us);
 	}
 	if (p->tcp_flags & TH_RST) {
 		flow_mark_closing(e->flows, f);
@@ -338,7 +323,7 @@ static uint64_t clock_shifted(struct engine *e, uint64_t raw_us)
  * the verdict stage remembers across flows (residual blocks, each server's
  * TTL, who was scanning) starts empty again, so merging the reports of two
  * runs equals one run over both captures. */
-static void fresh_memories(struct engine *e)
+void engine_fresh_memories(struct engine *e)
 {
 	struct residual_table *rt = residual_new(65536, &e->cfg.seed);
 	struct servers *sv = servers_new(0, &e->cfg.seed);
@@ -352,7 +337,6 @@ static void fresh_memories(struct engine *e)
 	residual_free(e->residual);
 	servers_free(e->servers);
 	scanners_free(e->scanners);
-	dnstxn_forget(e->dns);
 	dnsmap_clear(e->rec.dnsmap);
 	e->rec.residual = e->residual = rt;
 	e->rec.servers = e->servers = sv;
@@ -371,7 +355,11 @@ static uint64_t clock_frame(struct engine *e, uint64_t raw_us, uint32_t wirelen)
 		if (e->st.frames > 0 && raw_us < e->now_us) {
 			dnstxn_flush(e->dns, DNSTXN_EOF);
 			flow_table_flush(e->flows, FLOW_END_EOF);
-			fresh_memories(e);
+			dnstxn_forget(e->dns);
+			if (e->mt)
+				engine_mt_fresh(e); /* in order, after the flows just ended */
+			else
+				engine_fresh_memories(e);
 			e->now_us = raw_us;
 		}
 		ts_us = raw_us;
@@ -420,6 +408,10 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	flow_touch(e->flows, f, p.ts_us);
 	if (e->evid && !f->done && !f->reported)
 		evidbuf_add(e->evid, f, e->st.frames, dlt, raw_us, frame, caplen, wirelen, &p, dir);
+	if (e->mt) {
+		threaded_packet(e, f, &p, dir, created);
+		return;
+	}
 
 	/* The server answers one of the client's connections: a scanner's
 	 * attempts are seldom answered (scanner.h). */
@@ -437,6 +429,33 @@ void engine_frame(struct engine *e, int dlt, uint64_t raw_us, const uint8_t *fra
 	}
 	if (dns_port(p.sport, p.dport))
 		dnstxn_packet(e->dns, f, &p, dir);
+}
+
+/* With workers: the engine keeps its own flow (table, closing, scanners,
+ * DNS) and hands the packet to the flow's worker. */
+static void threaded_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+			    bool created)
+{
+	bool answered = p->proto == 6 && dir == DIR_S2C &&
+			(p->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) &&
+			!tcpobs_has(&f->obs, OBS_SYNACK);
+	engine_mt_packet(e, f, p, dir, created);
+	if (p->proto == 6) {
+		e->st.tcp_packets++;
+		/* what the table needs of the handshake (syn_retry, scanners) */
+		if (dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
+		    !tcpobs_has(&f->obs, OBS_SYN)) {
+			f->obs.flags |= OBS_SYN;
+			f->obs.cli_isn = p->seq;
+		} else if (answered) {
+			f->obs.flags |= OBS_SYNACK;
+		}
+		tcp_packet(e, f, p, dir, created, answered, 0);
+	} else {
+		e->st.udp_packets++;
+	}
+	if (dns_port(p->sport, p->dport))
+		dnstxn_packet(e->dns, f, p, dir);
 }
 
 void engine_begin_input(struct engine *e)
@@ -457,12 +476,19 @@ void engine_finish(struct engine *e, enum flow_end why)
 {
 	dnstxn_flush(e->dns, why == FLOW_END_SHUTDOWN ? DNSTXN_SHUTDOWN : DNSTXN_EOF);
 	flow_table_flush(e->flows, why);
+	if (e->mt)
+		engine_mt_free(e); /* stopped, counters merged */
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 {
 	struct engine *e = arg;
 	pend_remove(e, f);
+	if (e->mt) {
+		engine_mt_flow_end(e, f, why);
+		dns_flow_release(f);
+		return;
+	}
 	analyser_end(&e->an, f);
 	if (!f->reported && !dns_flow_represented(f)) {
 		struct verdict_result vr;
@@ -475,21 +501,33 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	dns_flow_release(f);
 }
 
+void engine_dns_record(struct engine *e, const struct dns_txn *t, int why, uint64_t now_us)
+{
+	struct verdict_result vr;
+	struct flow_record rec;
+	verdict_dns_decide(&e->cfg.verdict, e->rec.bp, t, (enum dnstxn_end)why, now_us, &vr);
+	record_build_dns(&e->rec, t, why, &vr, &rec);
+	__atomic_fetch_add(&e->st.flows_by_verdict[rec.vr.verdict], 1, __ATOMIC_RELAXED);
+	sinks_flow(e->sinks, &rec);
+}
+
 /* A DNS transaction's window passed (or the input ended): its record. */
 static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why)
 {
 	struct engine *e = arg;
-	struct verdict_result vr;
-	struct flow_record rec;
-	verdict_dns_decide(&e->cfg.verdict, e->rec.bp, t, why, e->now_us, &vr);
-	record_build_dns(&e->rec, t, why, &vr, &rec);
-	e->st.flows_by_verdict[rec.vr.verdict]++;
-	sinks_flow(e->sinks, &rec);
+	if (e->mt)
+		engine_mt_dns_txn(e, t, why);
+	else
+		engine_dns_record(e, t, why, e->now_us);
 }
 
 static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_response *r)
 {
-	record_dns_answer(&((struct engine *)arg)->rec, t, r);
+	struct engine *e = arg;
+	if (e->mt)
+		engine_mt_dns_answer(e, t, r);
+	else
+		record_dns_answer(&e->rec, t, r);
 }
 
 void engine_conclude(struct engine *e, struct run_end *end)
@@ -514,7 +552,9 @@ static void engine_app_counters(const struct engine *e, struct engine_counters *
 	c->dns_resp_dropped = d->resp_dropped;
 	c->dns_tcp_lost = d->tcp_midstream + d->tcp_gaps + d->tcp_oversize + d->tcp_alloc_failed;
 	c->dns_resolvers_full = d->resolvers_full;
-	c->dnsmap_evicted = dnsmap_stats(e->rec.dnsmap)->evicted;
+	/* with workers, the finishing thread owns the name map until the end */
+	if (!e->mt)
+		c->dnsmap_evicted = dnsmap_stats(e->rec.dnsmap)->evicted;
 	c->http_flows = e->an.st.http.flows;
 	c->http_truncated = e->an.st.http.truncated;
 	c->http_malformed = e->an.st.http.malformed;
@@ -532,7 +572,8 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	memcpy(c->tunnels, e->st.tunnels, sizeof(c->tunnels));
 	c->tcp_packets = e->st.tcp_packets;
 	c->udp_packets = e->st.udp_packets;
-	memcpy(c->flows_by_verdict, e->st.flows_by_verdict, sizeof(c->flows_by_verdict));
+	for (int v = 0; v < V__COUNT; v++)
+		c->flows_by_verdict[v] = __atomic_load_n(&e->st.flows_by_verdict[v], __ATOMIC_RELAXED);
 	c->flows_created = fs->created;
 	c->flows_active = fs->active;
 	c->flows_ended = fs->ended;
@@ -542,7 +583,7 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	c->preambles = e->an.st.hs.preambles;
 	engine_app_counters(e, c);
 	c->clock_jumps = e->clock_jumps;
-	c->quic = *quic_stage_stats(e->an.quic);
+	analyser_quic_stats(&e->an, &c->quic);
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;
 }

@@ -27,6 +27,7 @@ struct run_end;
 
 struct engine_cfg {
 	uint32_t max_flows;        /* --max-flows */
+	uint32_t threads;          /* --threads: worker threads; 0 or 1: none (engine_mt) */
 	uint32_t reasm_limit;      /* --reasm-limit: handshake region per direction */
 	uint64_t idle_us;          /* --idle-timeout */
 	uint64_t linger_us;        /* --close-linger */

@@ -80,6 +80,11 @@ struct flow {
 	struct quic_flow *quic;       /* QUIC stage state and facts, NULL for other flows */
 	void *ndpi;                   /* struct ndpi_flow_struct *, until decided */
 	struct evid_flow *evid;       /* -w: its packets kept as evidence (evidbuf.h), else NULL */
+	/* --threads: the engine's entry points at the worker's copy (workers.h) */
+	struct flow *shadow;          /* the worker's copy of the flow, NULL without workers */
+	uint8_t worker;               /* which worker analyses it */
+	uint8_t quiet;                /* (the copy) its payload no longer matters: set by the worker,
+					 read by the engine, atomically */
 };
 
 struct flow_table_stats {

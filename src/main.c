@@ -34,6 +34,7 @@
 #include "summary.h"
 #include "testlist.h"
 #include "util.h"
+#include "workers.h"
 
 #define MAX_INPUTS 1024
 #define MAX_ICPT_FILES 64
@@ -145,6 +146,8 @@ static void usage(FILE *out)
 		"      --idle-timeout DUR   end a flow after this much silence (120s)\n"
 		"      --close-linger DUR   keep a closed flow this long for late packets (5s)\n"
 		"      --reasm-limit BYTES  handshake bytes reassembled per direction (65536)\n"
+		"      --threads N|auto     analyse flows in N worker threads (auto: one per\n"
+		"                           online core; default 1); results are the same\n"
 		"Other:\n"
 		"  -h, --help               this help\n"
 		"  -V, --version            version\n"
@@ -192,6 +195,7 @@ static int opt_events_format(struct options *o, const char *arg);
 static int opt_sensor_name(struct options *o, const char *arg);
 static int opt_blockpages(struct options *o, const char *arg);
 static int opt_no_promisc(struct options *o, const char *arg);
+static int opt_threads(struct options *o, const char *arg);
 static int opt_help(struct options *o, const char *arg);
 static int opt_version(struct options *o, const char *arg);
 
@@ -208,6 +212,7 @@ static const struct optdef optdefs[] = {
 	{ "pcap-memory", 0, ARG_U32, OFF(pcap_mib), 1, 1u << 20,
 	  "bad --pcap-memory '%s': want MiB, 1..1048576", NULL },
 	{ "html", 0, ARG_STR, OFF(html_path), 0, 0, NULL, NULL },
+	{ "threads", 0, ARG_FN, 0, 0, 0, NULL, opt_threads },
 	{ "max-flows", 0, ARG_U32, OFF(cfg.max_flows), 1, 100000000,
 	  "bad --max-flows '%s': want 1..100000000", NULL },
 	{ "idle-timeout", 0, ARG_DUR, OFF(cfg.idle_us), 1, 0, "bad --idle-timeout '%s'", NULL },
@@ -419,6 +424,23 @@ static int opt_blockpages(struct options *o, const char *arg)
 	return 0;
 }
 
+static int opt_threads(struct options *o, const char *arg)
+{
+	char *end;
+	unsigned long n;
+	if (strcmp(arg, "auto") == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		o->cfg.threads = c > 1 ? (uint32_t)(c < WORKERS_MAX ? c : WORKERS_MAX) : 1;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || n < 1 || n > WORKERS_MAX)
+		return die_usage("bad --threads '%s': want 1..64 or auto", arg);
+	o->cfg.threads = (uint32_t)n;
+	return 0;
+}
+
 static int opt_no_promisc(struct options *o, const char *arg)
 {
 	(void)arg;
@@ -526,6 +548,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return die_usage("%s", "-r, -i and --replay exclude each other");
 	if (o->events_clickhouse && !o->events_path)
 		return die_usage("%s", "--events-format clickhouse needs --events FILE");
+	/* -w keeps each flow's packets while its handshake is open, which only
+	 * the thread that reads them can follow in capture order. */
+	if (o->cfg.threads > 1 && (o->evidence_path || o->replay)) {
+		fprintf(stderr, "tamperscope: --threads: %s analysed in one thread\n",
+			o->evidence_path ? "with -w, flows are" : "a replay is");
+		o->cfg.threads = 1;
+	}
 	return 0;
 }
 

@@ -1,0 +1,82 @@
+/* engine_impl.h - the engine's context, shared by its files: engine.c (the
+ * per-packet pipeline) and engine_mt.c (the same with worker threads).
+ * Not for other stages: they use engine.h. */
+#ifndef TS_ENGINE_IMPL_H
+#define TS_ENGINE_IMPL_H
+
+#include "analyse.h"
+#include "engine.h"
+#include "recorder.h"
+
+struct engine_mt;
+struct dns_txn;
+struct dns_response;
+
+struct engine_stats {
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t decoded;            /* frames that gave a TCP/UDP packet */
+	uint64_t decode[DEC__COUNT]; /* per decode_result */
+	uint64_t tunnels[TUN__COUNT]; /* frames decapsulated, per tunnel kind */
+	uint64_t tcp_packets, udp_packets;
+	uint64_t flows_by_verdict[V__COUNT];
+	uint64_t flow_alloc_failed;  /* flow table entries not allocated */
+};
+
+struct engine {
+	struct engine_cfg cfg;
+	struct flow_table *flows;
+	struct analyser an;          /* the flows' own analysis (this thread's) */
+	struct defrag *defrag;
+	struct residual_table *residual;
+	struct scanners *scanners;   /* clients scanning, whose flows conclude nothing */
+	struct servers *servers;     /* each server's own TTL across flows */
+	struct certstats *cstats;    /* cross-network certificate memory, NULL without certs */
+	struct dnstxn *dns;          /* the DNS stage: transactions of port-53 flows */
+	struct cert_ctx *certs;      /* borrowed */
+	struct recorder rec;         /* the refinements that span flows (record_shared) */
+	struct sinks *sinks;         /* borrowed */
+	struct evidbuf *evid;        /* -w: packets kept per flow, NULL without */
+	uint64_t now_us;             /* packet clock: latest packet time seen */
+	uint64_t first_us;           /* first packet time */
+	bool input_start;            /* next frame is the first of a new input */
+	int64_t clock_shift_us;      /* added to this input's timestamps (discontinuities) */
+	uint64_t clock_jumps;        /* discontinuities found */
+	uint8_t clock_epoch;         /* discontinuities so far, saturating */
+	int64_t clock_shifts[256];   /* the shift of each epoch */
+	bool early_verdicts;         /* live/replay: records of stalls at their deadline */
+	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
+	struct engine_stats st;
+	struct engine_mt *mt;        /* --threads: workers and the order flows end in; NULL for one thread */
+};
+
+/* engine.c: the record of a flow whose flow-local part is rec (the shared
+ * refinements, the end-of-run memories, the outputs); ca: rec's chain
+ * analysis, writable, or NULL. */
+void engine_emit_record(struct engine *e, const struct flow *f, struct cert_analysis *ca,
+			uint64_t now_us, struct flow_record *rec);
+/* engine.c: the record of a finished DNS transaction (why: enum dnstxn_end), and an answer into the
+ * name map, at the packet clock now_us. */
+void engine_dns_record(struct engine *e, const struct dns_txn *t, int why, uint64_t now_us);
+/* engine.c: what the verdict stage remembers across flows starts empty (a new capture). */
+void engine_fresh_memories(struct engine *e);
+
+/* engine_mt.c: the workers and the finishing thread (engine_cfg.threads > 1).  -1 when they could not start.
+ * From then on, until engine_mt_stop, only the finishing thread touches what spans flows and the outputs. */
+int engine_mt_start(struct engine *e, const struct engine_deps *deps);
+/* Every finished flow out, the threads stopped, their counters merged. */
+void engine_mt_stop(struct engine *e);
+void engine_mt_free(struct engine *e);
+/* One packet of flow f, to its worker (created: f's first; the copy is made then). */
+void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+		      bool created);
+/* Flow f ended: to its worker, and its place in the order. */
+void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why);
+/* What spans flows, in order with the flows' ends. */
+void engine_mt_scan_attempt(struct engine *e, const struct flow *f, uint64_t ts_us);
+void engine_mt_scan_answered(struct engine *e, const struct flow *f, uint64_t ts_us);
+void engine_mt_dns_txn(struct engine *e, const struct dns_txn *t, int why);
+void engine_mt_dns_answer(struct engine *e, const struct dns_txn *t, const struct dns_response *r);
+void engine_mt_fresh(struct engine *e);
+
+#endif

@@ -1,0 +1,313 @@
+/* workers.c - worker threads that analyse flows for the engine (workers.h). */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "classify.h"
+#include "engine.h"
+#include "quic.h"
+#include "ring.h"
+#include "workers.h"
+
+#define WORKER_IN_BYTES (4u << 20)   /* packets and ends queued per worker */
+#define WORKER_OUT_BYTES (64u << 10) /* finished flows (pointers) per worker */
+#define WORKER_BACK_BYTES (64u << 10) /* finished-flow items handed back for reuse */
+
+enum { MSG_PACKET = 1, MSG_END, MSG_STOP };
+
+/* A packet as the worker gets it: the decoded fields, its IP bytes (all of
+ * them, or only up to the payload once the payload cannot matter) and
+ * where the pointers pointed into them. */
+struct msg_packet {
+	uint32_t type;
+	uint8_t dir, created, has_payload, pad;
+	struct flow *sf;
+	struct ts_packet p;
+	uint32_t l4_off, payload_off, copied;
+	uint8_t data[];
+};
+
+struct msg_end {
+	uint32_t type;
+	struct flow *sf;
+	struct worker_end end;
+};
+
+struct worker {
+	pthread_t th;
+	bool started;
+	int ready;                   /* 1 once its analyser is up, -1 if it failed (atomic) */
+	struct ring in, out;
+	struct ring back;            /* items the engine is done with, for reuse */
+	struct analyser an;
+	struct cert_ctx *certs;      /* its own caches over the shared store */
+	const struct engine_cfg *cfg;
+	const struct blockpages *bp;
+	struct worker *self0;        /* the first worker: this one's index is self - self0 */
+};
+
+struct workers {
+	unsigned n;
+	struct hseed seed;
+	struct worker w[WORKERS_MAX];
+};
+
+/* ---- the worker's side ---------------------------------------------------------- */
+
+static void run_packet(struct worker *w, const struct msg_packet *m)
+{
+	struct ts_packet p = m->p;
+	struct flow *f = m->sf;
+	p.l3 = m->data;
+	p.l4 = p.l4 ? m->data + m->l4_off : NULL;
+	p.payload = m->has_payload ? m->data + m->payload_off : NULL;
+	f->pkts[m->dir]++;
+	f->bytes[m->dir] += p.l3_len;
+	if (p.ts_us > f->last_us)
+		f->last_us = p.ts_us;
+	analyser_packet(&w->an, f, &p, m->dir, m->created);
+	/* The engine stops copying payloads the flow no longer reads. */
+	if (analyser_payload_unneeded(f) && !f->quiet)
+		__atomic_store_n(&f->quiet, 1, __ATOMIC_RELAXED);
+}
+
+/* The record's part that needs only the flow; its chain analysis copied
+ * out of the worker's scratch (only what is set: it is 22 KB in all). */
+static struct worker_done *run_end(struct worker *w, const struct msg_end *m)
+{
+	struct worker_done *d = ring_get_ptr(&w->back);
+	struct flow *f = m->sf;
+	if (!d && !(d = calloc(1, sizeof(*d))))
+		abort(); /* nothing sane to do: a record would be lost silently */
+	d->worker = (unsigned)(w - w->self0);
+	d->ca = NULL;
+	d->seq = m->end.seq;
+	d->sf = f;
+	d->why = m->end.why;
+	d->now_us = m->end.now_us;
+	d->emit = m->end.emit;
+	f->clock_jumped = m->end.clock_jumped;
+	f->lost_kernel = m->end.lost_kernel;
+	analyser_end(&w->an, f);
+	if (!d->emit)
+		return d;
+	struct verdict_result vr;
+	analyser_decide(&w->an, f, d->why, d->now_us, &vr);
+	record_local(&w->an.rec, f, d->why, &vr, d->now_us, &d->rec);
+	d->rec.evidence = (struct evid_ref){ 0 }; /* no -w with workers */
+	if (d->rec.cert) {
+		const struct cert_analysis *ca = d->rec.cert;
+		if (!d->ca_buf && !(d->ca_buf = malloc(sizeof(*d->ca_buf))))
+			abort();
+		d->ca = d->ca_buf;
+		memcpy(d->ca, ca, offsetof(struct cert_analysis, errors));
+		memcpy(d->ca->errors, ca->errors, ca->n_errors * sizeof(ca->errors[0]));
+		memcpy(d->ca->chain, ca->chain, ca->n_chain * sizeof(ca->chain[0]));
+		d->rec.cert = d->ca;
+	}
+	return d;
+}
+
+static void put_done(struct worker *w, struct worker_done *d)
+{
+	void *slot;
+	while (!(slot = ring_reserve(&w->out, sizeof(d))))
+		ring_wait_room(&w->out, sizeof(d));
+	memcpy(slot, &d, sizeof(d));
+	ring_commit(&w->out, sizeof(d));
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	pthread_setname_np(pthread_self(), "ts-worker");
+	/* nDPI's start (tens of milliseconds) in each thread at once */
+	int ok = analyser_init(&w->an, w->cfg, w->certs, w->bp) < 0 ? -1 : 1;
+	__atomic_store_n(&w->ready, ok, __ATOMIC_RELEASE);
+	if (ok < 0)
+		return NULL;
+	for (;;) {
+		size_t len;
+		const uint32_t *m = ring_peek(&w->in, &len);
+		if (!m) {
+			ring_wait_data(&w->in);
+			continue;
+		}
+		if (*m == MSG_STOP) {
+			ring_release(&w->in, len);
+			return NULL;
+		}
+		if (*m == MSG_PACKET)
+			run_packet(w, (const struct msg_packet *)m);
+		else
+			put_done(w, run_end(w, (const struct msg_end *)m));
+		ring_release(&w->in, len);
+	}
+}
+
+/* ---- the engine's side ------------------------------------------------------------ */
+
+static int worker_start(struct worker *w, const struct engine_cfg *cfg, struct cert_ctx *certs,
+			const struct blockpages *bp)
+{
+	w->cfg = cfg;
+	w->bp = bp;
+	if (certs && !(w->certs = cert_ctx_new_worker(certs)))
+		return -1;
+	if (ring_init(&w->in, WORKER_IN_BYTES) < 0 || ring_init(&w->out, WORKER_OUT_BYTES) < 0 ||
+	    ring_init(&w->back, WORKER_BACK_BYTES) < 0)
+		return -1;
+	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+		return -1;
+	w->started = true;
+	return 0;
+}
+
+/* Each worker's analyser is up, or one failed. */
+static bool workers_ready(struct workers *ws)
+{
+	bool ok = true;
+	for (unsigned i = 0; i < ws->n; i++) {
+		int r;
+		for (unsigned k = 0; !(r = __atomic_load_n(&ws->w[i].ready, __ATOMIC_ACQUIRE)); k++)
+			ring_pause(k);
+		if (r < 0) {
+			pthread_join(ws->w[i].th, NULL); /* it has returned already */
+			ws->w[i].started = false;
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+struct workers *workers_new(const struct engine_cfg *cfg, unsigned n, struct cert_ctx *certs,
+			    const struct blockpages *bp)
+{
+	struct workers *ws = calloc(1, sizeof(*ws));
+	if (!ws || n < 2 || n > WORKERS_MAX) {
+		free(ws);
+		return NULL;
+	}
+	ws->n = n;
+	ws->seed = cfg->seed;
+	for (unsigned i = 0; i < n; i++)
+		ws->w[i].self0 = &ws->w[0];
+	for (unsigned i = 0; i < n; i++)
+		if (worker_start(&ws->w[i], cfg, certs, bp) < 0) {
+			workers_free(ws, NULL, NULL);
+			return NULL;
+		}
+	if (!workers_ready(ws)) {
+		workers_free(ws, NULL, NULL);
+		return NULL;
+	}
+	return ws;
+}
+
+static void worker_stop(struct worker *w)
+{
+	uint32_t *m;
+	while (!(m = ring_reserve(&w->in, sizeof(*m))))
+		ring_wait_room(&w->in, sizeof(*m));
+	*m = MSG_STOP;
+	ring_commit(&w->in, sizeof(*m));
+	pthread_join(w->th, NULL);
+	w->started = false;
+}
+
+void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *certs)
+{
+	if (!ws)
+		return;
+	for (unsigned i = 0; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+		if (w->started)
+			worker_stop(w);
+		if (into)
+			analyser_merge_stats(into, &w->an);
+		if (certs && w->certs)
+			cert_ctx_merge_stats(certs, w->certs);
+		analyser_free(&w->an);
+		cert_ctx_free(w->certs);
+		struct worker_done *d;
+		if (w->back.buf)
+			while ((d = ring_get_ptr(&w->back))) {
+				free(d->ca_buf);
+				free(d);
+			}
+		ring_free(&w->in);
+		ring_free(&w->out);
+		ring_free(&w->back);
+	}
+	free(ws);
+}
+
+unsigned workers_count(const struct workers *ws)
+{
+	return ws->n;
+}
+
+unsigned workers_pick(const struct workers *ws, uint64_t flow_hash)
+{
+	/* the high bits: the table uses the low ones */
+	return (unsigned)((flow_hash >> 32) % ws->n);
+}
+
+void workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
+		    int dir, bool created)
+{
+	/* A flow gone quiet is only counted: its headers go, not its payload. */
+	bool quiet = __atomic_load_n(&sf->quiet, __ATOMIC_RELAXED);
+	uint32_t payload_off = p->payload ? (uint32_t)(p->payload - p->l3) : 0;
+	uint32_t copy = p->payload && quiet ? payload_off : p->l3_len;
+	struct msg_packet *m;
+	while (!(m = ring_reserve(&ws->w[w].in, sizeof(*m) + copy)))
+		ring_wait_room(&ws->w[w].in, sizeof(*m) + copy);
+	m->type = MSG_PACKET;
+	m->dir = (uint8_t)dir;
+	m->created = created;
+	m->has_payload = p->payload && !quiet;
+	m->sf = sf;
+	m->p = *p;
+	m->l4_off = p->l4 ? (uint32_t)(p->l4 - p->l3) : 0;
+	m->payload_off = payload_off;
+	m->copied = copy;
+	memcpy(m->data, p->l3, copy);
+	ring_commit(&ws->w[w].in, sizeof(*m) + copy);
+}
+
+void workers_end(struct workers *ws, unsigned w, struct flow *sf, const struct worker_end *end)
+{
+	struct msg_end *m;
+	while (!(m = ring_reserve(&ws->w[w].in, sizeof(*m))))
+		ring_wait_room(&ws->w[w].in, sizeof(*m));
+	m->type = MSG_END;
+	m->sf = sf;
+	m->end = *end;
+	ring_commit(&ws->w[w].in, sizeof(*m));
+}
+
+struct worker_done *workers_take(struct workers *ws, unsigned w)
+{
+	size_t len;
+	struct worker_done *d;
+	const void *slot;
+	while (!(slot = ring_peek(&ws->w[w].out, &len)))
+		ring_wait_data(&ws->w[w].out);
+	memcpy(&d, slot, sizeof(d));
+	ring_release(&ws->w[w].out, len);
+	return d;
+}
+
+void workers_done_free(struct workers *ws, struct analyser *stats, struct worker_done *d)
+{
+	analyser_release(stats, d->sf);
+	d->sf = NULL;
+	if (!ring_put_ptr(&ws->w[d->worker].back, d)) {
+		free(d->ca_buf);
+		free(d);
+	}
+}
