@@ -1,6 +1,7 @@
 /* cert_verify.c - path validation of a chain at its packet's time (RFC 5280 section 6, as OpenSSL's
  * X509_verify_cert implements it; RFC 6125 section 6 for the host name), through the verification cache, and
  * again against the anchors of that time when today's store has none for it (cert_history.h). */
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -108,6 +109,8 @@ static bool anchor_spki(X509_STORE_CTX *sctx, uint8_t out[32])
 	return ok;
 }
 
+static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* The chain's other certificates are untrusted intermediates, as a TLS client treats them; trust comes only
  * from the store.  "ssl_server" sets the purpose and trust checks libssl uses on the client side.  Returns whether
  * the result depends on the inputs alone (nothing failed for want of memory, no refused name): only then may it
@@ -137,7 +140,14 @@ static bool validate_in(struct cert_ctx *cc, X509_STORE *store, const struct tls
 		pure &= set_host(vp, ti, ca, &cc->st);
 		X509_STORE_CTX_set_verify_cb(sctx, verify_cb);
 		X509_STORE_CTX_set_app_data(sctx, &rec);
+		/* The store's anchors are shared by every worker thread, and
+		 * OpenSSL fills some of a certificate's fields on first use
+		 * (a name's canonical encoding) without a lock: one
+		 * verification at a time.  Results are cached per thread, so
+		 * few verifications run at all. */
+		pthread_mutex_lock(&verify_lock);
 		ran = X509_verify_cert(sctx) >= 0;
+		pthread_mutex_unlock(&verify_lock);
 		if (spki)
 			*have = ran && anchor_spki(sctx, spki);
 	}
