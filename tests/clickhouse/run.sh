@@ -196,8 +196,10 @@ compare() { # compare WHAT SERVER
 	sed 's/^/    /' "$tmp/d.blocked" | head -n 20
 	merge_pairs >"$tmp/m.pairs"
 	sql_pairs "$2" >"$tmp/s.pairs"
+	# the status first: a command substitution in the message would reset $?
 	diff "$tmp/m.pairs" "$tmp/s.pairs" >"$tmp/d.pairs"
-	check "$1: every network x name: same status, method, confidence, cross-network factor ($(wc -l <"$tmp/m.pairs") pairs)" $?
+	rc=$?
+	check "$1: every network x name: same status, method, confidence, cross-network factor ($(wc -l <"$tmp/m.pairs") pairs)" $rc
 	sed 's/^/    /' "$tmp/d.pairs" | head -n 20
 	merge_networks >"$tmp/m.nets"
 	sql_networks "$2" >"$tmp/s.nets"
