@@ -9,6 +9,18 @@
 -- 18.16's JSONEachRow fills an absent column with its type's default, and its Distributed
 -- inserts refuse MATERIALIZED columns).  Re-running the file is harmless (IF NOT EXISTS everywhere).
 --
+-- Upgrading a database made by an earlier version of this file (18.16 has neither ADD COLUMN IF
+-- NOT EXISTS nor CREATE OR REPLACE VIEW): add the columns it lacks, drop the views, run the file:
+--
+--   ALTER TABLE tamperscope.flows ADD COLUMN quic UInt8 AFTER app_proto_detail;
+--   ALTER TABLE tamperscope.flows ADD COLUMN mitm_cause String AFTER one_direction;
+--   DROP TABLE tamperscope.blocked; DROP TABLE tamperscope.by_network;
+--   DROP TABLE tamperscope.by_domain_network; DROP TABLE tamperscope.names;
+--   DROP TABLE tamperscope.run_pairs;
+--
+-- (with a Distributed table, ALTER flows_local on every shard and the Distributed flows too).
+-- Rows of older sensors load unchanged: the new columns read 0 and ''.
+--
 -- ==== What the views compute, and how each rule of the report maps to SQL ====
 --
 -- The rules are those of tamperscope(1) REPORT and src/report.h; `tamperscope merge` of the
@@ -17,8 +29,11 @@
 --   flows, verdict counts  sum(weight) of kind 'flow' rows, scanner = 0 (scanning clients are
 --                          counted apart: by_network.scanner_flows, in no conclusion)
 --   name of a flow         the row's domain / domain_is_address, written by the sensor with the
---                          report's own key function (normalised SNI, else "addr:port" for a
---                          measured flow without one; '' when the flow has no name)
+--                          report's own key function (out_report_flow_of, report_flow_key):
+--                          the normalised name the flow asked for - SNI of TLS or QUIC, else the
+--                          HTTP Host, else the DNS question, else the name a DNS answer gave
+--                          the server address - else "addr:port" for a measured flow without
+--                          one; '' when the flow has no name
 --   relabelling            kind 'relabel' rows: the end-of-run certificate consistency moves
 --                          weight flows of (run, network, name) from tls_untrusted_cert to
 --                          tls_mitm, capped at the pair's tls_untrusted_cert flows in that run;
@@ -82,11 +97,13 @@ CREATE TABLE IF NOT EXISTS tamperscope.flows
     proto String,
     app_proto String,
     app_proto_detail String,
+    quic UInt8,                 -- a QUIC flow (its Initials were seen): the report's quic_flows
     pkts_toserver UInt32,
     pkts_toclient UInt32,
     bytes_toserver UInt64,
     bytes_toclient UInt64,
-    sni String,                 -- as sent (non-UTF-8 bytes as \u00XX escapes), '' when none
+    sni String,                 -- TLS over TCP's, as sent (non-UTF-8 bytes as \u00XX escapes), ''
+                                -- when none (a QUIC flow's name is in domain)
     tls_version String,
     tls_ja3 String,
     tls_ja3s String,
@@ -106,6 +123,8 @@ CREATE TABLE IF NOT EXISTS tamperscope.flows
     reachable UInt8,            -- the server answered the SYN
     residual UInt8,
     one_direction UInt8,
+    mitm_cause String,          -- tls_mitm / tls_untrusted_cert whose address DNS explains:
+                                -- 'dns_manipulation' or 'interception', else ''
     client_asn UInt32,
     client_as_org String,
     server_asn UInt32,
