@@ -10,6 +10,7 @@
 
 #include "cert.h"
 #include "certstats.h"
+#include "dnsmap.h"
 #include "json.h"
 #include "out_clickhouse.h"
 #include "out_report.h"
@@ -122,6 +123,9 @@ static void row_endpoints(struct json *j, const struct flow_record *r)
 	col_str(j, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "other");
 	col_str(j, "app_proto", r->app_proto);
 	col_str(j, "app_proto_detail", r->app_detail);
+	/* what the report counts as a QUIC flow (quic_flows): its Initials were
+	 * seen, whatever nDPI called it */
+	col_bool(j, "quic", r->quic != NULL);
 	json_uint(j, "pkts_toserver", r->pkts[DIR_C2S]);
 	json_uint(j, "pkts_toclient", r->pkts[DIR_S2C]);
 	json_uint(j, "bytes_toserver", r->bytes[DIR_C2S]);
@@ -142,6 +146,10 @@ static void row_verdict(struct json *j, const struct flow_record *r)
 	col_bool(j, "reachable", r->reachable);
 	col_bool(j, "residual", vr->residual);
 	col_bool(j, "one_direction", vr->one_direction);
+	/* the report's mitm_dns_manipulation / mitm_interception: set for
+	 * tls_mitm and tls_untrusted_cert flows whose address DNS explains */
+	col_str(j, "mitm_cause",
+		vr->dns_origin ? dns_origin_name((enum dns_origin)vr->dns_origin) : NULL);
 	json_uint(j, "client_asn", r->client_as.asn);
 	col_str(j, "client_as_org", r->client_as.org && r->client_as.org[0] ? r->client_as.org
 									    : ASN_UNKNOWN_ORG);

@@ -7,11 +7,18 @@
 # Two sensors' captures come from the committed lab captures: lab-interference split by client
 # network (s1 sees AS9198; s2 the rest, in two runs split by time) and lab-mitm split by
 # network (s1: the control and corporate networks, whose end-of-run certificate consistency
-# relabels flows; s2: the two ISCA networks).  What must hold:
+# relabels flows; s2: the two ISCA networks); lab-quic split by network (s1: AS9198, whose QUIC
+# stalls and TLS-over-TCP successes come in two runs split by time, so only the sum is QUIC-only;
+# s2: the network blocked over both transports and the control), lab-dnshttp split by network
+# (s1: the control and the ISP resolver's network; s2: the injecting one) and a crafted capture of
+# the rules' cases the lab captures do not reach (tests/clickhouse/mkcases.py: DNS errors across
+# networks, a tie, QUIC next to TCP at its edges; s1: AS9198, s2 the rest).  What must hold:
 #   - rows written while the server is down arrive once it is back, each exactly once, also
 #     when a loader died between an insert and noting it;
 #   - tamperscope.blocked equals `tamperscope merge` of the sensors' reports, row for row (and
-#     every network x name's status, and by_network's counts);
+#     every network x name's counts, conclusion and timeline, every name's corroborating counts,
+#     and by_network's counts), over every verdict of TLS over TCP, QUIC, DNS and HTTP, the QUIC
+#     next to TCP rule and the dns_error cross-network rule;
 #   - the same through a Distributed table over two local servers as two shards;
 #   - a truncated line and a line from a newer schema are rejected with their line numbers while
 #     the good rows load.
@@ -51,7 +58,40 @@ check "a flow row has exactly the columns of tamperscope.flows in sql/clickhouse
 jq -s -e --arg c "$columns" '($c | split(" ") | map(select(. != ""))) as $cols |
 	[.[] | select(.kind == "relabel")] | length > 0 and all(keys - $cols == [])' "$rows" >/dev/null
 check "relabel rows use only the table's columns" $?
-rm -f "$rows"
+# DNS transactions, plain HTTP and QUIC flows: each row's domain is the report's key of the flow
+# (SNI of TLS or QUIC, HTTP Host, DNS question, the name a DNS answer gave), so rows grouped by
+# (network, domain) count what the report's pairs count; quic and mitm_cause rows what its
+# quic_flows and mitm_* count.
+rowcheck() { # rowcheck WHAT PCAP ARGS...
+	what=$1 pcap=$2
+	shift 2
+	"$T" -r "$pcap" "$@" -q --events - --events-format clickhouse --report-json "$rows.json" \
+		2>/dev/null >"$rows"
+	jq -s -e --slurpfile r "$rows.json" '
+		def rowpairs: [.[] | select(.kind == "flow" and .scanner == 0 and .domain != "")] |
+			group_by([.client_asn, .domain, .domain_is_address]) | map({asn: .[0].client_asn,
+			domain: .[0].domain, addr: (.[0].domain_is_address == 1), flows: length,
+			quic: map(.quic) | add,
+			mitm_dns: map(select(.mitm_cause == "dns_manipulation")) | length,
+			mitm_icpt: map(select(.mitm_cause == "interception")) | length});
+		def reppairs: [$r[0].by_domain_network[] | {asn, domain, addr: .domain_is_address, flows,
+			quic: (.quic_flows // 0), mitm_dns: (.mitm_dns_manipulation // 0),
+			mitm_icpt: (.mitm_interception // 0)}];
+		(rowpairs | sort) == (reppairs | sort) and (reppairs | length) > 0' "$rows" >/dev/null
+	check "$what: rows grouped by (network, domain) are the report's pairs: flows, quic, mitm_cause" $?
+}
+rowcheck "lab-dnshttp (DNS, HTTP, a name from DNS, mitm_cause)" "$P/lab-dnshttp.pcap" \
+	--blockpages "$P/lab-dnshttp-blockpages.tsv" --asn-db "$P/lab-dnshttp-asn.mmdb"
+jq -s -e '[.[] | select(.kind == "flow")] | any(.app_proto == "DNS" and .domain == "slow.example") and
+	any(.app_proto == "HTTP" and .domain == "blog.example") and
+	any(.verdict == "syn_timeout" and .sni == "" and .domain == "ipblocked.example") and
+	any(.mitm_cause == "dns_manipulation")' "$rows" >/dev/null
+check "lab-dnshttp rows: named by the DNS question, the HTTP Host, a DNS answer; a mitm_cause" $?
+rowcheck "lab-quic" "$P/lab-quic.pcap"
+jq -s -e '[.[] | select(.kind == "flow" and .quic == 1)] | length == 12 and
+	all(.domain | startswith("quic-"))' "$rows" >/dev/null
+check "lab-quic rows: 12 QUIC flows (quic = 1), named by their SNI" $?
+rm -f "$rows" "$rows.json"
 
 if ! command -v clickhouse-server >/dev/null || ! command -v clickhouse-client >/dev/null; then
 	echo "SKIP: clickhouse: clickhouse-server/clickhouse-client not installed (tools/install-deps.sh installs them)"
@@ -97,8 +137,15 @@ perl "$srcdir/tools/mktest-mmdb.pl" --out "$tmp/lab.mmdb" "$tmp/lab.csv" ||
 editcap -r "$P/lab-interference.pcap" "$tmp/lab-early.pcap" 1-118 >/dev/null &&
 	editcap -r "$P/lab-interference.pcap" "$tmp/lab-late.pcap" 119-524 >/dev/null ||
 	{ fail "editcap cannot split the lab capture"; exit 0; }
+# lab-quic's AS9198 flows: the QUIC stalls (up to frame 48) and the TLS-over-TCP successes after
+editcap -r "$P/lab-quic.pcap" "$tmp/quic-early.pcap" 1-48 >/dev/null &&
+	editcap -r "$P/lab-quic.pcap" "$tmp/quic-late.pcap" 49-225 >/dev/null ||
+	{ fail "editcap cannot split the QUIC capture"; exit 0; }
+python3 "$srcdir/tests/clickhouse/mkcases.py" "$tmp" || { fail "cannot craft cases.pcap"; exit 0; }
 LAB="--ca-bundle $P/lab-interference-ca.pem --asn-db $tmp/lab.mmdb"
 MITM="--ca-bundle $P/lab-mitm-ca.pem --interception-cas $P/lab-mitm-cas.tsv --asn-db $P/lab-mitm-asn.mmdb"
+DNSHTTP="--blockpages $P/lab-dnshttp-blockpages.tsv --asn-db $P/lab-dnshttp-asn.mmdb"
+QUIC="--asn-db $tmp/lab.mmdb"
 mkdir -p "$tmp/spool-s1" "$tmp/spool-s2" "$tmp/reports"
 sensor() { # sensor NAME REPORT PCAP ARGS -- BPF...: one run, rows appended to the spool file
 	name=$1 rep=$2 pcap=$3 args=$4
@@ -116,7 +163,14 @@ sensor s2 s2-lab-early "$tmp/lab-early.pcap" "$LAB" -- not net 198.18.1.0/24 || 
 sensor s2 s2-lab-late "$tmp/lab-late.pcap" "$LAB" -- not net 198.18.1.0/24 || ok=1
 sensor s1 s1-mitm "$P/lab-mitm.pcap" "$MITM" -- net 198.18.20.0/24 or net 198.18.23.0/24 || ok=1
 sensor s2 s2-mitm "$P/lab-mitm.pcap" "$MITM" -- net 198.18.21.0/24 or net 198.18.22.0/24 || ok=1
-check "two sensors, five runs: rows and reports written" $ok
+sensor s1 s1-quic-early "$tmp/quic-early.pcap" "$QUIC" -- net 198.18.1.0/24 || ok=1
+sensor s1 s1-quic-late "$tmp/quic-late.pcap" "$QUIC" -- net 198.18.1.0/24 || ok=1
+sensor s2 s2-quic "$P/lab-quic.pcap" "$QUIC" -- not net 198.18.1.0/24 || ok=1
+sensor s1 s1-dnshttp "$P/lab-dnshttp.pcap" "$DNSHTTP" -- net 198.18.30.0/24 or net 198.18.31.0/24 || ok=1
+sensor s2 s2-dnshttp "$P/lab-dnshttp.pcap" "$DNSHTTP" -- net 198.18.32.0/24 || ok=1
+sensor s1 s1-cases "$tmp/cases.pcap" "$QUIC" -- net 198.18.1.0/24 || ok=1
+sensor s2 s2-cases "$tmp/cases.pcap" "$QUIC" -- not net 198.18.1.0/24 || ok=1
+check "two sensors, twelve runs: rows and reports written" $ok
 relabels=$(cat "$tmp"/spool-s*/current.jsonl | grep -c '"kind":"relabel"')
 [ "$relabels" -gt 0 ]
 check "the certificate consistency's relabelling is in the rows ($relabels relabel rows)" $?
@@ -157,53 +211,110 @@ check "an insert in flight when the loader died is not loaded twice ($got)" $?
 
 # ---- the conclusions -------------------------------------------------------------------------
 "$T" merge "$tmp"/reports/*.json --report-json "$tmp/merged.json" >/dev/null 2>"$tmp/merge.err"
-check "tamperscope merge of the five reports" $?
+check "tamperscope merge of the twelve reports" $?
+# Both sides print the same columns, tab-separated; the doubles (JSON: 4 decimals) as %.4f on
+# both.  A time the report has not (null) is 0 in the views; a flag absent from the JSON is 0.
+VERDICTS='ok tls_stall tls_reset syn_timeout syn_reset tls_alert tls_mitm tls_untrusted_cert
+client_abort incomplete not_tls quic_stall dns_injection dns_blockpage dns_timeout dns_error
+http_blockpage http_reset http_stall'
+VLIST=$(echo $VERDICTS | jq -R 'split(" ")')
+VCOLS=$(echo $VERDICTS | tr ' ' ',')
+fmt() { # fmt COLUMN...: those tab-separated columns as %.4f, then sorted
+	awk -F '\t' -v OFS='\t' -v cols="$*" 'BEGIN { n = split(cols, c, " ") }
+		{ for (i = 1; i <= n; i++) $c[i] = sprintf("%.4f", $c[i]); print }' | sort
+}
+# asn name method confidence flows anomalies first_blocked_us last_blocked_us onset_us category
+# corroboration methods tcp_ok_flows dns_cross_network consistency sample_factor cross_network
+# cross_factor
 merge_blocked() {
-	jq -r '.by_domain_network[] | select(.conclusion.blocked) | [.asn, .domain,
-		.conclusion.method, .conclusion.confidence, .flows, .anomalies,
-		.timeline.first_blocked_us, .timeline.last_blocked_us] | @tsv' "$tmp/merged.json" |
-		awk -F '\t' -v OFS='\t' '{ $4 = sprintf("%.4f", $4); print }' | sort
-}
-merge_pairs() {
-	jq -r '.by_domain_network[] | [.asn, .domain, .conclusion.status, (.conclusion.method // ""),
-		.conclusion.confidence, .conclusion.cross_network, .flows, .anomalies] | @tsv' \
-		"$tmp/merged.json" | awk -F '\t' -v OFS='\t' '{ $5 = sprintf("%.4f", $5); print }' | sort
-}
-merge_networks() {
-	jq -r '.by_network[] | [.asn, .flows, .anomalies, (.scanner_flows // 0), .domains,
-		.blocked_domains] | @tsv' "$tmp/merged.json" | sort
+	jq -r '.by_domain_network[] | select(.conclusion.blocked) | .conclusion as $c | [.asn, .domain,
+		$c.method, $c.confidence, .flows, .anomalies, (.timeline.first_blocked_us // 0),
+		(.timeline.last_blocked_us // 0), (.timeline.onset_us // 0), (.category // ""),
+		(($c.corroboration // []) | join(",")), (($c.methods // []) | join(",")),
+		($c.tcp_ok_flows // 0), (if $c.dns_cross_network then 1 else 0 end), $c.consistency,
+		$c.sample_factor, $c.cross_network, $c.cross_factor] | @tsv' "$tmp/merged.json" | fmt 4 15 16 18
 }
 sql_blocked() { # sql_blocked SERVER
 	chq "$1" "SELECT asn, name, method, confidence, flows, anomalies, first_blocked_us,
-		last_blocked_us FROM tamperscope.blocked FORMAT TSV" |
-		awk -F '\t' -v OFS='\t' '{ $4 = sprintf("%.4f", $4); print }' | sort
+		last_blocked_us, onset_us, category, arrayStringConcat(corroboration, ','),
+		arrayStringConcat(methods, ','), tcp_ok_flows, dns_cross_network, consistency,
+		sample_factor, cross_network, cross_factor
+		FROM tamperscope.blocked FORMAT TSV" | fmt 4 15 16 18
+}
+# asn domain status method methods confidence consistency sample_factor cross_network
+# cross_factor corroboration uncorroborated dns_cross_network tcp_ok_flows flows measured
+# anomalies injected mitm_dns mitm_interception quic_flows quic_ok_flows first_ok last_ok
+# first_blocked last_blocked onset, then the verdict counts in verdict order
+merge_pairs() {
+	jq -r --argjson v "$VLIST" '.by_domain_network[] | .conclusion as $c | .verdicts as $n |
+		.timeline as $t | [.asn, .domain, $c.status, ($c.method // ""),
+		(($c.methods // []) | join(",")), $c.confidence, $c.consistency, $c.sample_factor,
+		$c.cross_network, $c.cross_factor, (($c.corroboration // []) | join(",")),
+		(if $c.uncorroborated then 1 else 0 end), (if $c.dns_cross_network then 1 else 0 end),
+		($c.tcp_ok_flows // 0), .flows, .measured, .anomalies, (.injected_flows // 0),
+		(.mitm_dns_manipulation // 0), (.mitm_interception // 0), (.quic_flows // 0),
+		(.quic_ok_flows // 0), ($t.first_ok_us // 0), ($t.last_ok_us // 0),
+		($t.first_blocked_us // 0), ($t.last_blocked_us // 0), ($t.onset_us // 0)] +
+		[$v[] | $n[.] // 0] | @tsv' "$tmp/merged.json" | fmt 6 7 8 10
 }
 sql_pairs() {
-	chq "$1" "SELECT asn, domain, status, method, confidence, cross_network, flows, anomalies
-		FROM tamperscope.by_domain_network FORMAT TSV" |
-		awk -F '\t' -v OFS='\t' '{ $5 = sprintf("%.4f", $5); print }' | sort
+	chq "$1" "SELECT asn, domain, status, method, arrayStringConcat(methods, ','), confidence,
+		consistency, sample_factor, cross_network, cross_factor,
+		arrayStringConcat(corroboration, ','), uncorroborated, dns_cross_network, tcp_ok_flows,
+		flows, measured, anomalies, injected, mitm_dns_manipulation, mitm_interception,
+		quic_flows, quic_ok_flows, first_ok_us, last_ok_us, first_blocked_us, last_blocked_us,
+		onset_us, $VCOLS
+		FROM tamperscope.by_domain_network FORMAT TSV" | fmt 6 7 8 10
+}
+# asn flows measured anomalies injected mitm_dns mitm_interception quic_flows quic_ok_flows
+# dominant_failure dominant_failure_share scanner_flows domains blocked_domains, verdict counts
+merge_networks() {
+	jq -r --argjson v "$VLIST" '.by_network[] | .verdicts as $n | [.asn, .flows, .measured,
+		.anomalies, (.injected_flows // 0), (.mitm_dns_manipulation // 0),
+		(.mitm_interception // 0), (.quic_flows // 0), (.quic_ok_flows // 0),
+		(.dominant_failure // ""), (.dominant_failure_share // 0), (.scanner_flows // 0),
+		.domains, .blocked_domains] + [$v[] | $n[.] // 0] | @tsv' "$tmp/merged.json" | fmt 11
 }
 sql_networks() {
-	chq "$1" "SELECT asn, flows, anomalies, scanner_flows, domains, blocked_domains
-		FROM tamperscope.by_network FORMAT TSV" | sort
+	chq "$1" "SELECT asn, flows, measured, anomalies, injected, mitm_dns_manipulation,
+		mitm_interception, quic_flows, quic_ok_flows, dominant_failure, dominant_failure_share,
+		scanner_flows, domains, blocked_domains, $VCOLS
+		FROM tamperscope.by_network FORMAT TSV" | fmt 11
+}
+# the names the cross factor and the corroboration read: ok, measured, answered endpoints
+merge_names() {
+	jq -r '.by_domain[] | [.domain, .verdicts.ok // 0, .measured, (.reachable_flows // 0)] | @tsv' \
+		"$tmp/merged.json" | sort
+}
+sql_names() {
+	chq "$1" "SELECT domain, ok, measured, reachable_flows FROM tamperscope.names FORMAT TSV" | sort
 }
 compare() { # compare WHAT SERVER
 	merge_blocked >"$tmp/m.blocked"
 	sql_blocked "$2" >"$tmp/s.blocked"
 	n=$(wc -l <"$tmp/m.blocked")
-	diff "$tmp/m.blocked" "$tmp/s.blocked" >"$tmp/d.blocked" && [ "$n" -ge 5 ]
+	diff "$tmp/m.blocked" "$tmp/s.blocked" >"$tmp/d.blocked" && [ "$n" -ge 19 ]
 	check "$1: tamperscope.blocked equals merge row for row ($n blocked pairs)" $?
 	sed 's/^/    /' "$tmp/d.blocked" | head -n 20
 	merge_pairs >"$tmp/m.pairs"
 	sql_pairs "$2" >"$tmp/s.pairs"
+	# the status before the message: a command substitution in the message would reset $?
 	diff "$tmp/m.pairs" "$tmp/s.pairs" >"$tmp/d.pairs"
-	check "$1: every network x name: same status, method, confidence, cross-network factor ($(wc -l <"$tmp/m.pairs") pairs)" $?
+	rc=$?
+	check "$1: every network x name: same counts, conclusion (status, method(s), confidence, factors, flags) and timeline ($(wc -l <"$tmp/m.pairs") pairs)" $rc
 	sed 's/^/    /' "$tmp/d.pairs" | head -n 20
 	merge_networks >"$tmp/m.nets"
 	sql_networks "$2" >"$tmp/s.nets"
 	diff "$tmp/m.nets" "$tmp/s.nets" >"$tmp/d.nets"
-	check "$1: by_network counts equal merge's" $?
+	rc=$?
+	check "$1: by_network counts equal merge's ($(wc -l <"$tmp/m.nets") networks)" $rc
 	sed 's/^/    /' "$tmp/d.nets" | head -n 10
+	merge_names >"$tmp/m.names"
+	sql_names "$2" >"$tmp/s.names"
+	diff "$tmp/m.names" "$tmp/s.names" >"$tmp/d.names"
+	rc=$?
+	check "$1: names: ok, measured and answered-endpoint flows equal merge's by_domain ($(wc -l <"$tmp/m.names") names)" $rc
+	sed 's/^/    /' "$tmp/d.names" | head -n 10
 }
 compare "one server" "$A"
 # the cases that make the equality worth having
@@ -217,6 +328,38 @@ grep -q "$(printf '21299\t198.19.1.5:443\tblocked\tsyn_reset')" "$tmp/m.pairs" &
 check "covered: a SYN-level method corroborated (reachable in its run) and one not (reachable only in another sensor's)" $?
 grep -q "$(printf '64503\tnews.example\tblocked\ttls_mitm')" "$tmp/m.pairs"
 check "covered: flows relabelled at the end of a run make a blocked tls_mitm pair" $?
+# m.pairs: asn domain status method methods ... tcp_ok_flows is column 14, dns_cross_network 13
+pair() { awk -F '\t' -v a="$1" -v d="$2" '$1 == a && $2 == d' "$tmp/m.pairs"; }
+pair 9198 quic-news.example | awk -F '\t' '$3 == "blocked" && $4 == "quic_stall" &&
+	$5 == "quic_stall" && $14 == 3 { ok = 1 } END { exit !ok }' &&
+	! jq -e '.by_domain_network[] | select(.asn == 9198 and .domain == "quic-news.example") |
+		.conclusion.methods' "$tmp/reports/s1-quic-early.json" "$tmp/reports/s1-quic-late.json" >/dev/null
+check "covered: QUIC blocked while TLS over TCP works (quic_only, 3 TCP ok flows), from runs none of which concludes it, before the DNS errors' rule" $?
+pair 21299 quic-news.example | awk -F '\t' '$3 == "blocked" && $4 == "tls_stall" &&
+	$5 == "tls_stall,quic_stall" && $6 == "0.6000" && $7 == "1.0000" { ok = 1 } END { exit !ok }'
+check "covered: blocked over both transports (methods tls_stall, quic_stall), the lower transport's confidence (QUIC's 0.6, not TCP's 0.67)" $?
+pair 9198 gone.example | awk -F '\t' '$3 == "blocked" && $4 == "dns_error" && $13 == 1 { ok = 1 }
+	END { exit !ok }' &&
+	pair 9198 mixed.example | awk -F '\t' '$3 == "blocked" && $4 == "dns_error" && $13 == 1 &&
+		$6 == "0.4286" { ok = 1 } END { exit !ok }' &&
+	pair 9198 nowhere.example | awk -F '\t' '$3 == "ok" && $9 == "fails_elsewhere" { ok = 1 }
+		END { exit !ok }' &&
+	pair 9198 tie.example | awk -F '\t' '$3 == "inconclusive" && $4 == "dns_timeout" && $13 == 0 { ok = 1 }
+		END { exit !ok }' &&
+	pair 9198 few.example | awk -F '\t' '$3 == "ok" && $13 == 0 { ok = 1 } END { exit !ok }' &&
+	pair 9198 quic-news.example | awk -F '\t' '$13 == 0 && $9 == "works_elsewhere" { ok = 1 }
+		END { exit !ok }' &&
+	! jq -e '.by_domain_network[] | select(.conclusion.dns_cross_network)' \
+		"$tmp/reports/s1-cases.json" >/dev/null
+check "covered: dns_error blocking across networks (two names; seen only in the merge) and not (fails everywhere, no more than the interference, too few flows)" $?
+pair 9198 tied.example | awk -F '\t' '$3 == "inconclusive" && $4 == "dns_injection" { ok = 1 }
+	END { exit !ok }'
+check "covered: a tie between two interference verdicts (the first in verdict order is the method)" $?
+methods=$(awk -F '\t' '$3 == "blocked" { print $4 }' "$tmp/m.pairs" | sort -u | tr '\n' ' ')
+[ "$methods" = "dns_blockpage dns_error dns_injection dns_timeout http_blockpage http_reset http_stall quic_stall syn_reset tls_mitm tls_reset tls_stall " ]
+check "covered: blocked pairs of every method but syn_timeout ($methods)" $?
+pair 64521 news.example | awk -F '\t' '$19 == 1 { ok = 1 } END { exit !ok }'
+check "covered: a forged certificate DNS explains (mitm_dns_manipulation)" $?
 
 # ---- bad rows -----------------------------------------------------------------------------
 mkdir -p "$tmp/spool-bad"
