@@ -12,6 +12,7 @@
  * outputs; the engine's thread waits for it before the run's end.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,17 @@ struct engine_mt {
 	bool fin_started;
 	struct engine *e;
 	uint64_t seq;             /* flows ended so far */
+	unsigned since_publish;   /* packets queued since everything was last published */
 };
+
+/* Everything queued reaches the other threads. */
+static void publish_all(struct engine_mt *mt)
+{
+	if (mt->ws)
+		workers_publish(mt->ws);
+	ring_publish(&mt->order);
+	mt->since_publish = 0;
+}
 
 static void order_free_entry(struct order *o)
 {
@@ -122,6 +133,12 @@ static void *finisher_main(void *arg)
 
 int engine_mt_start(struct engine *e, const struct engine_deps *deps)
 {
+	/* Each thread allocates from an arena of its own, which glibc grows
+	 * and trims page by page (mprotect, madvise): a flow's buffers are
+	 * made and dropped thousands of times a second, and the system calls
+	 * cost more than the work.  Grow in large steps, never give back. */
+	mallopt(M_TOP_PAD, 16 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	struct engine_mt *mt = calloc(1, sizeof(*mt));
 	if (!mt)
 		return -1;
@@ -131,6 +148,7 @@ int engine_mt_start(struct engine *e, const struct engine_deps *deps)
 	if (!mt->ws || ring_init(&mt->order, ORDER_BYTES) < 0 || ring_init(&mt->spare, SPARE_BYTES) < 0 ||
 	    pthread_create(&mt->fin, NULL, finisher_main, mt) != 0)
 		return -1;
+	ring_set_batch(&mt->order, 32);
 	mt->fin_started = true;
 	return 0;
 }
@@ -140,8 +158,10 @@ int engine_mt_start(struct engine *e, const struct engine_deps *deps)
 static struct order *order_push(struct engine_mt *mt, enum order_kind kind)
 {
 	struct order *o;
-	while (!(o = ring_reserve(&mt->order, sizeof(*o))))
+	while (!(o = ring_reserve(&mt->order, sizeof(*o)))) {
+		publish_all(mt);
 		ring_wait_room(&mt->order, sizeof(*o));
+	}
 	memset(o, 0, sizeof(*o));
 	o->kind = (uint8_t)kind;
 	return o;
@@ -158,6 +178,7 @@ void engine_mt_stop(struct engine *e)
 	if (mt->fin_started) {
 		order_push(mt, ORD_STOP);
 		order_commit(mt);
+		publish_all(mt);
 		pthread_join(mt->fin, NULL);
 		mt->fin_started = false;
 	}
@@ -221,7 +242,13 @@ void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *
 		f->worker = (uint8_t)workers_pick(mt->ws, f->hash);
 		f->shadow = shadow_of(mt, f);
 	}
-	workers_packet(mt->ws, f->worker, f->shadow, p, dir, created);
+	while (!workers_packet(mt->ws, f->worker, f->shadow, p, dir, created)) {
+		publish_all(mt);
+		workers_wait(mt->ws, f->worker);
+	}
+	/* in steps, but never long behind: the finishing thread waits for it */
+	if (++mt->since_publish >= 256)
+		publish_all(mt);
 }
 
 void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
@@ -237,7 +264,10 @@ void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
 	};
 	if (!f->shadow)
 		return;
-	workers_end(mt->ws, f->worker, f->shadow, &end);
+	while (!workers_end(mt->ws, f->worker, f->shadow, &end)) {
+		publish_all(mt);
+		workers_wait(mt->ws, f->worker);
+	}
 	struct order *o = order_push(mt, ORD_FLOW);
 	o->worker = f->worker;
 	o->seq = end.seq;

@@ -29,6 +29,7 @@ int ring_init(struct ring *r, size_t cap)
 	if (!r->buf)
 		return -1;
 	r->cap = c;
+	r->batch = 1;
 	atomic_init(&r->head, 0);
 	atomic_init(&r->tail, 0);
 	return 0;
@@ -53,17 +54,16 @@ static bool room(struct ring *r, uint64_t head, size_t need)
 
 void *ring_reserve(struct ring *r, size_t len)
 {
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t head = r->head_local;
 	size_t need = RING_HDR + align8(len);
 	if (need > r->cap || !room(r, head, need))
 		return NULL;
 	uint64_t off = head & (r->cap - 1);
 	if (off + need > r->cap) {
-		/* filler to the end, committed with the message */
+		/* filler to the end, published with the message */
 		*(uint32_t *)(r->buf + off) = RING_FILL;
-		head += r->cap - off;
+		r->head_local = head + (r->cap - off);
 		off = 0;
-		atomic_store_explicit(&r->head, head, memory_order_release);
 	}
 	*(uint32_t *)(r->buf + off) = (uint32_t)len;
 	return r->buf + off + RING_HDR;
@@ -92,11 +92,25 @@ static void wake(_Atomic uint32_t *sleep)
 		futex_wake(sleep);
 }
 
+void ring_publish(struct ring *r)
+{
+	if (atomic_load_explicit(&r->head, memory_order_relaxed) == r->head_local)
+		return;
+	r->pending = 0;
+	atomic_store_explicit(&r->head, r->head_local, memory_order_release);
+	wake(&r->cons_sleep);
+}
+
 void ring_commit(struct ring *r, size_t len)
 {
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	atomic_store_explicit(&r->head, head + RING_HDR + align8(len), memory_order_release);
-	wake(&r->cons_sleep);
+	r->head_local += RING_HDR + align8(len);
+	if (++r->pending >= r->batch)
+		ring_publish(r);
+}
+
+void ring_set_batch(struct ring *r, uint32_t n)
+{
+	r->batch = n ? n : 1;
 }
 
 const void *ring_peek(struct ring *r, size_t *len)
@@ -145,8 +159,9 @@ void ring_wait_data(struct ring *r)
 
 void ring_wait_room(struct ring *r, size_t len)
 {
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t head = r->head_local;
 	size_t need = RING_HDR + align8(len);
+	ring_publish(r);
 	for (unsigned n = 0; n < RING_SPINS; n++) {
 		if (room(r, head, need))
 			return;

@@ -24,8 +24,10 @@
 #define RING_LINE 64
 
 struct ring {
-	_Alignas(RING_LINE) _Atomic uint64_t head; /* bytes committed (producer) */
+	_Alignas(RING_LINE) _Atomic uint64_t head; /* bytes published (producer) */
 	uint64_t tail_cache;                       /* producer's copy of tail */
+	uint64_t head_local;                       /* bytes committed, not all published yet */
+	uint32_t pending, batch;                   /* commits not published; publish every batch */
 	_Atomic uint32_t prod_sleep;               /* the producer waits for room (futex word) */
 	_Alignas(RING_LINE) _Atomic uint64_t tail; /* bytes released (consumer) */
 	uint64_t head_cache;                       /* consumer's copy of head */
@@ -41,9 +43,16 @@ void ring_free(struct ring *r);
 
 /* Producer: room for len bytes, or NULL when the ring is full for now. */
 void *ring_reserve(struct ring *r, size_t len);
-/* Producer: the message reserved last is complete (a sleeping consumer
- * is woken). */
+/* Producer: the message reserved last is complete; every `batch` commits
+ * (1 unless set) they are published and a sleeping consumer is woken. */
 void ring_commit(struct ring *r, size_t len);
+/* Producer: publish what is committed now.  A producer that batches must
+ * publish before it waits for anything: the consumer may be what it waits
+ * for. */
+void ring_publish(struct ring *r);
+/* Producer: publish every n commits (waking the consumer costs a system
+ * call when it sleeps: fewer, larger steps). */
+void ring_set_batch(struct ring *r, uint32_t n);
 
 /* Consumer: the oldest message and its length, or NULL when empty. */
 const void *ring_peek(struct ring *r, size_t *len);
@@ -62,8 +71,9 @@ void *ring_get_ptr(struct ring *r);
 void ring_pause(unsigned n);
 
 /* Block until the ring holds a message (consumer) or has room for len
- * bytes (producer): a few spins, then a futex sleep that the other side's
- * commit or release ends (and a 2 ms timeout, as a bound). */
+ * bytes (producer, which publishes first): a few spins, then a futex sleep
+ * that the other side's publish or release ends (and a 2 ms timeout, as a
+ * bound). */
 void ring_wait_data(struct ring *r);
 void ring_wait_room(struct ring *r, size_t len);
 

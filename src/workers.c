@@ -42,6 +42,7 @@ struct worker {
 	int ready;                   /* 1 once its analyser is up, -1 if it failed (atomic) */
 	struct ring in, out;
 	struct ring back;            /* items the engine is done with, for reuse */
+	size_t want;                 /* the message its full input ring refused last */
 	struct analyser an;
 	struct cert_ctx *certs;      /* its own caches over the shared store */
 	const struct engine_cfg *cfg;
@@ -133,6 +134,7 @@ static void *worker_main(void *arg)
 		size_t len;
 		const uint32_t *m = ring_peek(&w->in, &len);
 		if (!m) {
+			ring_publish(&w->out); /* the finishing thread may wait for these */
 			ring_wait_data(&w->in);
 			continue;
 		}
@@ -160,6 +162,9 @@ static int worker_start(struct worker *w, const struct engine_cfg *cfg, struct c
 	if (ring_init(&w->in, WORKER_IN_BYTES) < 0 || ring_init(&w->out, WORKER_OUT_BYTES) < 0 ||
 	    ring_init(&w->back, WORKER_BACK_BYTES) < 0)
 		return -1;
+	/* published in steps: a sleeping thread is woken once per step */
+	ring_set_batch(&w->in, 32);
+	ring_set_batch(&w->out, 8);
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 		return -1;
 	w->started = true;
@@ -187,7 +192,7 @@ struct workers *workers_new(const struct engine_cfg *cfg, unsigned n, struct cer
 			    const struct blockpages *bp)
 {
 	struct workers *ws = calloc(1, sizeof(*ws));
-	if (!ws || n < 2 || n > WORKERS_MAX) {
+	if (!ws || n < 1 || n > WORKERS_MAX) {
 		free(ws);
 		return NULL;
 	}
@@ -214,6 +219,7 @@ static void worker_stop(struct worker *w)
 		ring_wait_room(&w->in, sizeof(*m));
 	*m = MSG_STOP;
 	ring_commit(&w->in, sizeof(*m));
+	ring_publish(&w->in);
 	pthread_join(w->th, NULL);
 	w->started = false;
 }
@@ -256,16 +262,18 @@ unsigned workers_pick(const struct workers *ws, uint64_t flow_hash)
 	return (unsigned)((flow_hash >> 32) % ws->n);
 }
 
-void workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
+bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
 		    int dir, bool created)
 {
 	/* A flow gone quiet is only counted: its headers go, not its payload. */
 	bool quiet = __atomic_load_n(&sf->quiet, __ATOMIC_RELAXED);
 	uint32_t payload_off = p->payload ? (uint32_t)(p->payload - p->l3) : 0;
 	uint32_t copy = p->payload && quiet ? payload_off : p->l3_len;
-	struct msg_packet *m;
-	while (!(m = ring_reserve(&ws->w[w].in, sizeof(*m) + copy)))
-		ring_wait_room(&ws->w[w].in, sizeof(*m) + copy);
+	struct msg_packet *m = ring_reserve(&ws->w[w].in, sizeof(*m) + copy);
+	if (!m) {
+		ws->w[w].want = sizeof(*m) + copy;
+		return false;
+	}
 	m->type = MSG_PACKET;
 	m->dir = (uint8_t)dir;
 	m->created = created;
@@ -277,17 +285,32 @@ void workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struc
 	m->copied = copy;
 	memcpy(m->data, p->l3, copy);
 	ring_commit(&ws->w[w].in, sizeof(*m) + copy);
+	return true;
 }
 
-void workers_end(struct workers *ws, unsigned w, struct flow *sf, const struct worker_end *end)
+bool workers_end(struct workers *ws, unsigned w, struct flow *sf, const struct worker_end *end)
 {
-	struct msg_end *m;
-	while (!(m = ring_reserve(&ws->w[w].in, sizeof(*m))))
-		ring_wait_room(&ws->w[w].in, sizeof(*m));
+	struct msg_end *m = ring_reserve(&ws->w[w].in, sizeof(*m));
+	if (!m) {
+		ws->w[w].want = sizeof(*m);
+		return false;
+	}
 	m->type = MSG_END;
 	m->sf = sf;
 	m->end = *end;
 	ring_commit(&ws->w[w].in, sizeof(*m));
+	return true;
+}
+
+void workers_wait(struct workers *ws, unsigned w)
+{
+	ring_wait_room(&ws->w[w].in, ws->w[w].want);
+}
+
+void workers_publish(struct workers *ws)
+{
+	for (unsigned i = 0; i < ws->n; i++)
+		ring_publish(&ws->w[i].in);
 }
 
 struct worker_done *workers_take(struct workers *ws, unsigned w)

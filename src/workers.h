@@ -59,7 +59,7 @@ struct worker_end {
 
 struct workers;
 
-/* n workers (2..WORKERS_MAX), each with a certificate context made from
+/* n workers (1..WORKERS_MAX), each with a certificate context made from
  * certs (NULL: none) and the blockpages bp.  The threads start here.  NULL
  * when out of memory or a thread could not start. */
 struct workers *workers_new(const struct engine_cfg *cfg, unsigned n, struct cert_ctx *certs,
@@ -72,11 +72,15 @@ unsigned workers_count(const struct workers *ws);
 /* The worker for a flow (its table hash, flow.h): flows spread evenly. */
 unsigned workers_pick(const struct workers *ws, uint64_t flow_hash);
 
-/* Queue a packet or an end for worker w; a full ring waits for the worker
- * (which another thread keeps going: workers_take). */
-void workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
+/* Queue a packet or an end for worker w.  False when its ring is full:
+ * publish everything (the worker may wait for the finishing thread, which
+ * may wait for what is queued elsewhere), workers_wait, and try again.
+ * Queued messages reach the workers in steps: workers_publish. */
+bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
 		    int dir, bool created);
-void workers_end(struct workers *ws, unsigned w, struct flow *sf, const struct worker_end *end);
+bool workers_end(struct workers *ws, unsigned w, struct flow *sf, const struct worker_end *end);
+void workers_wait(struct workers *ws, unsigned w);
+void workers_publish(struct workers *ws);
 
 /* Worker w's oldest finished flow, waited for. */
 struct worker_done *workers_take(struct workers *ws, unsigned w);
