@@ -156,6 +156,11 @@ run_replay() {
 		bash "$srcdir/tests/html/run.sh"
 	fi
 
+	if tier threads; then
+		echo "== worker threads (--threads 1, 2, 4: the same bytes out; a SYN flood under the flow cap)"
+		bash "$srcdir/tests/threads/run.sh"
+	fi
+
 	if tier tunnel; then
 		echo "== tunnelled mirrors (pcaps/* wrapped in VXLAN, GENEVE, GRE, ERSPAN, ...: the same verdicts)"
 		bash "$srcdir/tests/tunnel/run.sh"
