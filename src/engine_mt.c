@@ -4,12 +4,14 @@
  * decides when each flow ends; the flows' packets go to their workers.
  * Everything that used to happen at a flow's end, or that spans flows
  * (scanners' attempts, DNS answers, a new capture's fresh memories),
- * becomes an entry of one queue in the order it happened, and a finishing
- * thread carries the entries out in that order - a flow's once its worker
- * has sent it back - so the records meet the shared memories (record_shared)
- * and the outputs exactly as with one thread.  From the first entry to the
- * end of the run the finishing thread alone touches those memories and the
- * outputs; the engine's thread waits for it before the run's end.
+ * becomes an entry of one queue in the order it happened, and the entries
+ * are carried out in that order - a flow's once its worker has sent it back
+ * - so the records meet the shared memories (record_shared) and the outputs
+ * exactly as with one thread.  With three threads or more a finishing thread
+ * of its own does that (from the first entry to the end of the run it alone
+ * touches those memories and the outputs); with two, the engine's thread
+ * does it between packets, so the two threads keep the two cores busy
+ * without waking each other for every step.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <malloc.h>
@@ -25,7 +27,6 @@
 #include "workers.h"
 
 #define ORDER_BYTES (1u << 20) /* entries queued for the finishing thread */
-#define SPARE_BYTES (64u << 10) /* flow copies handed back for reuse */
 
 enum order_kind {
 	ORD_STOP = 0,     /* no more entries */
@@ -52,13 +53,15 @@ struct order {
 struct engine_mt {
 	struct workers *ws;
 	struct ring order;        /* entries, engine thread -> finishing thread */
-	struct ring spare;        /* flow copies the finishing thread is done with */
 	pthread_t fin;
 	bool fin_started;
+	bool inline_fin;          /* the engine's thread finishes (two threads in all) */
 	struct engine *e;
 	uint64_t seq;             /* flows ended so far */
 	unsigned since_publish;   /* packets queued since everything was last published */
 };
+
+static void wait_inline(struct engine *e, unsigned n);
 
 /* Everything queued reaches the other threads. */
 static void publish_all(struct engine_mt *mt)
@@ -75,22 +78,21 @@ static void order_free_entry(struct order *o)
 	free(o->resp);
 }
 
-/* Carry out one entry (the finishing thread); a flow's waits for its worker. */
-static void order_run(struct engine *e, struct order *o)
+/* Carry out one entry; a flow's waits for its worker (or, !wait, is left
+ * for later: false). */
+static bool order_run(struct engine *e, struct order *o, bool wait)
 {
 	struct engine_mt *mt = e->mt;
 	struct worker_done *d;
 	switch (o->kind) {
 	case ORD_FLOW:
-		d = workers_take(mt->ws, o->worker);
+		if (!(d = workers_take(mt->ws, o->worker, wait)))
+			return false;
 		if (d->seq != o->seq)
 			abort(); /* a worker returns its flows in the order it was given them */
 		if (d->emit)
 			engine_emit_record(e, d->sf, d->ca, d->now_us, &d->rec);
-		struct flow *sf = d->sf;
 		workers_done_free(mt->ws, &e->an, d);
-		if (!ring_put_ptr(&mt->spare, sf))
-			free(sf);
 		break;
 	case ORD_SCAN_ATTEMPT:
 		scanners_attempt(e->scanners, &o->cli, &o->srv, o->port, o->ts_us);
@@ -107,6 +109,20 @@ static void order_run(struct engine *e, struct order *o)
 	case ORD_FRESH:
 		engine_fresh_memories(e);
 		break;
+	}
+	return true;
+}
+
+/* The engine's thread finishing what it can without waiting (two threads). */
+static void drain(struct engine *e)
+{
+	struct engine_mt *mt = e->mt;
+	size_t len;
+	struct order *o;
+	ring_publish(&mt->order);
+	while ((o = (struct order *)ring_peek(&mt->order, &len)) && order_run(e, o, false)) {
+		order_free_entry(o);
+		ring_release(&mt->order, len);
 	}
 }
 
@@ -125,7 +141,7 @@ static void *finisher_main(void *arg)
 			ring_release(&mt->order, len);
 			return NULL;
 		}
-		order_run(mt->e, o);
+		order_run(mt->e, o, true);
 		order_free_entry(o);
 		ring_release(&mt->order, len);
 	}
@@ -139,17 +155,25 @@ int engine_mt_start(struct engine *e, const struct engine_deps *deps)
 	 * cost more than the work.  Grow in large steps, never give back. */
 	mallopt(M_TOP_PAD, 16 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	struct engine_mt *mt = calloc(1, sizeof(*mt));
 	if (!mt)
 		return -1;
 	e->mt = mt;
 	mt->e = e;
-	mt->ws = workers_new(&e->cfg, e->cfg.threads, deps->certs, deps->blockpages);
-	if (!mt->ws || ring_init(&mt->order, ORDER_BYTES) < 0 || ring_init(&mt->spare, SPARE_BYTES) < 0 ||
-	    pthread_create(&mt->fin, NULL, finisher_main, mt) != 0)
+	/* two threads: the engine's and one worker; more: the engine's, a
+	 * finishing thread and the rest workers */
+	mt->inline_fin = e->cfg.threads <= 2;
+	unsigned nw = mt->inline_fin ? 1 : e->cfg.threads - 2;
+	mt->ws = workers_new(&e->cfg, nw, deps->certs, deps->blockpages);
+	if (!mt->ws || ring_init(&mt->order, ORDER_BYTES) < 0)
 		return -1;
-	ring_set_batch(&mt->order, 32);
-	mt->fin_started = true;
+	if (!mt->inline_fin) {
+		if (pthread_create(&mt->fin, NULL, finisher_main, mt) != 0)
+			return -1;
+		mt->fin_started = true;
+		ring_set_batch(&mt->order, 32);
+	}
 	return 0;
 }
 
@@ -160,7 +184,10 @@ static struct order *order_push(struct engine_mt *mt, enum order_kind kind)
 	struct order *o;
 	while (!(o = ring_reserve(&mt->order, sizeof(*o)))) {
 		publish_all(mt);
-		ring_wait_room(&mt->order, sizeof(*o));
+		if (mt->inline_fin)
+			wait_inline(mt->e, 0);
+		else
+			ring_wait_room(&mt->order, sizeof(*o));
 	}
 	memset(o, 0, sizeof(*o));
 	o->kind = (uint8_t)kind;
@@ -175,6 +202,16 @@ static void order_commit(struct engine_mt *mt)
 void engine_mt_stop(struct engine *e)
 {
 	struct engine_mt *mt = e->mt;
+	if (mt->inline_fin && mt->ws) {
+		size_t len;
+		struct order *o;
+		publish_all(mt);
+		while ((o = (struct order *)ring_peek(&mt->order, &len))) {
+			order_run(e, o, true);
+			order_free_entry(o);
+			ring_release(&mt->order, len);
+		}
+	}
 	if (mt->fin_started) {
 		order_push(mt, ORD_STOP);
 		order_commit(mt);
@@ -199,13 +236,27 @@ void engine_mt_free(struct engine *e)
 		ring_release(&mt->order, len);
 	}
 	ring_free(&mt->order);
-	struct flow *sf;
-	if (mt->spare.buf)
-		while ((sf = ring_get_ptr(&mt->spare)))
-			free(sf);
-	ring_free(&mt->spare);
 	free(mt);
 	e->mt = NULL;
+}
+
+/* The engine's thread finishing inline must not sleep on a worker that
+ * may itself wait for the finishing: it finishes what it can and yields. */
+static void wait_inline(struct engine *e, unsigned n)
+{
+	drain(e);
+	ring_pause(n < 64 ? 64 : n);
+}
+
+static void wait_worker(struct engine *e, unsigned w)
+{
+	struct engine_mt *mt = e->mt;
+	if (!mt->inline_fin) {
+		workers_wait(mt->ws, w);
+		return;
+	}
+	for (unsigned n = 0; !workers_has_room(mt->ws, w); n++)
+		wait_inline(e, n);
 }
 
 /* ---- packets and ends ---------------------------------------------------------------- */
@@ -214,9 +265,7 @@ void engine_mt_free(struct engine *e)
  * engine's lists or state. */
 static struct flow *shadow_of(struct engine_mt *mt, const struct flow *f)
 {
-	struct flow *sf = ring_get_ptr(&mt->spare);
-	if (!sf && !(sf = malloc(sizeof(*sf))))
-		abort(); /* the flow would vanish from every output */
+	struct flow *sf = workers_fresh(mt->ws, f->worker);
 	*sf = *f;
 	sf->prev = sf->next = sf->pprev = sf->pnext = NULL;
 	sf->hs = NULL;
@@ -244,11 +293,14 @@ void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *
 	}
 	while (!workers_packet(mt->ws, f->worker, f->shadow, p, dir, created)) {
 		publish_all(mt);
-		workers_wait(mt->ws, f->worker);
+		wait_worker(e, f->worker);
 	}
 	/* in steps, but never long behind: the finishing thread waits for it */
-	if (++mt->since_publish >= 256)
+	if (++mt->since_publish >= 256) {
 		publish_all(mt);
+		if (mt->inline_fin)
+			drain(e);
+	}
 }
 
 void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
@@ -266,7 +318,7 @@ void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
 		return;
 	while (!workers_end(mt->ws, f->worker, f->shadow, &end)) {
 		publish_all(mt);
-		workers_wait(mt->ws, f->worker);
+		wait_worker(e, f->worker);
 	}
 	struct order *o = order_push(mt, ORD_FLOW);
 	o->worker = f->worker;

@@ -140,7 +140,7 @@ void ring_release(struct ring *r, size_t len)
 	wake(&r->prod_sleep);
 }
 
-#define RING_SPINS 200
+#define RING_SPINS 2000 /* about 50 us of pause: longer than a producer takes to fill a step */
 
 void ring_wait_data(struct ring *r)
 {

@@ -15,6 +15,10 @@
 #define WORKER_IN_BYTES (4u << 20)   /* packets and ends queued per worker */
 #define WORKER_OUT_BYTES (64u << 10) /* finished flows (pointers) per worker */
 #define WORKER_BACK_BYTES (64u << 10) /* finished-flow items handed back for reuse */
+#define WORKER_ARENA_BYTES (20u << 20) /* its allocator's heap, grown at the start by twice this
+					  (below the 32 MiB mmap threshold; untouched pages cost nothing) */
+#define WORKER_FRESH_BYTES (64u << 10) /* flow copies made by the worker, for the engine to fill */
+#define WORKER_FRESH_FILL 1024         /* ... how many it keeps ready */
 
 enum { MSG_PACKET = 1, MSG_END, MSG_STOP };
 
@@ -41,7 +45,9 @@ struct worker {
 	bool started;
 	int ready;                   /* 1 once its analyser is up, -1 if it failed (atomic) */
 	struct ring in, out;
-	struct ring back;            /* items the engine is done with, for reuse */
+	struct ring back;            /* items the engine is done with: the worker frees what they hold */
+	struct ring fresh;           /* empty flow copies for the engine (allocated here) */
+	struct worker_done *spare;   /* items back from the engine, for the next ends */
 	size_t want;                 /* the message its full input ring refused last */
 	struct analyser an;
 	struct cert_ctx *certs;      /* its own caches over the shared store */
@@ -77,11 +83,45 @@ static void run_packet(struct worker *w, const struct msg_packet *m)
 
 /* The record's part that needs only the flow; its chain analysis copied
  * out of the worker's scratch (only what is set: it is 22 KB in all). */
+/* What the engine is done with: the flows' state is freed here, in the
+ * thread that allocated it (a free from another thread locks this thread's
+ * allocator arena, and a thread that meets its arena locked moves to a
+ * new one), and the flow copies go back to the engine empty. */
+static void take_back(struct worker *w)
+{
+	struct worker_done *d;
+	while ((d = ring_get_ptr(&w->back))) {
+		if (d->sf) {
+			analyser_release(&w->an, d->sf);
+			if (!ring_put_ptr(&w->fresh, d->sf))
+				free(d->sf);
+			d->sf = NULL;
+		}
+		d->sf = (struct flow *)w->spare; /* a list of spares through sf */
+		w->spare = d;
+	}
+	ring_publish(&w->fresh);
+}
+
+static void fill_fresh(struct worker *w)
+{
+	for (unsigned i = 0; i < WORKER_FRESH_FILL; i++) {
+		struct flow *sf = malloc(sizeof(*sf));
+		if (!sf || !ring_put_ptr(&w->fresh, sf)) {
+			free(sf);
+			break;
+		}
+	}
+	ring_publish(&w->fresh);
+}
+
 static struct worker_done *run_end(struct worker *w, const struct msg_end *m)
 {
-	struct worker_done *d = ring_get_ptr(&w->back);
+	struct worker_done *d = w->spare;
 	struct flow *f = m->sf;
-	if (!d && !(d = calloc(1, sizeof(*d))))
+	if (d)
+		w->spare = (struct worker_done *)d->sf;
+	else if (!(d = calloc(1, sizeof(*d))))
 		abort(); /* nothing sane to do: a record would be lost silently */
 	d->worker = (unsigned)(w - w->self0);
 	d->ca = NULL;
@@ -125,6 +165,12 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	pthread_setname_np(pthread_self(), "ts-worker");
+	/* This thread's arena, grown once to the size its flows will need
+	 * rather than a page at a time (one mprotect each). */
+	void *volatile grow[2] = { malloc(WORKER_ARENA_BYTES), malloc(WORKER_ARENA_BYTES) };
+	free(grow[0]); /* volatile: the pairs are not optimised away */
+	free(grow[1]);
+	fill_fresh(w);
 	/* nDPI's start (tens of milliseconds) in each thread at once */
 	int ok = analyser_init(&w->an, w->cfg, w->certs, w->bp) < 0 ? -1 : 1;
 	__atomic_store_n(&w->ready, ok, __ATOMIC_RELEASE);
@@ -135,6 +181,7 @@ static void *worker_main(void *arg)
 		const uint32_t *m = ring_peek(&w->in, &len);
 		if (!m) {
 			ring_publish(&w->out); /* the finishing thread may wait for these */
+			take_back(w);
 			ring_wait_data(&w->in);
 			continue;
 		}
@@ -142,10 +189,13 @@ static void *worker_main(void *arg)
 			ring_release(&w->in, len);
 			return NULL;
 		}
-		if (*m == MSG_PACKET)
+		if (*m == MSG_PACKET) {
 			run_packet(w, (const struct msg_packet *)m);
-		else
+		} else {
+			if (!w->spare)
+				take_back(w);
 			put_done(w, run_end(w, (const struct msg_end *)m));
+		}
 		ring_release(&w->in, len);
 	}
 }
@@ -160,10 +210,10 @@ static int worker_start(struct worker *w, const struct engine_cfg *cfg, struct c
 	if (certs && !(w->certs = cert_ctx_new_worker(certs)))
 		return -1;
 	if (ring_init(&w->in, WORKER_IN_BYTES) < 0 || ring_init(&w->out, WORKER_OUT_BYTES) < 0 ||
-	    ring_init(&w->back, WORKER_BACK_BYTES) < 0)
+	    ring_init(&w->back, WORKER_BACK_BYTES) < 0 || ring_init(&w->fresh, WORKER_FRESH_BYTES) < 0)
 		return -1;
 	/* published in steps: a sleeping thread is woken once per step */
-	ring_set_batch(&w->in, 32);
+	ring_set_batch(&w->in, 8);
 	ring_set_batch(&w->out, 8);
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 		return -1;
@@ -239,14 +289,28 @@ void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *ce
 		analyser_free(&w->an);
 		cert_ctx_free(w->certs);
 		struct worker_done *d;
+		struct flow *sf;
 		if (w->back.buf)
 			while ((d = ring_get_ptr(&w->back))) {
+				if (d->sf) {
+					analyser_release(into ? into : &w->an, d->sf);
+					free(d->sf);
+				}
 				free(d->ca_buf);
 				free(d);
 			}
+		while ((d = w->spare)) {
+			w->spare = (struct worker_done *)d->sf;
+			free(d->ca_buf);
+			free(d);
+		}
+		if (w->fresh.buf)
+			while ((sf = ring_get_ptr(&w->fresh)))
+				free(sf);
 		ring_free(&w->in);
 		ring_free(&w->out);
 		ring_free(&w->back);
+		ring_free(&w->fresh);
 	}
 	free(ws);
 }
@@ -307,19 +371,28 @@ void workers_wait(struct workers *ws, unsigned w)
 	ring_wait_room(&ws->w[w].in, ws->w[w].want);
 }
 
+bool workers_has_room(struct workers *ws, unsigned w)
+{
+	void *m = ring_reserve(&ws->w[w].in, ws->w[w].want);
+	return m != NULL; /* nothing committed: the reservation is dropped */
+}
+
 void workers_publish(struct workers *ws)
 {
 	for (unsigned i = 0; i < ws->n; i++)
 		ring_publish(&ws->w[i].in);
 }
 
-struct worker_done *workers_take(struct workers *ws, unsigned w)
+struct worker_done *workers_take(struct workers *ws, unsigned w, bool wait)
 {
 	size_t len;
 	struct worker_done *d;
 	const void *slot;
-	while (!(slot = ring_peek(&ws->w[w].out, &len)))
+	while (!(slot = ring_peek(&ws->w[w].out, &len))) {
+		if (!wait)
+			return NULL;
 		ring_wait_data(&ws->w[w].out);
+	}
 	memcpy(&d, slot, sizeof(d));
 	ring_release(&ws->w[w].out, len);
 	return d;
@@ -327,10 +400,19 @@ struct worker_done *workers_take(struct workers *ws, unsigned w)
 
 void workers_done_free(struct workers *ws, struct analyser *stats, struct worker_done *d)
 {
+	if (ring_put_ptr(&ws->w[d->worker].back, d))
+		return;
+	/* its worker is far behind taking items back: freed here */
 	analyser_release(stats, d->sf);
-	d->sf = NULL;
-	if (!ring_put_ptr(&ws->w[d->worker].back, d)) {
-		free(d->ca_buf);
-		free(d);
-	}
+	free(d->sf);
+	free(d->ca_buf);
+	free(d);
+}
+
+struct flow *workers_fresh(struct workers *ws, unsigned w)
+{
+	struct flow *sf = ring_get_ptr(&ws->w[w].fresh);
+	if (!sf && !(sf = malloc(sizeof(*sf))))
+		abort(); /* the flow would vanish from every output */
+	return sf;
 }

@@ -82,11 +82,16 @@ bool workers_end(struct workers *ws, unsigned w, struct flow *sf, const struct w
 void workers_wait(struct workers *ws, unsigned w);
 void workers_publish(struct workers *ws);
 
-/* Worker w's oldest finished flow, waited for. */
-struct worker_done *workers_take(struct workers *ws, unsigned w);
-/* Done with it: sf's analysis state is released into stats, and the item
- * goes back to its worker for reuse (or is freed).  sf itself is the
- * caller's to keep or free. */
+/* Worker w's oldest finished flow, waited for (or NULL at once when there
+ * is none and !wait). */
+struct worker_done *workers_take(struct workers *ws, unsigned w, bool wait);
+/* Worker w's ring has room for the message it refused last (no waiting). */
+bool workers_has_room(struct workers *ws, unsigned w);
+/* Done with it: the item and its flow copy go back to the worker, which
+ * frees the copy's state (or, when the worker is far behind, they are freed
+ * here into stats). */
 void workers_done_free(struct workers *ws, struct analyser *stats, struct worker_done *d);
+/* An empty flow copy for a new flow of worker w, allocated by the worker. */
+struct flow *workers_fresh(struct workers *ws, unsigned w);
 
 #endif
