@@ -1,4 +1,11 @@
-/* json.c - append-only JSON writer (RFC 8259). */
+/* json.c - append-only JSON writer (RFC 8259).
+ *
+ * Every flow event is some seventy members, so the cost per member is what
+ * matters: a member is written with one capacity check, its key and value
+ * copied straight into the buffer, and strings are tested for bytes that
+ * need escaping eight at a time.  Only strings holding such bytes (control
+ * characters, '"', '\\', anything outside ASCII) take the byte-by-byte
+ * path. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +35,16 @@ void json_free(struct json *j)
 	memset(j, 0, sizeof(*j));
 }
 
-/* Slow path of reserve(): grow the buffer by doubling. */
+/* Slow path of reserve(): grow the buffer by doubling.  A request that
+ * could not be met without the sizes wrapping marks the output unusable. */
 static int grow(struct json *j, size_t more)
 {
 	if (j->oom)
 		return -1;
+	if (more > (SIZE_MAX - j->len) / 4) {
+		j->oom = 1;
+		return -1;
+	}
 	size_t ncap = j->cap ? j->cap : 256;
 	while (ncap < j->len + more + 1)
 		ncap *= 2;
@@ -46,42 +58,176 @@ static int grow(struct json *j, size_t more)
 	return 0;
 }
 
-/* Room for `more` bytes and the terminating NUL.  Inline because every
- * value goes through it several times: events are written per flow. */
+/* Room for `more` bytes and the terminating NUL.  len < cap whenever a
+ * buffer exists (and both are 0 before), so the subtraction cannot wrap
+ * and a huge `more` cannot pass as small. */
 static inline int reserve(struct json *j, size_t more)
 {
-	if (!j->oom && j->len + more + 1 <= j->cap)
+	if (!j->oom && more < j->cap - j->len)
 		return 0;
 	return grow(j, more);
+}
+
+/* Where the next byte goes; valid after a successful reserve(). */
+static inline char *tail(struct json *j)
+{
+	return j->buf + j->len;
+}
+
+/* The bytes up to o were written: account for them and terminate. */
+static inline void commit(struct json *j, char *o)
+{
+	*o = '\0';
+	j->len = (size_t)(o - j->buf);
 }
 
 static inline void put(struct json *j, const char *s, size_t n)
 {
 	if (reserve(j, n) < 0)
 		return;
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
+	memcpy(tail(j), s, n);
+	commit(j, tail(j) + n);
 }
 
 static inline void putc1(struct json *j, char c)
 {
 	if (reserve(j, 1) < 0)
 		return;
-	j->buf[j->len++] = c;
-	j->buf[j->len] = '\0';
+	char *o = tail(j);
+	*o++ = c;
+	commit(j, o);
 }
 
+/* Copy of a short string (keys, names, numbers): fixed-size moves the
+ * compiler turns into plain loads and stores, where memcpy with a
+ * variable length is a library call costing more than the copy. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) { /* two overlapping 8-byte moves */
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 /* Decimal digits of v written backwards so that they end at `end`;
- * returns where they start.  Replaces snprintf("%llu"), which was a
- * visible share of writing an event. */
+ * returns where they start.  Two digits per division: counters and
+ * ports are written for every member of every event. */
 static char *fmt_u64(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
+}
+
+/* ---- strings ------------------------------------------------------------ */
+
+/* Bytes that stand for themselves inside a JSON string: printable ASCII
+ * except '"' and '\\'.  Everything else takes the slow path below. */
+static const uint8_t plain_byte[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when some byte of w is not plain: the high bit of each such
+ * byte's lane is set, of no other.  The sums are taken over the low
+ * seven bits of each lane, so none carries into the next lane and the
+ * test is exact lane by lane, whatever the byte order. */
+static inline uint64_t special_lanes(uint64_t w)
+{
+	uint64_t low7 = w & ~HIGHS;
+	uint64_t ge20 = low7 + ONES * (0x80 - 0x20);        /* lane >= 0x20 */
+	uint64_t is7f = low7 + ONES * 0x01;                 /* lane == 0x7f */
+	uint64_t not_quote = (low7 ^ ONES * '"') + ONES * 0x7f;
+	uint64_t not_bslash = (low7 ^ ONES * '\\') + ONES * 0x7f;
+	uint64_t plain = ge20 & ~is7f & not_quote & not_bslash & ~w; /* and below 0x80 */
+	return ~plain & HIGHS;
+}
+
+static inline uint64_t load8(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, 8);
+	return w;
+}
+
+static inline uint64_t load4(const unsigned char *s)
+{
+	uint32_t w;
+	memcpy(&w, s, 4);
+	return w;
+}
+
+static inline uint64_t load2(const unsigned char *s)
+{
+	uint16_t w;
+	memcpy(&w, s, 2);
+	return w;
+}
+
+/* Four plain bytes filling the unused half of a short string's word. */
+#define PLAIN_FILL 0x61616161ull
+
+static inline __attribute__((always_inline)) bool needs_escape(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	/* Short strings are read as two overlapping pieces: which lane holds
+	 * which byte, or a byte twice, does not change whether any is special. */
+	if (n >= 8) {
+		size_t i = 0;
+		for (; n - i > 8; i += 8)
+			if (special_lanes(load8(s + i)))
+				return true;
+		return special_lanes(load8(s + n - 8)) != 0;
+	}
+	if (n >= 4)
+		return special_lanes(load4(s) | load4(s + n - 4) << 32) != 0;
+	if (n >= 2)
+		return special_lanes(load2(s) | load2(s + n - 2) << 16 | PLAIN_FILL << 32) != 0;
+	return n == 1 && !plain_byte[s[0]];
+}
+
+bool json_needs_escape(const char *s, size_t n)
+{
+	return needs_escape(s, n);
+}
+
+size_t json_plain_run(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (n - i >= 8 && !special_lanes(load8(s + i)))
+		i += 8;
+	/* the word with the special byte, or the last few bytes */
+	while (i < n && plain_byte[s[i]])
+		i++;
+	return i;
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
@@ -117,12 +263,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 		return 0;
 	return need;
 }
-
-/* Bytes that stand for themselves inside a JSON string: printable ASCII
- * except '"' and '\\'.  Everything else takes the slow path below. */
-static const uint8_t plain_byte[256] = {
-	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
-};
 
 /* \u00XX of one byte (lowercase hex, as "\\u%04x" would write it). */
 static void put_u00(struct json *j, unsigned char c)
@@ -167,76 +307,81 @@ static size_t put_special(struct json *j, const unsigned char *s, size_t n)
 	return k;
 }
 
-/* Length of the leading run of plain bytes.  Keys and values are short
- * (a dozen bytes), where a table lookup per byte beats word-at-a-time
- * tests. */
-static size_t plain_run(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n && plain_byte[s[i]])
-		i++;
-	return i;
-}
-
-/* `lead` (0 for none), then str quoted and escaped, then `trail` (0 for
- * none).  Keys and most values are nothing but plain bytes: they are
- * written with one copy; otherwise runs of plain bytes are copied at once
- * and the rest goes byte by byte. */
-static void put_quoted(struct json *j, char lead, const char *str, size_t n, char trail)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = plain_run(s, n);
-	if (i == n) {
-		if (reserve(j, n + 4) < 0)
-			return;
-		char *o = j->buf + j->len;
-		if (lead)
-			*o++ = lead;
-		*o++ = '"';
-		memcpy(o, str, n);
-		o += n;
-		*o++ = '"';
-		if (trail)
-			*o++ = trail;
-		*o = '\0';
-		j->len = (size_t)(o - j->buf);
-		return;
-	}
-	if (lead)
-		putc1(j, lead);
-	putc1(j, '"');
-	put(j, str, i);
-	while (i < n) {
-		i += put_special(j, s + i, n - i);
-		size_t run = plain_run(s + i, n - i);
-		put(j, str + i, run);
-		i += run;
-	}
-	putc1(j, '"');
-	if (trail)
-		putc1(j, trail);
-}
-
+/* str quoted and escaped, for strings with bytes that need it: runs of
+ * plain bytes are copied at once and the rest goes element by element. */
 static void put_escaped(struct json *j, const char *str, size_t n)
 {
-	put_quoted(j, 0, str, n, 0);
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	putc1(j, '"');
+	while (i < n) {
+		size_t run = json_plain_run(str + i, n - i);
+		put(j, str + i, run);
+		i += run;
+		if (i < n)
+			i += put_special(j, s + i, n - i);
+	}
+	putc1(j, '"');
 }
 
-/* Comma and key before a value. */
-static void member(struct json *j, const char *key)
+/* ---- members ------------------------------------------------------------ */
+
+/* A comma and an escaped key: member()'s path for keys that need it. */
+static void escaped_key(struct json *j, bool comma, const char *key, size_t klen)
 {
-	char comma = j->first[j->depth] ? 0 : ',';
+	if (comma)
+		putc1(j, ',');
+	put_escaped(j, key, klen);
+	putc1(j, ':');
+}
+
+/* The comma and "key": before a value, with room reserved for `more`
+ * bytes of value after them.  Returns where the value goes, NULL when out
+ * of memory.  Inlined into every writer: as a call, saving and restoring
+ * registers cost more than its body. */
+static inline __attribute__((always_inline)) char *
+member(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
+{
+	bool comma = !j->first[j->depth];
 	j->first[j->depth] = 0;
-	if (key)
-		put_quoted(j, comma, key, strlen(key), ':');
-	else if (comma)
-		putc1(j, comma);
+	if (key && !kplain && json_needs_escape(key, klen)) {
+		escaped_key(j, comma, key, klen);
+		key = NULL;
+		comma = false;
+	}
+	if (!key)
+		klen = 0;
+	/* klen is a string's length and more is at most a value's length
+	 * plus a few bytes: the sum cannot wrap */
+	if (reserve(j, klen + 4 + more) < 0)
+		return NULL;
+	char *o = tail(j);
+	if (comma)
+		*o++ = ',';
+	if (key) {
+		*o++ = '"';
+		copy_short(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
+	}
+	return o;
 }
 
-static void open_(struct json *j, const char *key, char c)
+/* A value of n bytes that needs no escaping or quoting. */
+static inline __attribute__((always_inline)) void
+member_raw(struct json *j, const char *key, size_t klen, bool kplain, const char *v, size_t n)
 {
-	member(j, key);
-	putc1(j, c);
+	char *o = member(j, key, klen, kplain, n);
+	if (!o)
+		return;
+	copy_short(o, v, n);
+	commit(j, o + n);
+}
+
+static void open_(struct json *j, const char *key, size_t klen, bool kplain, char c)
+{
+	member_raw(j, key, klen, kplain, &c, 1);
 	if (j->depth + 1 < JSON_MAX_DEPTH) {
 		j->depth++;
 		j->first[j->depth] = 1;
@@ -252,26 +397,70 @@ static void close_(struct json *j, char c)
 		j->depth--;
 }
 
-void json_obj_open(struct json *j, const char *key) { open_(j, key, '{'); }
-void json_obj_close(struct json *j) { close_(j, '}'); }
-void json_arr_open(struct json *j, const char *key) { open_(j, key, '['); }
-void json_arr_close(struct json *j) { close_(j, ']'); }
-
-void json_strn(struct json *j, const char *key, const char *s, size_t n)
+void json_obj_open_k(struct json *j, const char *key, size_t klen, bool kplain)
 {
-	member(j, key);
-	if (!s)
-		put(j, "null", 4);
-	else
-		put_escaped(j, s, n);
+	open_(j, key, klen, kplain, '{');
 }
 
-void json_str(struct json *j, const char *key, const char *s)
+void json_arr_open_k(struct json *j, const char *key, size_t klen, bool kplain)
 {
-	json_strn(j, key, s, s ? strlen(s) : 0);
+	open_(j, key, klen, kplain, '[');
 }
 
-void json_int(struct json *j, const char *key, int64_t v)
+void json_obj_close(struct json *j)
+{
+	close_(j, '}');
+}
+
+void json_arr_close(struct json *j)
+{
+	close_(j, ']');
+}
+
+/* A string member whose value has bytes to escape. */
+static void escaped_member(struct json *j, const char *key, size_t klen, bool kplain,
+			   const char *s, size_t n)
+{
+	char *o = member(j, key, klen, kplain, 0);
+	if (!o)
+		return;
+	commit(j, o);
+	put_escaped(j, s, n);
+}
+
+static inline __attribute__((always_inline)) void
+string_member(struct json *j, const char *key, size_t klen, bool kplain, const char *s, size_t n)
+{
+	if (!s) {
+		member_raw(j, key, klen, kplain, "null", 4);
+		return;
+	}
+	if (needs_escape(s, n)) {
+		escaped_member(j, key, klen, kplain, s, n);
+		return;
+	}
+	/* n is the length of a string in memory: n + 2 cannot wrap */
+	char *o = member(j, key, klen, kplain, n + 2);
+	if (!o)
+		return;
+	*o++ = '"';
+	copy_short(o, s, n);
+	o += n;
+	*o++ = '"';
+	commit(j, o);
+}
+
+void json_strn_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s, size_t n)
+{
+	string_member(j, key, klen, kplain, s, n);
+}
+
+void json_str_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s)
+{
+	string_member(j, key, klen, kplain, s, s ? strlen(s) : 0);
+}
+
+void json_int_k(struct json *j, const char *key, size_t klen, bool kplain, int64_t v)
 {
 	char tmp[24];
 	char *end = tmp + sizeof(tmp);
@@ -280,29 +469,25 @@ void json_int(struct json *j, const char *key, int64_t v)
 	char *p = fmt_u64(end, mag);
 	if (v < 0)
 		*--p = '-';
-	member(j, key);
-	put(j, p, (size_t)(end - p));
+	member_raw(j, key, klen, kplain, p, (size_t)(end - p));
 }
 
-void json_uint(struct json *j, const char *key, uint64_t v)
+void json_uint_k(struct json *j, const char *key, size_t klen, bool kplain, uint64_t v)
 {
 	char tmp[24];
 	char *end = tmp + sizeof(tmp);
 	char *p = fmt_u64(end, v);
-	member(j, key);
-	put(j, p, (size_t)(end - p));
+	member_raw(j, key, klen, kplain, p, (size_t)(end - p));
 }
 
-void json_bool(struct json *j, const char *key, bool v)
+void json_bool_k(struct json *j, const char *key, size_t klen, bool kplain, bool v)
 {
-	member(j, key);
-	put(j, v ? "true" : "false", v ? 4 : 5);
+	member_raw(j, key, klen, kplain, v ? "true" : "false", v ? 4 : 5);
 }
 
-void json_null(struct json *j, const char *key)
+void json_null_k(struct json *j, const char *key, size_t klen, bool kplain)
 {
-	member(j, key);
-	put(j, "null", 4);
+	member_raw(j, key, klen, kplain, "null", 4);
 }
 
 /* "%.*f" of v without printf when that is provably the same text: the
@@ -337,30 +522,28 @@ static size_t fmt_fixed(char *out, double v, int decimals)
 	return n;
 }
 
-void json_double(struct json *j, const char *key, double v, int decimals)
+void json_double_k(struct json *j, const char *key, size_t klen, bool kplain, double v, int decimals)
 {
 	char tmp[64];
-	member(j, key);
 	if (!isfinite(v)) { /* JSON has no NaN/Inf */
-		put(j, "null", 4);
+		member_raw(j, key, klen, kplain, "null", 4);
 		return;
 	}
 	if (decimals < 0 || decimals > 9)
 		decimals = 3;
 	size_t k = fmt_fixed(tmp, v, decimals);
 	if (k > 0) {
-		put(j, tmp, k);
+		member_raw(j, key, klen, kplain, tmp, k);
 		return;
 	}
 	int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
 	if (n > 0 && (size_t)n < sizeof(tmp))
-		put(j, tmp, (size_t)n);
+		member_raw(j, key, klen, kplain, tmp, (size_t)n);
 	else
-		put(j, "null", 4);
+		member_raw(j, key, klen, kplain, "null", 4);
 }
 
-void json_raw(struct json *j, const char *key, const char *text, size_t n)
+void json_raw_k(struct json *j, const char *key, size_t klen, bool kplain, const char *text, size_t n)
 {
-	member(j, key);
-	put(j, text, n);
+	member_raw(j, key, klen, kplain, text, n);
 }
