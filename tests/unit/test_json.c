@@ -1,4 +1,5 @@
-/* test_json.c - the JSON writer: nesting, commas, escaping of hostile bytes. */
+/* test_json.c - the JSON writer: nesting, commas, escaping of hostile bytes;
+ * and the time and hex formatting (util.c) that events are written with. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
 #include "util.h"
@@ -297,6 +299,78 @@ static void test_literal_keys_with_specials(void **state)
 	json_free(&j);
 }
 
+/* ---- the formatting helpers events use (util.c) ---- */
+
+/* What ts_format_time wrote before it was done by hand. */
+static void ref_event_time(uint64_t ts_us, char *out, size_t len)
+{
+	time_t t = (time_t)(ts_us / 1000000u);
+	struct tm tm;
+	char base[40];
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_true(strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) > 0);
+	snprintf(out, len, "%s.%06u+0000", base, (unsigned)(ts_us % 1000000u));
+}
+
+static void test_event_time_matches_strftime(void **state)
+{
+	uint64_t x = 777;
+	char got[40], want[64];
+	/* the epoch, leap days, a year's last microsecond, 9999-12-31 */
+	const uint64_t fixed[] = { 0, 951782400000000ull, 951868799999999ull, 1715729838029308ull,
+				   4102444799999999ull, 253402300799999999ull };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		ref_event_time(fixed[i], want, sizeof(want));
+		assert_string_equal(ts_format_time(fixed[i], got, sizeof(got)), want);
+	}
+	for (int k = 0; k < 200000; k++) {
+		uint64_t us = rng_next(&x) % 253402300800000000ull; /* to the end of 9999 */
+		ref_event_time(us, want, sizeof(want));
+		assert_string_equal(ts_format_time(us, got, sizeof(got)), want);
+	}
+}
+
+/* The certificate form against gmtime_r + strftime, before the epoch
+ * too, and NULL exactly where they fail. */
+static void test_cert_time_matches_strftime(void **state)
+{
+	uint64_t x = 4242;
+	char got[40], want[40];
+	for (int k = 0; k < 300000; k++) {
+		int64_t t;
+		switch (k % 4) {
+		case 0: /* any time from year 1 to past 9999 */
+			t = (int64_t)(rng_next(&x) % 320000000000ull) - 62135596800ll;
+			break;
+		case 1: /* near the edges of the fast path: 1000 and 10000 */
+			t = (k & 8 ? -30610224000ll : 253402300800ll) + (int64_t)(rng_next(&x) % 200000) - 100000;
+			break;
+		case 2: /* the seconds around the epoch */
+			t = (int64_t)(rng_next(&x) % 400000) - 200000;
+			break;
+		default: /* anything at all, gmtime_r failing included */
+			t = (int64_t)rng_next(&x) >> (rng_next(&x) % 64);
+			break;
+		}
+		time_t tt = (time_t)t;
+		struct tm tm;
+		bool ok = gmtime_r(&tt, &tm) && strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		const char *s = ts_format_utc_seconds(t, got, sizeof(got));
+		assert_int_equal(s != NULL, ok);
+		if (ok)
+			assert_string_equal(s, want);
+	}
+}
+
+static void test_hex16_matches_printf(void **state)
+{
+	char got[7], want[16];
+	for (unsigned v = 0; v <= 0xffff; v++) {
+		snprintf(want, sizeof(want), "0x%04x", v);
+		assert_string_equal(ts_hex16((uint16_t)v, got), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +387,9 @@ int main(void)
 		cmocka_unit_test(test_numbers_match_printf),
 		cmocka_unit_test(test_key_specials_table),
 		cmocka_unit_test(test_literal_keys_with_specials),
+		cmocka_unit_test(test_event_time_matches_strftime),
+		cmocka_unit_test(test_cert_time_matches_strftime),
+		cmocka_unit_test(test_hex16_matches_printf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
