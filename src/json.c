@@ -81,14 +81,6 @@ static inline void commit(struct json *j, char *o)
 	j->len = (size_t)(o - j->buf);
 }
 
-static inline void put(struct json *j, const char *s, size_t n)
-{
-	if (reserve(j, n) < 0)
-		return;
-	memcpy(tail(j), s, n);
-	commit(j, tail(j) + n);
-}
-
 static inline void putc1(struct json *j, char c)
 {
 	if (reserve(j, 1) < 0)
@@ -99,21 +91,28 @@ static inline void putc1(struct json *j, char c)
 }
 
 /* Copy of a short string (keys, names, numbers): fixed-size moves the
- * compiler turns into plain loads and stores, where memcpy with a
- * variable length is a library call costing more than the copy. */
+ * compiler turns into plain loads and stores, overlapping where n is not
+ * a multiple, where memcpy with a variable length is a library call
+ * costing more than the copy. */
 static inline void copy_short(char *d, const char *s, size_t n)
 {
-	if (n > 16) {
+	if (n > 32) {
 		memcpy(d, s, n);
-	} else if (n >= 8) { /* two overlapping 8-byte moves */
+	} else if (n > 16) {
+		memcpy(d, s, 8);
+		memcpy(d + 8, s + 8, 8);
+		memcpy(d + n - 16, s + n - 16, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 8) {
 		memcpy(d, s, 8);
 		memcpy(d + n - 8, s + n - 8, 8);
 	} else if (n >= 4) {
 		memcpy(d, s, 4);
 		memcpy(d + n - 4, s + n - 4, 4);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
+	} else if (n > 0) { /* first, middle and last byte cover 1 to 3 */
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
 	}
 }
 
@@ -127,7 +126,7 @@ static const char digit_pairs[201] =
 /* Decimal digits of v written backwards so that they end at `end`;
  * returns where they start.  Two digits per division: counters and
  * ports are written for every member of every event. */
-static char *fmt_u64(char *end, uint64_t v)
+static inline char *fmt_u64(char *end, uint64_t v)
 {
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
@@ -144,6 +143,15 @@ static char *fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
+/* How many decimal digits v has. */
+static inline size_t dec_len(uint64_t v)
+{
+	size_t n = 1;
+	for (uint64_t p = 10; v >= p && n < 20; p *= 10)
+		n++;
+	return n;
+}
+
 /* ---- strings ------------------------------------------------------------ */
 
 /* Bytes that stand for themselves inside a JSON string: printable ASCII
@@ -152,22 +160,33 @@ static const uint8_t plain_byte[256] = {
 	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
 };
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
+/* Sixteen bytes at a time, through GCC's vector extensions (which clang
+ * shares): SSE2 on x86-64, NEON on arm64, plain code elsewhere, from
+ * this one source. */
+typedef signed char s8x16 __attribute__((vector_size(16)));
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
 
-/* Nonzero when some byte of w is not plain: the high bit of each such
- * byte's lane is set, of no other.  The sums are taken over the low
- * seven bits of each lane, so none carries into the next lane and the
- * test is exact lane by lane, whatever the byte order. */
-static inline uint64_t special_lanes(uint64_t w)
+/* Whether any byte of v is special.  Read as signed bytes, the plain
+ * ones are 0x20..0x7e but '"' and '\\' (0x80..0xff are negative), and
+ * each comparison is exact byte by byte. */
+static inline bool special16(s8x16 v)
 {
-	uint64_t low7 = w & ~HIGHS;
-	uint64_t ge20 = low7 + ONES * (0x80 - 0x20);        /* lane >= 0x20 */
-	uint64_t is7f = low7 + ONES * 0x01;                 /* lane == 0x7f */
-	uint64_t not_quote = (low7 ^ ONES * '"') + ONES * 0x7f;
-	uint64_t not_bslash = (low7 ^ ONES * '\\') + ONES * 0x7f;
-	uint64_t plain = ge20 & ~is7f & not_quote & not_bslash & ~w; /* and below 0x80 */
-	return ~plain & HIGHS;
+	s8x16 bad = (v < 0x20) | (v == 0x7f) | (v == '"') | (v == '\\');
+	u64x2 w = (u64x2)bad;
+	return (w[0] | w[1]) != 0;
+}
+
+static inline s8x16 load16(const unsigned char *s)
+{
+	s8x16 v;
+	memcpy(&v, s, 16);
+	return v;
+}
+
+static inline s8x16 pair8(uint64_t a, uint64_t b)
+{
+	u64x2 w = { a, b };
+	return (s8x16)w;
 }
 
 static inline uint64_t load8(const unsigned char *s)
@@ -191,25 +210,27 @@ static inline uint64_t load2(const unsigned char *s)
 	return w;
 }
 
-/* Four plain bytes filling the unused half of a short string's word. */
-#define PLAIN_FILL 0x61616161ull
+/* Plain bytes filling the lanes a short string leaves empty. */
+#define PLAIN8 0x6161616161616161ull
 
 static inline __attribute__((always_inline)) bool needs_escape(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	/* Short strings are read as two overlapping pieces: which lane holds
-	 * which byte, or a byte twice, does not change whether any is special. */
-	if (n >= 8) {
+	if (n >= 16) {
 		size_t i = 0;
-		for (; n - i > 8; i += 8)
-			if (special_lanes(load8(s + i)))
+		for (; n - i > 16; i += 16)
+			if (special16(load16(s + i)))
 				return true;
-		return special_lanes(load8(s + n - 8)) != 0;
+		return special16(load16(s + n - 16));
 	}
+	/* Shorter strings are read as two overlapping pieces: which lane holds
+	 * which byte, or a byte twice, does not change whether any is special. */
+	if (n >= 8)
+		return special16(pair8(load8(s), load8(s + n - 8)));
 	if (n >= 4)
-		return special_lanes(load4(s) | load4(s + n - 4) << 32) != 0;
+		return special16(pair8(load4(s) | load4(s + n - 4) << 32, PLAIN8));
 	if (n >= 2)
-		return special_lanes(load2(s) | load2(s + n - 2) << 16 | PLAIN_FILL << 32) != 0;
+		return special16(pair8(load2(s) | load2(s + n - 2) << 16 | PLAIN8 << 32, PLAIN8));
 	return n == 1 && !plain_byte[s[0]];
 }
 
@@ -222,9 +243,9 @@ size_t json_plain_run(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
-	while (n - i >= 8 && !special_lanes(load8(s + i)))
-		i += 8;
-	/* the word with the special byte, or the last few bytes */
+	while (n - i >= 16 && !special16(load16(s + i)))
+		i += 16;
+	/* the block with the special byte, or the last few bytes */
 	while (i < n && plain_byte[s[i]])
 		i++;
 	return i;
@@ -264,64 +285,65 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return need;
 }
 
-/* \u00XX of one byte (lowercase hex, as "\\u%04x" would write it). */
-static void put_u00(struct json *j, unsigned char c)
+/* \u00XX of one byte at o (lowercase hex, as "\\u%04x" would write it);
+ * returns the end. */
+static char *u00(char *o, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
 	char tmp[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0f] };
-	put(j, tmp, sizeof(tmp));
+	memcpy(o, tmp, sizeof(tmp));
+	return o + sizeof(tmp);
 }
 
-/* One element of s that is not a plain byte: an escape, a valid UTF-8
- * sequence copied as is, or \u00XX of a byte that is not UTF-8.
- * Returns the bytes consumed (at least 1). */
-static size_t put_special(struct json *j, const unsigned char *s, size_t n)
+/* One element of s that is not a plain byte, written at *o: an escape, a
+ * valid UTF-8 sequence copied as is, or \u00XX of a byte that is not
+ * UTF-8.  At most 6 bytes per byte consumed.  Returns the bytes consumed
+ * (at least 1). */
+static size_t escape_one(char **o, const unsigned char *s, size_t n)
 {
+	static const char short_esc[] = { ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
 	unsigned char c = s[0];
-	char tmp[2] = { '\\', (char)c };
-	switch (c) {
-	case '"':
-	case '\\':
-		put(j, tmp, 2);
-		return 1;
-	case '\n':
-		put(j, "\\n", 2);
-		return 1;
-	case '\r':
-		put(j, "\\r", 2);
-		return 1;
-	case '\t':
-		put(j, "\\t", 2);
+	if (c < sizeof(short_esc) && short_esc[c]) {
+		(*o)[0] = '\\';
+		(*o)[1] = short_esc[c];
+		*o += 2;
 		return 1;
 	}
-	if (c < 0x20 || c == 0x7f) {
-		put_u00(j, c);
+	size_t k = c < 0x20 || c == 0x7f ? 0 : utf8_seq(s, n);
+	if (k == 0) { /* a control byte, or not UTF-8: keep the byte visible */
+		*o = u00(*o, c);
 		return 1;
 	}
-	size_t k = utf8_seq(s, n);
-	if (k == 0) { /* not UTF-8: keep the byte visible */
-		put_u00(j, c);
-		return 1;
-	}
-	put(j, (const char *)s, k);
+	memcpy(*o, s, k);
+	*o += k;
 	return k;
 }
 
 /* str quoted and escaped, for strings with bytes that need it: runs of
- * plain bytes are copied at once and the rest goes element by element. */
+ * plain bytes are copied at once and the rest goes element by element,
+ * all into room reserved once for the worst case. */
 static void put_escaped(struct json *j, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
-	putc1(j, '"');
+	if (n > (SIZE_MAX - 2) / 6) {
+		j->oom = 1;
+		return;
+	}
+	if (reserve(j, 6 * n + 2) < 0)
+		return;
+	char *o = tail(j);
+	*o++ = '"';
 	while (i < n) {
 		size_t run = json_plain_run(str + i, n - i);
-		put(j, str + i, run);
+		memcpy(o, str + i, run);
+		o += run;
 		i += run;
 		if (i < n)
-			i += put_special(j, s + i, n - i);
+			i += escape_one(&o, s + i, n - i);
 	}
-	putc1(j, '"');
+	*o++ = '"';
+	commit(j, o);
 }
 
 /* ---- members ------------------------------------------------------------ */
@@ -460,24 +482,30 @@ void json_str_k(struct json *j, const char *key, size_t klen, bool kplain, const
 	string_member(j, key, klen, kplain, s, s ? strlen(s) : 0);
 }
 
+/* A number member, its digits written in place. */
+static inline __attribute__((always_inline)) void
+number_member(struct json *j, const char *key, size_t klen, bool kplain, bool neg, uint64_t mag)
+{
+	size_t n = dec_len(mag) + neg;
+	char *o = member(j, key, klen, kplain, n);
+	if (!o)
+		return;
+	if (neg)
+		*o = '-';
+	fmt_u64(o + n, mag);
+	commit(j, o + n);
+}
+
 void json_int_k(struct json *j, const char *key, size_t klen, bool kplain, int64_t v)
 {
-	char tmp[24];
-	char *end = tmp + sizeof(tmp);
 	/* magnitude in unsigned arithmetic: -INT64_MIN does not fit */
 	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	char *p = fmt_u64(end, mag);
-	if (v < 0)
-		*--p = '-';
-	member_raw(j, key, klen, kplain, p, (size_t)(end - p));
+	number_member(j, key, klen, kplain, v < 0, mag);
 }
 
 void json_uint_k(struct json *j, const char *key, size_t klen, bool kplain, uint64_t v)
 {
-	char tmp[24];
-	char *end = tmp + sizeof(tmp);
-	char *p = fmt_u64(end, v);
-	member_raw(j, key, klen, kplain, p, (size_t)(end - p));
+	number_member(j, key, klen, kplain, false, v);
 }
 
 void json_bool_k(struct json *j, const char *key, size_t klen, bool kplain, bool v)
