@@ -90,19 +90,16 @@ static inline void putc1(struct json *j, char c)
 	commit(j, o);
 }
 
-/* Copy of a short string (keys, names, numbers): fixed-size moves the
- * compiler turns into plain loads and stores, overlapping where n is not
- * a multiple, where memcpy with a variable length is a library call
- * costing more than the copy. */
-static inline void copy_short(char *d, const char *s, size_t n)
+/* memcpy without the library call, which costs more than copying the
+ * dozen bytes of a key or value: fixed-size moves, the last one
+ * overlapping the one before when n is not a multiple.  Not calling
+ * anything also spares the writers saving registers. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
 {
-	if (n > 32) {
-		memcpy(d, s, n);
-	} else if (n > 16) {
-		memcpy(d, s, 8);
-		memcpy(d + 8, s + 8, 8);
-		memcpy(d + n - 16, s + n - 16, 8);
-		memcpy(d + n - 8, s + n - 8, 8);
+	if (n >= 16) {
+		for (size_t i = 0; n - i > 16; i += 16)
+			memcpy(d + i, s + i, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
 	} else if (n >= 8) {
 		memcpy(d, s, 8);
 		memcpy(d + n - 8, s + n - 8, 8);
@@ -359,10 +356,8 @@ static void escaped_key(struct json *j, bool comma, const char *key, size_t klen
 
 /* The comma and "key": before a value, with room reserved for `more`
  * bytes of value after them.  Returns where the value goes, NULL when out
- * of memory.  Inlined into every writer: as a call, saving and restoring
- * registers cost more than its body. */
-static inline __attribute__((always_inline)) char *
-member(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
+ * of memory.  The general path; member_fast() below is the usual one. */
+static char *member(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
 {
 	bool comma = !j->first[j->depth];
 	j->first[j->depth] = 0;
@@ -382,7 +377,7 @@ member(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
 		*o++ = ',';
 	if (key) {
 		*o++ = '"';
-		copy_short(o, key, klen);
+		copy_bytes(o, key, klen);
 		o += klen;
 		*o++ = '"';
 		*o++ = ':';
@@ -390,14 +385,50 @@ member(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
 	return o;
 }
 
-/* A value of n bytes that needs no escaping or quoting. */
-static inline __attribute__((always_inline)) void
-member_raw(struct json *j, const char *key, size_t klen, bool kplain, const char *v, size_t n)
+/* member() for the usual case, inlined into every writer: a key known
+ * plain (or none) and room already there.  NULL, having changed nothing,
+ * when that is not the case, and the writer then calls its general path.
+ * It calls nothing, so a writer's usual path calls nothing either: saving
+ * and restoring registers around calls cost more than writing the bytes. */
+static inline __attribute__((always_inline)) char *
+member_fast(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
+{
+	/* the sum cannot wrap, as in member() */
+	if ((key && !kplain) || j->oom || klen + 4 + more >= j->cap - j->len)
+		return NULL;
+	char *o = tail(j);
+	if (!j->first[j->depth])
+		*o++ = ',';
+	j->first[j->depth] = 0;
+	if (key) {
+		*o++ = '"';
+		copy_bytes(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
+	}
+	return o;
+}
+
+/* A value of n bytes that needs no escaping or quoting: the general path. */
+static void raw_member(struct json *j, const char *key, size_t klen, bool kplain, const char *v, size_t n)
 {
 	char *o = member(j, key, klen, kplain, n);
 	if (!o)
 		return;
-	copy_short(o, v, n);
+	memcpy(o, v, n);
+	commit(j, o + n);
+}
+
+static inline __attribute__((always_inline)) void
+member_raw(struct json *j, const char *key, size_t klen, bool kplain, const char *v, size_t n)
+{
+	char *o = member_fast(j, key, klen, kplain, n);
+	if (!o) {
+		raw_member(j, key, klen, kplain, v, n);
+		return;
+	}
+	copy_bytes(o, v, n);
 	commit(j, o + n);
 }
 
@@ -439,34 +470,22 @@ void json_arr_close(struct json *j)
 	close_(j, ']');
 }
 
-/* A string member whose value has bytes to escape. */
-static void escaped_member(struct json *j, const char *key, size_t klen, bool kplain,
-			   const char *s, size_t n)
+/* A string member, the general path: escapes, a key to test, growth. */
+static void string_slow(struct json *j, const char *key, size_t klen, bool kplain,
+			const char *s, size_t n)
 {
-	char *o = member(j, key, klen, kplain, 0);
-	if (!o)
-		return;
-	commit(j, o);
-	put_escaped(j, s, n);
-}
-
-static inline __attribute__((always_inline)) void
-string_member(struct json *j, const char *key, size_t klen, bool kplain, const char *s, size_t n)
-{
-	if (!s) {
-		member_raw(j, key, klen, kplain, "null", 4);
-		return;
-	}
-	if (needs_escape(s, n)) {
-		escaped_member(j, key, klen, kplain, s, n);
-		return;
-	}
+	bool esc = needs_escape(s, n);
 	/* n is the length of a string in memory: n + 2 cannot wrap */
-	char *o = member(j, key, klen, kplain, n + 2);
+	char *o = member(j, key, klen, kplain, esc ? 0 : n + 2);
 	if (!o)
 		return;
+	if (esc) {
+		commit(j, o);
+		put_escaped(j, s, n);
+		return;
+	}
 	*o++ = '"';
-	copy_short(o, s, n);
+	memcpy(o, s, n);
 	o += n;
 	*o++ = '"';
 	commit(j, o);
@@ -474,12 +493,20 @@ string_member(struct json *j, const char *key, size_t klen, bool kplain, const c
 
 void json_strn_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s, size_t n)
 {
-	string_member(j, key, klen, kplain, s, n);
-}
-
-void json_str_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s)
-{
-	string_member(j, key, klen, kplain, s, s ? strlen(s) : 0);
+	if (!s) {
+		member_raw(j, key, klen, kplain, "null", 4);
+		return;
+	}
+	char *o = needs_escape(s, n) ? NULL : member_fast(j, key, klen, kplain, n + 2);
+	if (!o) {
+		string_slow(j, key, klen, kplain, s, n);
+		return;
+	}
+	*o++ = '"';
+	copy_bytes(o, s, n);
+	o += n;
+	*o++ = '"';
+	commit(j, o);
 }
 
 /* A number member, its digits written in place. */
@@ -487,9 +514,15 @@ static inline __attribute__((always_inline)) void
 number_member(struct json *j, const char *key, size_t klen, bool kplain, bool neg, uint64_t mag)
 {
 	size_t n = dec_len(mag) + neg;
-	char *o = member(j, key, klen, kplain, n);
-	if (!o)
+	char *o = member_fast(j, key, klen, kplain, n);
+	if (!o) {
+		char tmp[24];
+		char *p = fmt_u64(tmp + sizeof(tmp), mag);
+		if (neg)
+			*--p = '-';
+		raw_member(j, key, klen, kplain, p, (size_t)(tmp + sizeof(tmp) - p));
 		return;
+	}
 	if (neg)
 		*o = '-';
 	fmt_u64(o + n, mag);

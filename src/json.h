@@ -35,7 +35,6 @@ void json_free(struct json *j);
  * outside printable ASCII are escaped like any string. */
 void json_obj_open_k(struct json *j, const char *key, size_t klen, bool kplain);
 void json_arr_open_k(struct json *j, const char *key, size_t klen, bool kplain);
-void json_str_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s);
 void json_strn_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s, size_t n);
 void json_int_k(struct json *j, const char *key, size_t klen, bool kplain, int64_t v);
 void json_uint_k(struct json *j, const char *key, size_t klen, bool kplain, uint64_t v);
@@ -86,10 +85,11 @@ static inline void json_arr_open(struct json *j, const char *key)
 	json_arr_open_k(j, JSON_KEY(key));
 }
 void json_arr_close(struct json *j);
-/* NULL -> null */
+/* NULL -> null.  The string is measured here, where the compiler can see
+ * a literal's length. */
 static inline void json_str(struct json *j, const char *key, const char *s)
 {
-	json_str_k(j, JSON_KEY(key), s);
+	json_strn_k(j, JSON_KEY(key), s, s ? strlen(s) : 0);
 }
 static inline void json_strn(struct json *j, const char *key, const char *s, size_t n)
 {
