@@ -3,9 +3,9 @@
  * Every flow event is some seventy members, so the cost per member is what
  * matters: a member is written with one capacity check, its key and value
  * copied straight into the buffer, and strings are tested for bytes that
- * need escaping eight at a time.  Only strings holding such bytes (control
- * characters, '"', '\\', anything outside ASCII) take the byte-by-byte
- * path. */
+ * need escaping sixteen at a time.  Only strings holding such bytes
+ * (control characters, '"', '\\', anything outside ASCII) are escaped
+ * element by element. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
