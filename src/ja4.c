@@ -49,6 +49,42 @@ static int cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Lists up to this long are sorted by insertion: a ClientHello lists a
+ * few dozen ciphers and extensions, where qsort (a merge sort calling
+ * cmp_u16 per comparison) cost more than both hashes.  Longer lists (a
+ * hostile hello may list 32767 ciphers) go to qsort, so the work stays
+ * O(n log n) in the list's length. */
+#define JA4_INSERTION_MAX 64
+
+void ja4_sort_u16(uint16_t *v, size_t n)
+{
+	if (n > JA4_INSERTION_MAX) {
+		qsort(v, n, sizeof(*v), cmp_u16);
+		return;
+	}
+	if (n < 2)
+		return;
+	/* the smallest first: it stops every shift loop below, which then
+	 * needs no bound check (equal values are indistinguishable, so moving
+	 * it out of order changes nothing) */
+	size_t m = 0;
+	for (size_t i = 1; i < n; i++)
+		if (v[i] < v[m])
+			m = i;
+	uint16_t least = v[m];
+	v[m] = v[0];
+	v[0] = least;
+	for (size_t i = 2; i < n; i++) {
+		uint16_t x = v[i];
+		size_t k = i;
+		while (v[k - 1] > x) {
+			v[k] = v[k - 1];
+			k--;
+		}
+		v[k] = x;
+	}
+}
+
 /* What the extensions say beyond their types. */
 struct ja4_ext {
 	struct u16list types;          /* without GREASE, SNI, ALPN */
@@ -156,32 +192,44 @@ static void hw_flush(struct hw *w)
 	w->n = 0;
 }
 
-static void hw_u16(struct hw *w, uint16_t v, char sep)
+/* The lowercase hex of every byte value, two characters each. */
+static const char hex_pairs[513] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* sep (0 for none), then v as four hex digits. */
+static inline void hw_u16(struct hw *w, uint16_t v, char sep)
 {
-	static const char hex[] = "0123456789abcdef";
 	if (sizeof(w->buf) - w->n < 5)
 		hw_flush(w);
 	if (sep)
 		w->buf[w->n++] = sep;
-	for (int s = 12; s >= 0; s -= 4)
-		w->buf[w->n++] = hex[(v >> s) & 0xf];
+	memcpy(w->buf + w->n, hex_pairs + 2 * (v >> 8), 2);
+	memcpy(w->buf + w->n + 2, hex_pairs + 2 * (v & 0xff), 2);
+	w->n += 4;
 }
 
 /* sha256(list [ "_" second ]) cut to 12 hex digits; "000000000000" for an
- * empty list. */
-static bool hash12(const struct u16list *l, struct cursor second, char out[12])
+ * empty list.  ctx is the caller's, initialised here. */
+static bool hash12(EVP_MD_CTX *ctx, const struct u16list *l, struct cursor second, char out[12])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned md_len = 0;
-	struct hw w = { EVP_MD_CTX_new(), false, 0, { 0 } };
+	struct hw w;
 	uint16_t v;
 	if (l->n == 0) {
 		memset(out, '0', 12);
-		EVP_MD_CTX_free(w.ctx);
 		return true;
 	}
-	w.ok = w.ctx && EVP_DigestInit_ex(w.ctx, digest_sha256(), NULL) == 1;
+	w.ctx = ctx;
+	w.n = 0;
+	w.ok = EVP_DigestInit_ex(ctx, digest_sha256(), NULL) == 1;
 	for (size_t i = 0; i < l->n; i++)
 		hw_u16(&w, l->v[i], i ? ',' : 0);
 	for (bool first = true; cur_be16(&second, &v);)
@@ -190,12 +238,9 @@ static bool hash12(const struct u16list *l, struct cursor second, char out[12])
 			first = false;
 		}
 	hw_flush(&w);
-	bool ok = w.ok && EVP_DigestFinal_ex(w.ctx, md, &md_len) == 1 && md_len >= 6;
-	EVP_MD_CTX_free(w.ctx);
-	for (int i = 0; ok && i < 6; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
+	bool ok = w.ok && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 && md_len >= 6;
+	for (int i = 0; ok && i < 6; i++)
+		memcpy(out + 2 * i, hex_pairs + 2 * md[i], 2);
 	return ok;
 }
 
@@ -204,7 +249,19 @@ static unsigned two_digits(size_t n)
 	return n > 99 ? 99 : (unsigned)n;
 }
 
-void ja4_client(char prefix, uint16_t legacy_version, struct cursor ciphers,
+/* Both hashes, through md or a context of their own when md is NULL. */
+static bool hashes(EVP_MD_CTX *md, const struct u16list *ciphers, const struct ja4_ext *x,
+		   char out[JA4_LEN + 1])
+{
+	EVP_MD_CTX *own = md ? NULL : EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = md ? md : own;
+	bool ok = ctx && hash12(ctx, ciphers, cur_make(NULL, 0), out + 11) &&
+		  hash12(ctx, &x->types, x->sigalgs, out + 24);
+	EVP_MD_CTX_free(own);
+	return ok;
+}
+
+void ja4_client(EVP_MD_CTX *md, char prefix, uint16_t legacy_version, struct cursor ciphers,
 		struct cursor exts, char out[JA4_LEN + 1])
 {
 	struct u16list cl;
@@ -222,8 +279,8 @@ void ja4_client(char prefix, uint16_t legacy_version, struct cursor ciphers,
 		if (!is_grease(v))
 			cl.v[cl.n++] = v;
 	read_exts(exts, &x);
-	qsort(cl.v, cl.n, sizeof(uint16_t), cmp_u16);
-	qsort(x.types.v, x.types.n, sizeof(uint16_t), cmp_u16);
+	ja4_sort_u16(cl.v, cl.n);
+	ja4_sort_u16(x.types.v, x.types.n);
 	const char *vc = version_code(x.best_version ? x.best_version : legacy_version);
 	char alpn[2];
 	alpn_code(x.alpn, alpn);
@@ -242,7 +299,7 @@ void ja4_client(char prefix, uint16_t legacy_version, struct cursor ciphers,
 	memcpy(out, a, sizeof(a));
 	out[23] = '_';
 	out[JA4_LEN] = '\0';
-	if (!hash12(&cl, cur_make(NULL, 0), out + 11) || !hash12(&x.types, x.sigalgs, out + 24))
+	if (!hashes(md, &cl, &x, out))
 		out[0] = '\0';
 	list_free(&cl);
 	list_free(&x.types);

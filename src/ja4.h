@@ -9,17 +9,26 @@
 #ifndef TS_JA4_H
 #define TS_JA4_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/evp.h>
 
 #include "cursor.h"
 
 #define JA4_LEN 36
 
-/* prefix: 't' TLS over TCP, 'q' QUIC.  ciphers: the cipher_suites vector's
+/* md: a digest context the caller owns, reused for both hashes (the
+ * ClientHello parser shares one with JA3), or NULL for one made here.
+ * prefix: 't' TLS over TCP, 'q' QUIC.  ciphers: the cipher_suites vector's
  * bytes; exts: the extensions block's bytes (its framing already checked:
  * an extension running past it ends the list, as in the hello parser).
  * out gets JA4_LEN characters, or "" when libcrypto fails. */
-void ja4_client(char prefix, uint16_t legacy_version, struct cursor ciphers,
+void ja4_client(EVP_MD_CTX *md, char prefix, uint16_t legacy_version, struct cursor ciphers,
 		struct cursor exts, char out[JA4_LEN + 1]);
+
+/* Sort n values ascending, as the fingerprint's lists are: by insertion
+ * up to a few dozen, qsort beyond. */
+void ja4_sort_u16(uint16_t *v, size_t n);
 
 #endif

@@ -1,4 +1,11 @@
-/* json.c - append-only JSON writer (RFC 8259). */
+/* json.c - append-only JSON writer (RFC 8259).
+ *
+ * Every flow event is some seventy members, so the cost per member is what
+ * matters: a member is written with one capacity check, its key and value
+ * copied straight into the buffer, and strings are tested for bytes that
+ * need escaping sixteen at a time.  Only strings holding such bytes
+ * (control characters, '"', '\\', anything outside ASCII) are escaped
+ * element by element. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +35,16 @@ void json_free(struct json *j)
 	memset(j, 0, sizeof(*j));
 }
 
-/* Slow path of reserve(): grow the buffer by doubling. */
+/* Slow path of reserve(): grow the buffer by doubling.  A request that
+ * could not be met without the sizes wrapping marks the output unusable. */
 static int grow(struct json *j, size_t more)
 {
 	if (j->oom)
 		return -1;
+	if (more > (SIZE_MAX - j->len) / 4) {
+		j->oom = 1;
+		return -1;
+	}
 	size_t ncap = j->cap ? j->cap : 256;
 	while (ncap < j->len + more + 1)
 		ncap *= 2;
@@ -46,42 +58,194 @@ static int grow(struct json *j, size_t more)
 	return 0;
 }
 
-/* Room for `more` bytes and the terminating NUL.  Inline because every
- * value goes through it several times: events are written per flow. */
+/* Room for `more` bytes and the terminating NUL.  len < cap whenever a
+ * buffer exists (and both are 0 before), so the subtraction cannot wrap
+ * and a huge `more` cannot pass as small. */
 static inline int reserve(struct json *j, size_t more)
 {
-	if (!j->oom && j->len + more + 1 <= j->cap)
+	if (!j->oom && more < j->cap - j->len)
 		return 0;
 	return grow(j, more);
 }
 
-static inline void put(struct json *j, const char *s, size_t n)
+/* Where the next byte goes; valid after a successful reserve(). */
+static inline char *tail(struct json *j)
 {
-	if (reserve(j, n) < 0)
-		return;
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
+	return j->buf + j->len;
+}
+
+/* The bytes up to o were written: account for them and terminate. */
+static inline void commit(struct json *j, char *o)
+{
+	*o = '\0';
+	j->len = (size_t)(o - j->buf);
 }
 
 static inline void putc1(struct json *j, char c)
 {
 	if (reserve(j, 1) < 0)
 		return;
-	j->buf[j->len++] = c;
-	j->buf[j->len] = '\0';
+	char *o = tail(j);
+	*o++ = c;
+	commit(j, o);
 }
 
-/* Decimal digits of v written backwards so that they end at `end`;
- * returns where they start.  Replaces snprintf("%llu"), which was a
- * visible share of writing an event. */
-static char *fmt_u64(char *end, uint64_t v)
+/* memcpy without the library call, which costs more than copying the
+ * dozen bytes of a key or value: fixed-size moves, the last one
+ * overlapping the one before when n is not a multiple.  Not calling
+ * anything also spares the writers saving registers. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	if (n >= 16) {
+		for (size_t i = 0; n - i > 16; i += 16)
+			memcpy(d + i, s + i, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n > 0) { /* first, middle and last byte cover 1 to 3 */
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Decimal digits of v written backwards so that they end at `end`;
+ * returns where they start.  Two digits per division: counters and
+ * ports are written for every member of every event. */
+static inline char *fmt_u64(char *end, uint64_t v)
+{
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
+}
+
+/* How many decimal digits v has. */
+static inline size_t dec_len(uint64_t v)
+{
+	size_t n = 1;
+	for (uint64_t p = 10; v >= p && n < 20; p *= 10)
+		n++;
+	return n;
+}
+
+/* ---- strings ------------------------------------------------------------ */
+
+/* Bytes that stand for themselves inside a JSON string: printable ASCII
+ * except '"' and '\\'.  Everything else takes the slow path below. */
+static const uint8_t plain_byte[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
+/* Sixteen bytes at a time, through GCC's vector extensions (which clang
+ * shares): SSE2 on x86-64, NEON on arm64, plain code elsewhere, from
+ * this one source. */
+typedef signed char s8x16 __attribute__((vector_size(16)));
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+
+/* Whether any byte of v is special.  Read as signed bytes, the plain
+ * ones are 0x20..0x7e but '"' and '\\' (0x80..0xff are negative), and
+ * each comparison is exact byte by byte. */
+static inline bool special16(s8x16 v)
+{
+	s8x16 bad = (v < 0x20) | (v == 0x7f) | (v == '"') | (v == '\\');
+	u64x2 w = (u64x2)bad;
+	return (w[0] | w[1]) != 0;
+}
+
+static inline s8x16 load16(const unsigned char *s)
+{
+	s8x16 v;
+	memcpy(&v, s, 16);
+	return v;
+}
+
+static inline s8x16 pair8(uint64_t a, uint64_t b)
+{
+	u64x2 w = { a, b };
+	return (s8x16)w;
+}
+
+static inline uint64_t load8(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, 8);
+	return w;
+}
+
+static inline uint64_t load4(const unsigned char *s)
+{
+	uint32_t w;
+	memcpy(&w, s, 4);
+	return w;
+}
+
+static inline uint64_t load2(const unsigned char *s)
+{
+	uint16_t w;
+	memcpy(&w, s, 2);
+	return w;
+}
+
+/* Plain bytes filling the lanes a short string leaves empty. */
+#define PLAIN8 0x6161616161616161ull
+
+static inline __attribute__((always_inline)) bool needs_escape(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	if (n >= 16) {
+		size_t i = 0;
+		for (; n - i > 16; i += 16)
+			if (special16(load16(s + i)))
+				return true;
+		return special16(load16(s + n - 16));
+	}
+	/* Shorter strings are read as two overlapping pieces: which lane holds
+	 * which byte, or a byte twice, does not change whether any is special. */
+	if (n >= 8)
+		return special16(pair8(load8(s), load8(s + n - 8)));
+	if (n >= 4)
+		return special16(pair8(load4(s) | load4(s + n - 4) << 32, PLAIN8));
+	if (n >= 2)
+		return special16(pair8(load2(s) | load2(s + n - 2) << 16 | PLAIN8 << 32, PLAIN8));
+	return n == 1 && !plain_byte[s[0]];
+}
+
+bool json_needs_escape(const char *s, size_t n)
+{
+	return needs_escape(s, n);
+}
+
+size_t json_plain_run(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (n - i >= 16 && !special16(load16(s + i)))
+		i += 16;
+	/* the block with the special byte, or the last few bytes */
+	while (i < n && plain_byte[s[i]])
+		i++;
+	return i;
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
@@ -118,125 +282,159 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return need;
 }
 
-/* Bytes that stand for themselves inside a JSON string: printable ASCII
- * except '"' and '\\'.  Everything else takes the slow path below. */
-static const uint8_t plain_byte[256] = {
-	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
-};
-
-/* \u00XX of one byte (lowercase hex, as "\\u%04x" would write it). */
-static void put_u00(struct json *j, unsigned char c)
+/* \u00XX of one byte at o (lowercase hex, as "\\u%04x" would write it);
+ * returns the end. */
+static char *u00(char *o, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
 	char tmp[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0f] };
-	put(j, tmp, sizeof(tmp));
+	memcpy(o, tmp, sizeof(tmp));
+	return o + sizeof(tmp);
 }
 
-/* One element of s that is not a plain byte: an escape, a valid UTF-8
- * sequence copied as is, or \u00XX of a byte that is not UTF-8.
- * Returns the bytes consumed (at least 1). */
-static size_t put_special(struct json *j, const unsigned char *s, size_t n)
+/* One element of s that is not a plain byte, written at *o: an escape, a
+ * valid UTF-8 sequence copied as is, or \u00XX of a byte that is not
+ * UTF-8.  At most 6 bytes per byte consumed.  Returns the bytes consumed
+ * (at least 1). */
+static size_t escape_one(char **o, const unsigned char *s, size_t n)
 {
+	static const char short_esc[] = { ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
 	unsigned char c = s[0];
-	char tmp[2] = { '\\', (char)c };
-	switch (c) {
-	case '"':
-	case '\\':
-		put(j, tmp, 2);
-		return 1;
-	case '\n':
-		put(j, "\\n", 2);
-		return 1;
-	case '\r':
-		put(j, "\\r", 2);
-		return 1;
-	case '\t':
-		put(j, "\\t", 2);
+	if (c < sizeof(short_esc) && short_esc[c]) {
+		(*o)[0] = '\\';
+		(*o)[1] = short_esc[c];
+		*o += 2;
 		return 1;
 	}
-	if (c < 0x20 || c == 0x7f) {
-		put_u00(j, c);
+	size_t k = c < 0x20 || c == 0x7f ? 0 : utf8_seq(s, n);
+	if (k == 0) { /* a control byte, or not UTF-8: keep the byte visible */
+		*o = u00(*o, c);
 		return 1;
 	}
-	size_t k = utf8_seq(s, n);
-	if (k == 0) { /* not UTF-8: keep the byte visible */
-		put_u00(j, c);
-		return 1;
-	}
-	put(j, (const char *)s, k);
+	memcpy(*o, s, k);
+	*o += k;
 	return k;
 }
 
-/* Length of the leading run of plain bytes.  Keys and values are short
- * (a dozen bytes), where a table lookup per byte beats word-at-a-time
- * tests. */
-static size_t plain_run(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n && plain_byte[s[i]])
-		i++;
-	return i;
-}
-
-/* `lead` (0 for none), then str quoted and escaped, then `trail` (0 for
- * none).  Keys and most values are nothing but plain bytes: they are
- * written with one copy; otherwise runs of plain bytes are copied at once
- * and the rest goes byte by byte. */
-static void put_quoted(struct json *j, char lead, const char *str, size_t n, char trail)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = plain_run(s, n);
-	if (i == n) {
-		if (reserve(j, n + 4) < 0)
-			return;
-		char *o = j->buf + j->len;
-		if (lead)
-			*o++ = lead;
-		*o++ = '"';
-		memcpy(o, str, n);
-		o += n;
-		*o++ = '"';
-		if (trail)
-			*o++ = trail;
-		*o = '\0';
-		j->len = (size_t)(o - j->buf);
-		return;
-	}
-	if (lead)
-		putc1(j, lead);
-	putc1(j, '"');
-	put(j, str, i);
-	while (i < n) {
-		i += put_special(j, s + i, n - i);
-		size_t run = plain_run(s + i, n - i);
-		put(j, str + i, run);
-		i += run;
-	}
-	putc1(j, '"');
-	if (trail)
-		putc1(j, trail);
-}
-
+/* str quoted and escaped, for strings with bytes that need it: runs of
+ * plain bytes are copied at once and the rest goes element by element,
+ * all into room reserved once for the worst case. */
 static void put_escaped(struct json *j, const char *str, size_t n)
 {
-	put_quoted(j, 0, str, n, 0);
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	if (n > (SIZE_MAX - 2) / 6) {
+		j->oom = 1;
+		return;
+	}
+	if (reserve(j, 6 * n + 2) < 0)
+		return;
+	char *o = tail(j);
+	*o++ = '"';
+	while (i < n) {
+		size_t run = json_plain_run(str + i, n - i);
+		memcpy(o, str + i, run);
+		o += run;
+		i += run;
+		if (i < n)
+			i += escape_one(&o, s + i, n - i);
+	}
+	*o++ = '"';
+	commit(j, o);
 }
 
-/* Comma and key before a value. */
-static void member(struct json *j, const char *key)
+/* ---- members ------------------------------------------------------------ */
+
+/* A comma and an escaped key: member()'s path for keys that need it. */
+static void escaped_key(struct json *j, bool comma, const char *key, size_t klen)
 {
-	char comma = j->first[j->depth] ? 0 : ',';
+	if (comma)
+		putc1(j, ',');
+	put_escaped(j, key, klen);
+	putc1(j, ':');
+}
+
+/* The comma and "key": before a value, with room reserved for `more`
+ * bytes of value after them.  Returns where the value goes, NULL when out
+ * of memory.  The general path; member_fast() below is the usual one. */
+static char *member(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
+{
+	bool comma = !j->first[j->depth];
 	j->first[j->depth] = 0;
-	if (key)
-		put_quoted(j, comma, key, strlen(key), ':');
-	else if (comma)
-		putc1(j, comma);
+	if (key && !kplain && json_needs_escape(key, klen)) {
+		escaped_key(j, comma, key, klen);
+		key = NULL;
+		comma = false;
+	}
+	if (!key)
+		klen = 0;
+	/* klen is a string's length and more is at most a value's length
+	 * plus a few bytes: the sum cannot wrap */
+	if (reserve(j, klen + 4 + more) < 0)
+		return NULL;
+	char *o = tail(j);
+	if (comma)
+		*o++ = ',';
+	if (key) {
+		*o++ = '"';
+		copy_bytes(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
+	}
+	return o;
 }
 
-static void open_(struct json *j, const char *key, char c)
+/* member() for the usual case, inlined into every writer: a key known
+ * plain (or none) and room already there.  NULL, having changed nothing,
+ * when that is not the case, and the writer then calls its general path.
+ * It calls nothing, so a writer's usual path calls nothing either: saving
+ * and restoring registers around calls cost more than writing the bytes. */
+static inline __attribute__((always_inline)) char *
+member_fast(struct json *j, const char *key, size_t klen, bool kplain, size_t more)
 {
-	member(j, key);
-	putc1(j, c);
+	/* the sum cannot wrap, as in member() */
+	if ((key && !kplain) || j->oom || klen + 4 + more >= j->cap - j->len)
+		return NULL;
+	char *o = tail(j);
+	if (!j->first[j->depth])
+		*o++ = ',';
+	j->first[j->depth] = 0;
+	if (key) {
+		*o++ = '"';
+		copy_bytes(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
+	}
+	return o;
+}
+
+/* A value of n bytes that needs no escaping or quoting: the general path. */
+static void raw_member(struct json *j, const char *key, size_t klen, bool kplain, const char *v, size_t n)
+{
+	char *o = member(j, key, klen, kplain, n);
+	if (!o)
+		return;
+	memcpy(o, v, n);
+	commit(j, o + n);
+}
+
+static inline __attribute__((always_inline)) void
+member_raw(struct json *j, const char *key, size_t klen, bool kplain, const char *v, size_t n)
+{
+	char *o = member_fast(j, key, klen, kplain, n);
+	if (!o) {
+		raw_member(j, key, klen, kplain, v, n);
+		return;
+	}
+	copy_bytes(o, v, n);
+	commit(j, o + n);
+}
+
+static void open_(struct json *j, const char *key, size_t klen, bool kplain, char c)
+{
+	member_raw(j, key, klen, kplain, &c, 1);
 	if (j->depth + 1 < JSON_MAX_DEPTH) {
 		j->depth++;
 		j->first[j->depth] = 1;
@@ -252,57 +450,105 @@ static void close_(struct json *j, char c)
 		j->depth--;
 }
 
-void json_obj_open(struct json *j, const char *key) { open_(j, key, '{'); }
-void json_obj_close(struct json *j) { close_(j, '}'); }
-void json_arr_open(struct json *j, const char *key) { open_(j, key, '['); }
-void json_arr_close(struct json *j) { close_(j, ']'); }
-
-void json_strn(struct json *j, const char *key, const char *s, size_t n)
+void json_obj_open_k(struct json *j, const char *key, size_t klen, bool kplain)
 {
-	member(j, key);
-	if (!s)
-		put(j, "null", 4);
-	else
+	open_(j, key, klen, kplain, '{');
+}
+
+void json_arr_open_k(struct json *j, const char *key, size_t klen, bool kplain)
+{
+	open_(j, key, klen, kplain, '[');
+}
+
+void json_obj_close(struct json *j)
+{
+	close_(j, '}');
+}
+
+void json_arr_close(struct json *j)
+{
+	close_(j, ']');
+}
+
+/* A string member, the general path: escapes, a key to test, growth. */
+static void string_slow(struct json *j, const char *key, size_t klen, bool kplain,
+			const char *s, size_t n)
+{
+	bool esc = needs_escape(s, n);
+	/* n is the length of a string in memory: n + 2 cannot wrap */
+	char *o = member(j, key, klen, kplain, esc ? 0 : n + 2);
+	if (!o)
+		return;
+	if (esc) {
+		commit(j, o);
 		put_escaped(j, s, n);
+		return;
+	}
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	commit(j, o);
 }
 
-void json_str(struct json *j, const char *key, const char *s)
+void json_strn_k(struct json *j, const char *key, size_t klen, bool kplain, const char *s, size_t n)
 {
-	json_strn(j, key, s, s ? strlen(s) : 0);
+	if (!s) {
+		member_raw(j, key, klen, kplain, "null", 4);
+		return;
+	}
+	char *o = needs_escape(s, n) ? NULL : member_fast(j, key, klen, kplain, n + 2);
+	if (!o) {
+		string_slow(j, key, klen, kplain, s, n);
+		return;
+	}
+	*o++ = '"';
+	copy_bytes(o, s, n);
+	o += n;
+	*o++ = '"';
+	commit(j, o);
 }
 
-void json_int(struct json *j, const char *key, int64_t v)
+/* A number member, its digits written in place. */
+static inline __attribute__((always_inline)) void
+number_member(struct json *j, const char *key, size_t klen, bool kplain, bool neg, uint64_t mag)
 {
-	char tmp[24];
-	char *end = tmp + sizeof(tmp);
+	size_t n = dec_len(mag) + neg;
+	char *o = member_fast(j, key, klen, kplain, n);
+	if (!o) {
+		char tmp[24];
+		char *p = fmt_u64(tmp + sizeof(tmp), mag);
+		if (neg)
+			*--p = '-';
+		raw_member(j, key, klen, kplain, p, (size_t)(tmp + sizeof(tmp) - p));
+		return;
+	}
+	if (neg)
+		*o = '-';
+	fmt_u64(o + n, mag);
+	commit(j, o + n);
+}
+
+void json_int_k(struct json *j, const char *key, size_t klen, bool kplain, int64_t v)
+{
 	/* magnitude in unsigned arithmetic: -INT64_MIN does not fit */
 	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	char *p = fmt_u64(end, mag);
-	if (v < 0)
-		*--p = '-';
-	member(j, key);
-	put(j, p, (size_t)(end - p));
+	number_member(j, key, klen, kplain, v < 0, mag);
 }
 
-void json_uint(struct json *j, const char *key, uint64_t v)
+void json_uint_k(struct json *j, const char *key, size_t klen, bool kplain, uint64_t v)
 {
-	char tmp[24];
-	char *end = tmp + sizeof(tmp);
-	char *p = fmt_u64(end, v);
-	member(j, key);
-	put(j, p, (size_t)(end - p));
+	number_member(j, key, klen, kplain, false, v);
 }
 
-void json_bool(struct json *j, const char *key, bool v)
+void json_bool_k(struct json *j, const char *key, size_t klen, bool kplain, bool v)
 {
-	member(j, key);
-	put(j, v ? "true" : "false", v ? 4 : 5);
+	member_raw(j, key, klen, kplain, v ? "true" : "false", v ? 4 : 5);
 }
 
-void json_null(struct json *j, const char *key)
+void json_null_k(struct json *j, const char *key, size_t klen, bool kplain)
 {
-	member(j, key);
-	put(j, "null", 4);
+	member_raw(j, key, klen, kplain, "null", 4);
 }
 
 /* "%.*f" of v without printf when that is provably the same text: the
@@ -337,30 +583,28 @@ static size_t fmt_fixed(char *out, double v, int decimals)
 	return n;
 }
 
-void json_double(struct json *j, const char *key, double v, int decimals)
+void json_double_k(struct json *j, const char *key, size_t klen, bool kplain, double v, int decimals)
 {
 	char tmp[64];
-	member(j, key);
 	if (!isfinite(v)) { /* JSON has no NaN/Inf */
-		put(j, "null", 4);
+		member_raw(j, key, klen, kplain, "null", 4);
 		return;
 	}
 	if (decimals < 0 || decimals > 9)
 		decimals = 3;
 	size_t k = fmt_fixed(tmp, v, decimals);
 	if (k > 0) {
-		put(j, tmp, k);
+		member_raw(j, key, klen, kplain, tmp, k);
 		return;
 	}
 	int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
 	if (n > 0 && (size_t)n < sizeof(tmp))
-		put(j, tmp, (size_t)n);
+		member_raw(j, key, klen, kplain, tmp, (size_t)n);
 	else
-		put(j, "null", 4);
+		member_raw(j, key, klen, kplain, "null", 4);
 }
 
-void json_raw(struct json *j, const char *key, const char *text, size_t n)
+void json_raw_k(struct json *j, const char *key, size_t klen, bool kplain, const char *text, size_t n)
 {
-	member(j, key);
-	put(j, text, n);
+	member_raw(j, key, klen, kplain, text, n);
 }

@@ -1,7 +1,6 @@
 /* out_cert.c - certificate chains, trust and interception attribution as JSON (event "tls" members, the
  * end-of-run consistency events and report entries), and the certificate counters. */
 #include <string.h>
-#include <time.h>
 
 #include "cert.h"
 #include "certstats.h"
@@ -14,13 +13,7 @@
 static void write_time(struct json *j, const char *key, int64_t t, bool ok)
 {
 	char buf[40];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!ok || (int64_t)tt != t || !gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-		json_null(j, key);
-		return;
-	}
-	json_str(j, key, buf);
+	json_str(j, key, ok ? ts_format_utc_seconds(t, buf, sizeof(buf)) : NULL);
 }
 
 static void write_missing_ext(struct json *j, const struct cert_info *ci)
@@ -37,14 +30,26 @@ static void write_missing_ext(struct json *j, const struct cert_info *ci)
 	json_arr_close(j);
 }
 
+/* "EC-256", or the type alone when the size is unknown.  Built by hand
+ * (snprintf cost more than the rest of the certificate's members): the
+ * type has at most 11 bytes and the size 10 digits, so nothing is cut. */
 static void write_key(struct json *j, const struct cert_info *ci)
 {
 	char kbuf[32];
-	if (ci->key_bits > 0)
-		snprintf(kbuf, sizeof(kbuf), "%s-%d", ci->key_type, (int)ci->key_bits);
-	else
-		snprintf(kbuf, sizeof(kbuf), "%s", ci->key_type);
-	json_str(j, "key", kbuf);
+	size_t n = strnlen(ci->key_type, sizeof(ci->key_type));
+	memcpy(kbuf, ci->key_type, n);
+	if (ci->key_bits > 0) {
+		char digits[12], *end = digits + sizeof(digits), *p = end;
+		unsigned v = (unsigned)ci->key_bits;
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		kbuf[n++] = '-';
+		memcpy(kbuf + n, p, (size_t)(end - p));
+		n += (size_t)(end - p);
+	}
+	json_strn(j, "key", kbuf, n);
 	if (ci->rsa_exponent)
 		json_uint(j, "rsa_exponent", ci->rsa_exponent);
 }

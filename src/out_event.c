@@ -140,8 +140,7 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 	}
 	if (t->sh_seen) {
 		char cbuf[8];
-		snprintf(cbuf, sizeof(cbuf), "0x%04x", t->sh_cipher);
-		json_str(j, "cipher", cbuf);
+		json_str(j, "cipher", ts_hex16(t->sh_cipher, cbuf));
 		json_str(j, "ja3s", t->ja3s[0] ? t->ja3s : NULL);
 		if (t->hello_retry)
 			json_bool(j, "hello_retry", true);

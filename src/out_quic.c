@@ -4,6 +4,7 @@
 #include "out_quic.h"
 #include "quic_keys.h"
 #include "tls.h"
+#include "util.h"
 
 static void version(struct json *j, const char *key, uint32_t v)
 {
@@ -49,8 +50,7 @@ static void server_hello(struct json *j, const struct tls_info *t)
 		return;
 	}
 	json_str(j, "tls_version", tls_version_name(t->sh_version, buf, sizeof(buf)));
-	snprintf(buf, sizeof(buf), "0x%04x", t->sh_cipher);
-	json_str(j, "cipher", buf);
+	json_str(j, "cipher", ts_hex16(t->sh_cipher, buf));
 	json_str(j, "ja3s", t->ja3s[0] ? t->ja3s : NULL);
 }
 

@@ -21,6 +21,7 @@
 #include "ja4.h"
 #include "tls_hello.h"
 #include "tls_info.h"
+#include "util.h"
 
 /* The ExtensionType values read here (IANA TLS ExtensionType Values). */
 enum {
@@ -103,34 +104,36 @@ static void ja3w_flush(struct ja3w *w)
 	w->n = 0;
 }
 
-static void ja3w_put(struct ja3w *w, const char *s, size_t n)
-{
-	if (n > sizeof(w->buf) - w->n)
-		ja3w_flush(w);
-	memcpy(w->buf + w->n, s, n);
-	w->n += n;
-}
-
 static void ja3w_char(struct ja3w *w, char ch)
 {
-	ja3w_put(w, &ch, 1);
+	if (w->n == sizeof(w->buf))
+		ja3w_flush(w);
+	w->buf[w->n++] = ch;
 }
 
-/* One decimal value, preceded by '-' unless it opens its field.  Written
- * by hand: snprintf here was most of the cost of a ClientHello. */
-static void ja3w_num(struct ja3w *w, unsigned v, bool *first)
+/* One decimal value below 65536, preceded by '-' unless it opens its
+ * field, written straight into the buffer: a ClientHello has dozens of
+ * them, and a call per value with a copy was most of JA3's own cost. */
+static inline void ja3w_num(struct ja3w *w, unsigned v, bool *first)
 {
-	char tmp[16];
-	char *end = tmp + sizeof(tmp), *p = end;
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	char *p;
+	if (sizeof(w->buf) - w->n < 6) /* '-' and five digits */
+		ja3w_flush(w);
+	p = w->buf + w->n;
 	if (!*first)
-		*--p = '-';
+		*p++ = '-';
 	*first = false;
-	ja3w_put(w, p, (size_t)(end - p));
+	/* the digits, most significant first, without leading zeros */
+	if (v >= 10000)
+		*p++ = (char)('0' + v / 10000);
+	if (v >= 1000)
+		*p++ = (char)('0' + v / 1000 % 10);
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100 % 10);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	w->n = (size_t)(p - w->buf);
 }
 
 static void ja3w_list16(struct ja3w *w, struct cursor c)
@@ -152,23 +155,19 @@ static void ja3w_list8(struct ja3w *w, struct cursor c)
 		ja3w_num(w, v, &first);
 }
 
-/* Both fingerprints open with "SSLVersion,": start the digest and write
- * it.  out is "" from here until ja3w_end fills it, so a libcrypto failure
- * leaves no fingerprint rather than a wrong one. */
-static bool ja3w_start(struct ja3w *w, uint16_t version, char out[33])
+/* Both fingerprints open with "SSLVersion,": start the digest in ctx (the
+ * caller's) and write it.  out is "" from here until ja3w_end fills it,
+ * so a libcrypto failure leaves no fingerprint rather than a wrong one. */
+static bool ja3w_start(struct ja3w *w, EVP_MD_CTX *ctx, uint16_t version, char out[33])
 {
 	bool first = true;
 
 	out[0] = '\0';
 	w->n = 0;
-	w->ctx = EVP_MD_CTX_new();
-	w->ok = w->ctx != NULL &&
-		EVP_DigestInit_ex(w->ctx, digest_md5(), NULL) == 1;
-	if (!w->ok) {
-		EVP_MD_CTX_free(w->ctx);
-		w->ctx = NULL;
+	w->ctx = ctx;
+	w->ok = ctx != NULL && EVP_DigestInit_ex(ctx, digest_md5(), NULL) == 1;
+	if (!w->ok)
 		return false;
-	}
 	ja3w_num(w, version, &first);
 	ja3w_char(w, ',');
 	return true;
@@ -189,22 +188,13 @@ static void ja3w_ext_types(struct ja3w *w, struct cursor c)
 /* Finish into 32 lowercase hex digits, or "" if libcrypto failed. */
 static void ja3w_end(struct ja3w *w, char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 
 	ja3w_flush(w);
 	out[0] = '\0';
-	if (w->ok && EVP_DigestFinal_ex(w->ctx, md, &md_len) == 1 &&
-	    md_len == 16) {
-		for (unsigned i = 0; i < 16; i++) {
-			out[2 * i] = hex[md[i] >> 4];
-			out[2 * i + 1] = hex[md[i] & 0x0f];
-		}
-		out[32] = '\0';
-	}
-	EVP_MD_CTX_free(w->ctx);
-	w->ctx = NULL;
+	if (w->ok && EVP_DigestFinal_ex(w->ctx, md, &md_len) == 1 && md_len == 16)
+		hex_encode(md, 16, out);
 }
 
 /* ---- ClientHello (RFC 8446 section 4.1.2) ------------------------------ */
@@ -387,12 +377,12 @@ static bool ch_extensions(struct cursor c, struct tls_info *ti,
 }
 
 /* "SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats" */
-static void ja3_client(const struct ch_lists *l, uint16_t version,
+static void ja3_client(EVP_MD_CTX *ctx, const struct ch_lists *l, uint16_t version,
 		       char out[33])
 {
 	struct ja3w w;
 
-	if (!ja3w_start(&w, version, out))
+	if (!ja3w_start(&w, ctx, version, out))
 		return;
 	ja3w_list16(&w, l->ciphers);
 	ja3w_char(&w, ',');
@@ -453,8 +443,12 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	ch.ch_seen = 1;
 	ch.ch_version = version;
 	ch.n_ciphers = cs_len / 2;
-	ja3_client(&l, version, ch.ja3);
-	ja4_client('t', version, l.ciphers, l.exts, ch.ja4);
+	/* one digest context for JA3 and both JA4 hashes: making and freeing
+	 * one per hash cost more than hashing these short strings */
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	ja3_client(md, &l, version, ch.ja3);
+	ja4_client(md, 't', version, l.ciphers, l.exts, ch.ja4);
+	EVP_MD_CTX_free(md);
 	ch_commit(info, &ch);
 	return true;
 }
@@ -484,13 +478,15 @@ static void ja3_server(uint16_t version, uint16_t cipher, struct cursor exts,
 {
 	struct ja3w w;
 	bool first = true;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
 
-	if (!ja3w_start(&w, version, out))
-		return;
-	ja3w_num(&w, cipher, &first);
-	ja3w_char(&w, ',');
-	ja3w_ext_types(&w, exts);
-	ja3w_end(&w, out);
+	if (ja3w_start(&w, md, version, out)) {
+		ja3w_num(&w, cipher, &first);
+		ja3w_char(&w, ',');
+		ja3w_ext_types(&w, exts);
+		ja3w_end(&w, out);
+	}
+	EVP_MD_CTX_free(md);
 }
 
 bool tls_hello_parse_server_hello(const uint8_t *body, size_t len,

@@ -10,9 +10,9 @@
 
 #include "util.h"
 
-/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm,
- * proleptic Gregorian), exact for every day an uint64_t of microseconds
- * reaches before year 10000. */
+/* Days since 1970-01-01 (negative before) to a civil date (Howard
+ * Hinnant's algorithm, proleptic Gregorian).  Exact for every day an
+ * int64_t of seconds reaches (|z| < 2^47): no product below overflows. */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
@@ -36,12 +36,32 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void put_digits(char *p, unsigned v, int n)
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* The two decimal digits of v (below 100) at p. */
+static void put2(char *p, unsigned v)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
+	memcpy(p, digit_pairs + 2 * v, 2);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" of a year 0..9999 at p (19 bytes, no NUL). */
+static void put_date_time(char *p, unsigned y, unsigned mo, unsigned d, unsigned sod)
+{
+	put2(p, y / 100);
+	put2(p + 2, y % 100);
+	p[4] = '-';
+	put2(p + 5, mo);
+	p[7] = '-';
+	put2(p + 8, d);
+	p[10] = 'T';
+	put2(p + 11, sod / 3600);
+	p[13] = ':';
+	put2(p + 14, sod / 60 % 60);
+	p[16] = ':';
+	put2(p + 17, sod % 60);
 }
 
 /* Written by hand: every event carries two or three of these, and
@@ -64,20 +84,54 @@ const char *ts_format_time(uint64_t ts_us, char *buf, size_t len)
 		return buf;
 	}
 	/* "YYYY-MM-DDTHH:MM:SS.uuuuuu+0000" */
-	put_digits(buf, (unsigned)y, 4);
-	buf[4] = '-';
-	put_digits(buf + 5, mo, 2);
-	buf[7] = '-';
-	put_digits(buf + 8, d, 2);
-	buf[10] = 'T';
-	put_digits(buf + 11, sod / 3600, 2);
-	buf[13] = ':';
-	put_digits(buf + 14, sod / 60 % 60, 2);
-	buf[16] = ':';
-	put_digits(buf + 17, sod % 60, 2);
+	unsigned us = (unsigned)(ts_us % 1000000u);
+	put_date_time(buf, (unsigned)y, mo, d, sod);
 	buf[19] = '.';
-	put_digits(buf + 20, (unsigned)(ts_us % 1000000u), 6);
+	put2(buf + 20, us / 10000);
+	put2(buf + 22, us / 100 % 100);
+	put2(buf + 24, us % 100);
 	memcpy(buf + 26, "+0000", 6);
+	return buf;
+}
+
+/* The general path of ts_format_utc_seconds(): what the certificate
+ * writer always did. */
+static const char *utc_seconds_slow(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return NULL;
+	return buf;
+}
+
+/* By hand for the years strftime writes with exactly four digits: two of
+ * these per certificate of every chain cost more than its JSON. */
+const char *ts_format_utc_seconds(int64_t t, char *buf, size_t len)
+{
+	int64_t days = t / 86400, sod = t % 86400;
+	int64_t y;
+	unsigned mo, d;
+	if (sod < 0) { /* floor division: the day before the epoch starts at -86400 */
+		sod += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &mo, &d);
+	if (y < 1000 || y > 9999 || len < 21)
+		return utc_seconds_slow(t, buf, len);
+	put_date_time(buf, (unsigned)y, mo, d, (unsigned)sod);
+	memcpy(buf + 19, "Z", 2);
+	return buf;
+}
+
+const char *ts_hex16(uint16_t v, char buf[7])
+{
+	static const char digits[] = "0123456789abcdef";
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (int i = 0; i < 4; i++)
+		buf[2 + i] = digits[(v >> (12 - 4 * i)) & 15];
+	buf[6] = '\0';
 	return buf;
 }
 

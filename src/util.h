@@ -16,6 +16,15 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
  * buf must hold at least 32 bytes. */
 const char *ts_format_time(uint64_t ts_us, char *buf, size_t len);
 
+/* Seconds since the epoch as certificates carry them, UTC:
+ * "2024-05-14T23:37:18Z", the text strftime("%Y-%m-%dT%H:%M:%SZ") writes
+ * for gmtime_r(t).  NULL when gmtime_r cannot represent t or len is too
+ * small; 21 bytes always do for years 1000 to 9999. */
+const char *ts_format_utc_seconds(int64_t t, char *buf, size_t len);
+
+/* "0x%04x" of v: "0x1301". */
+const char *ts_hex16(uint16_t v, char buf[7]);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 

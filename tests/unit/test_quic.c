@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -498,11 +499,40 @@ static void test_ja4_example(void **state)
 			el += put16(eb + el, 0);
 		}
 	}
-	ja4_client('t', 0x0303, cur_make(cb, cl), cur_make(eb, el), out);
+	ja4_client(NULL, 't', 0x0303, cur_make(cb, cl), cur_make(eb, el), out);
 	assert_string_equal(out, "t13d1516h2_8daaf6152771_e5627efa2ab1");
 	/* no signature algorithms: the extension list alone (spec: 6d807ffa2a79) */
-	ja4_client('q', 0x0303, cur_make(cb, cl), cur_make(NULL, 0), out);
+	ja4_client(NULL, 'q', 0x0303, cur_make(cb, cl), cur_make(NULL, 0), out);
 	assert_string_equal(out, "q12i150000_8daaf6152771_000000000000");
+}
+
+static int cmp_u16_ref(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The lists' sort against qsort: every length to past the insertion
+ * limit, few or many distinct values, sorted and reversed input. */
+static void test_ja4_sort_matches_qsort(void **state)
+{
+	(void)state;
+	uint16_t a[300], b[300];
+	uint32_t x = 2463534242u;
+	for (int round = 0; round < 40; round++)
+		for (size_t n = 0; n <= sizeof(a) / sizeof(a[0]); n += 1 + (n > 80) * 7) {
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13;
+				x ^= x >> 17;
+				x ^= x << 5;
+				a[i] = round % 4 == 0 ? (uint16_t)(x % 4) : round % 4 == 1 ? (uint16_t)i
+				       : round % 4 == 2 ? (uint16_t)(n - i) : (uint16_t)x;
+			}
+			memcpy(b, a, n * sizeof(a[0]));
+			qsort(b, n, sizeof(b[0]), cmp_u16_ref);
+			ja4_sort_u16(a, n);
+			assert_memory_equal(a, b, n * sizeof(a[0]));
+		}
 }
 
 int main(void)
@@ -522,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_abort, setup, teardown),
 		cmocka_unit_test(test_ja4_example),
+		cmocka_unit_test(test_ja4_sort_matches_qsort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -314,6 +314,37 @@ static void test_ja3_by_hand(void **state)
 	side_free(s);
 }
 
+/* Values of every decimal width (ja3w_num writes the digits without a
+ * loop), and lists long enough for the string to pass through the
+ * 256-byte buffer several times. */
+static void test_ja3_digit_widths_and_long_lists(void **state)
+{
+	static const uint16_t widths[] = { 0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535 };
+	uint16_t cs[300];
+	uint8_t buf[8192];
+	char expect[4096], want[33];
+	for (size_t n = 1; n <= 300; n += 299) {
+		size_t len = (size_t)snprintf(expect, sizeof(expect), "771,");
+		for (size_t i = 0; i < n; i++) {
+			cs[i] = n == 1 ? 0 : widths[i % 10] == 0 ? (uint16_t)i : widths[i % 10];
+			len += (size_t)snprintf(expect + len, sizeof(expect) - len, "%s%u", i ? "-" : "", cs[i]);
+		}
+		snprintf(expect + len, sizeof(expect) - len, ",10-11-43,29-23-24,0");
+		static const uint16_t order[] = { 10, 11, 43 };
+		struct tb_ch_opts o = {
+			.ciphers = cs, .n_ciphers = n, .versions = versions13, .n_versions = 2,
+			.ext_order = order, .n_ext_order = 3,
+		};
+		struct side *s = side_new(false, 0);
+		size_t blen = tb_client_hello_record(buf, sizeof(buf), &o);
+		feed(s, buf, blen);
+		assert_int_equal(s->ti.ch_seen, 1);
+		md5_hex(expect, want);
+		assert_string_equal(s->ti.ja3, want);
+		side_free(s);
+	}
+}
+
 /* Published vectors: the two examples of the salesforce/ja3 README, and a
  * Chrome 143 hello as reported by a fingerprinting service (its ja3_text
  * and ja3_hash), rebuilt extension by extension. */
@@ -1372,6 +1403,7 @@ int main(void)
 		cmocka_unit_test(test_ch_alpn_and_version_caps),
 		cmocka_unit_test(test_ch_sni_odd_forms),
 		cmocka_unit_test(test_ja3_by_hand),
+		cmocka_unit_test(test_ja3_digit_widths_and_long_lists),
 		cmocka_unit_test(test_ja3_known_vectors),
 		cmocka_unit_test(test_ja3s),
 		cmocka_unit_test(test_every_split_offset),
