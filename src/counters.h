@@ -7,6 +7,7 @@
 #ifndef TS_COUNTERS_H
 #define TS_COUNTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "decode.h"
@@ -48,11 +49,34 @@ static inline uint64_t counters_blocked(const struct engine_counters *c)
 	return n;
 }
 
+/* A copy of every count in *c added into *into; the times are the
+ * earliest first packet and the latest clock (the workers' engines of a
+ * live capture with threads, summed for the outputs). */
+static inline void counters_add(struct engine_counters *into, const struct engine_counters *c)
+{
+	uint64_t first = into->first_us, now = into->now_us;
+	uint64_t *d = (uint64_t *)into;
+	const uint64_t *s = (const uint64_t *)c;
+	/* every member is a uint64_t (quic_stats too): added one by one */
+	_Static_assert(sizeof(*into) % sizeof(uint64_t) == 0, "counters are 64-bit words");
+	for (size_t i = 0; i < sizeof(*into) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+	into->first_us = !first || (c->first_us && c->first_us < first) ? c->first_us : first;
+	into->now_us = c->now_us > now ? c->now_us : now;
+}
+
+/* Socket counters kept per worker (live capture with worker threads). */
+#define KSTATS_WORKERS_MAX 64
+
 /* Kernel counters of a live capture (pcap_stats), zero offline. */
 struct capture_kstats {
 	unsigned long long received;
 	unsigned long long dropped;      /* by the kernel: buffer full */
 	unsigned long long if_dropped;   /* by the interface/driver */
+	unsigned n_workers;              /* worker threads' sockets: each one's below; 0 otherwise */
+	struct {
+		unsigned long long received, dropped;
+	} worker[KSTATS_WORKERS_MAX];
 };
 
 #endif

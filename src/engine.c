@@ -56,12 +56,52 @@ static void threaded_packet(struct engine *e, struct flow *f, const struct ts_pa
 static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why);
 static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_response *r);
 
-static int engine_certs_init(struct engine *e)
+/* What spans flows: the engine's own, or a live worker's peer uses the
+ * first engine's (under the share lock). */
+static int engine_spans_init(struct engine *e, const struct engine_deps *deps)
 {
-	if (!e->certs)
+	const struct engine *first = deps->peer_of;
+	if (first) {
+		e->peer = true;
+		e->residual = first->residual;
+		e->scanners = first->scanners;
+		e->servers = first->servers;
+		e->cstats = first->cstats;
+		e->rec = first->rec;
 		return 0;
-	e->cstats = certstats_new(0, &e->cfg.seed);
-	return e->cstats ? 0 : -1;
+	}
+	e->residual = residual_new(65536, &e->cfg.seed);
+	e->scanners = scanners_new(0, &e->cfg.seed);
+	e->servers = servers_new(0, &e->cfg.seed);
+	e->rec = (struct recorder){
+		.vcfg = &e->cfg.verdict,
+		.certs = deps->certs,
+		.residual = e->residual,
+		.asn = deps->asn,
+		.scanners = e->scanners,
+		.servers = e->servers,
+		.anonymize_clients = e->cfg.anonymize_clients,
+		.dnsmap = dnsmap_new(0, &e->cfg.seed),
+		.bp = deps->blockpages,
+	};
+	if (deps->certs && !(e->cstats = certstats_new(0, &e->cfg.seed)))
+		return -1;
+	return e->residual && e->scanners && e->servers && e->rec.dnsmap ? 0 : -1;
+}
+
+/* The flows' own analysis; a live worker's chain analysis has a
+ * certificate context of its own (caches and statistics), the shared one
+ * keeps the memory across flows. */
+static int engine_analyser_init(struct engine *e, const struct engine_deps *deps)
+{
+	struct cert_ctx *certs = deps->certs;
+	if (e->cfg.threads > 1) { /* the workers analyse; this one gathers their counters */
+		analyser_init_counters(&e->an, &e->cfg);
+		return 0;
+	}
+	if (deps->share && certs && !(certs = e->own_certs = cert_ctx_new_worker(deps->certs)))
+		return -1;
+	return analyser_init(&e->an, &e->cfg, certs, deps->blockpages);
 }
 
 struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps *deps)
@@ -72,34 +112,16 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 	e->cfg = *cfg;
 	e->sinks = deps->sinks;
 	e->certs = deps->certs;
+	e->share = deps->share;
 	e->flows = flow_table_new(cfg->max_flows, &cfg->seed, cfg->idle_us, cfg->linger_us,
 				  on_flow_end, e);
-	int an = 0;
-	if (cfg->threads > 1) /* the workers analyse; this one gathers their counters */
-		analyser_init_counters(&e->an, &e->cfg);
-	else
-		an = analyser_init(&e->an, &e->cfg, deps->certs, deps->blockpages);
+	int an = engine_analyser_init(e, deps);
 	e->defrag = defrag_new(cfg->max_frag_datagrams, cfg->frag_timeout_us, &cfg->seed);
-	e->residual = residual_new(65536, &cfg->seed);
-	e->scanners = scanners_new(0, &cfg->seed);
-	e->servers = servers_new(0, &cfg->seed);
-	e->rec = (struct recorder){
-		.vcfg = &e->cfg.verdict,
-		.certs = deps->certs,
-		.residual = e->residual,
-		.asn = deps->asn,
-		.scanners = e->scanners,
-		.servers = e->servers,
-		.anonymize_clients = cfg->anonymize_clients,
-		.dnsmap = dnsmap_new(0, &cfg->seed),
-		.bp = deps->blockpages,
-	};
 	if (cfg->keep_evidence)
 		e->evid = evidbuf_new(&cfg->evidence);
 	e->dns = dnstxn_new(&(struct dnstxn_cfg){ .window_us = cfg->verdict.stall_us,
 		.seed = &cfg->seed, .done = on_dns_txn, .answer = on_dns_answer, .arg = e });
-	if (!e->flows || an < 0 || !e->defrag || !e->residual || !e->scanners ||
-	    !e->servers || !e->dns || !e->rec.dnsmap || engine_certs_init(e) < 0 ||
+	if (!e->flows || an < 0 || !e->defrag || engine_spans_init(e, deps) < 0 || !e->dns ||
 	    (cfg->keep_evidence && !e->evid) ||
 	    (cfg->threads > 1 && engine_mt_start(e, deps) < 0)) {
 		engine_free(e);
@@ -115,13 +137,16 @@ void engine_free(struct engine *e)
 	engine_mt_free(e);
 	flow_table_free(e->flows);
 	analyser_free(&e->an);
+	cert_ctx_free(e->own_certs);
 	defrag_free(e->defrag);
-	residual_free(e->residual);
-	scanners_free(e->scanners);
-	servers_free(e->servers);
-	certstats_free(e->cstats);
+	if (!e->peer) {
+		residual_free(e->residual);
+		scanners_free(e->scanners);
+		servers_free(e->servers);
+		certstats_free(e->cstats);
+		dnsmap_free(e->rec.dnsmap);
+	}
 	dnstxn_free(e->dns);
-	dnsmap_free(e->rec.dnsmap);
 	evidbuf_free(e->evid);
 	free(e);
 }
@@ -171,15 +196,17 @@ static void evidence_handshake_over(struct engine *e, struct flow *f)
 void engine_emit_record(struct engine *e, const struct flow *f, struct cert_analysis *ca,
 			uint64_t now_us, struct flow_record *rec)
 {
-	record_shared(&e->rec, f, ca, now_us, rec);
 	rec->clock_shift_us = e->clock_shifts[f->clock_epoch];
 	rec->vr.clock_jump = f->clock_jumped;
+	engine_lock(e);
+	record_shared(&e->rec, f, ca, now_us, rec);
 	if (e->cstats && rec->tls)
 		certstats_add(e->cstats, rec->tls, rec->cert, rec->client_as.asn, rec->flow_id,
 			      rec->vr.verdict);
+	sinks_flow(e->sinks, rec);
+	engine_unlock(e);
 	/* the run loop's progress line reads it from the engine's thread */
 	__atomic_fetch_add(&e->st.flows_by_verdict[rec->vr.verdict], 1, __ATOMIC_RELAXED);
-	sinks_flow(e->sinks, rec);
 }
 
 /* Record one flow's verdict, remember what the end-of-run conclusions
@@ -273,15 +300,21 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 		evidence_handshake_over(e, f);
 	if (created && dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 		pend_set(e, f, p->ts_us);
-		if (e->mt)
+		if (e->mt) {
 			engine_mt_scan_attempt(e, f, p->ts_us);
-		else
+		} else {
+			engine_lock(e);
 			scanners_attempt(e->scanners, &f->cli, &f->srv, f->sport, p->ts_us);
+			engine_unlock(e);
+		}
 	} else if (answered) {
-		if (e->mt)
+		if (e->mt) {
 			engine_mt_scan_answered(e, f, p->ts_us);
-		else
+		} else {
+			engine_lock(e);
 			scanners_answered(e->scanners, &f->cli, p->ts_us);
+			engine_unlock(e);
+		}
 	}
 	if (p->tcp_flags & TH_RST) {
 		flow_mark_closing(e->flows, f);
@@ -478,6 +511,11 @@ void engine_finish(struct engine *e, enum flow_end why)
 	flow_table_flush(e->flows, why);
 	if (e->mt)
 		engine_mt_free(e); /* stopped, counters merged */
+	if (e->own_certs) { /* a live worker's: its statistics into the shared context's */
+		engine_lock(e);
+		cert_ctx_merge_stats(e->rec.certs, e->own_certs);
+		engine_unlock(e);
+	}
 }
 
 static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
@@ -506,9 +544,11 @@ void engine_dns_record(struct engine *e, const struct dns_txn *t, int why, uint6
 	struct verdict_result vr;
 	struct flow_record rec;
 	verdict_dns_decide(&e->cfg.verdict, e->rec.bp, t, (enum dnstxn_end)why, now_us, &vr);
+	engine_lock(e);
 	record_build_dns(&e->rec, t, why, &vr, &rec);
-	__atomic_fetch_add(&e->st.flows_by_verdict[rec.vr.verdict], 1, __ATOMIC_RELAXED);
 	sinks_flow(e->sinks, &rec);
+	engine_unlock(e);
+	__atomic_fetch_add(&e->st.flows_by_verdict[rec.vr.verdict], 1, __ATOMIC_RELAXED);
 }
 
 /* A DNS transaction's window passed (or the input ended): its record. */
@@ -524,10 +564,13 @@ static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why)
 static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_response *r)
 {
 	struct engine *e = arg;
-	if (e->mt)
+	if (e->mt) {
 		engine_mt_dns_answer(e, t, r);
-	else
-		record_dns_answer(&e->rec, t, r);
+		return;
+	}
+	engine_lock(e);
+	record_dns_answer(&e->rec, t, r);
+	engine_unlock(e);
 }
 
 void engine_conclude(struct engine *e, struct run_end *end)
@@ -553,7 +596,7 @@ static void engine_app_counters(const struct engine *e, struct engine_counters *
 	c->dns_tcp_lost = d->tcp_midstream + d->tcp_gaps + d->tcp_oversize + d->tcp_alloc_failed;
 	c->dns_resolvers_full = d->resolvers_full;
 	/* with workers, the finishing thread owns the name map until the end */
-	if (!e->mt)
+	if (!e->mt && !e->peer)
 		c->dnsmap_evicted = dnsmap_stats(e->rec.dnsmap)->evicted;
 	c->http_flows = e->an.st.http.flows;
 	c->http_truncated = e->an.st.http.truncated;

@@ -9,6 +9,7 @@
 #ifndef TS_ENGINE_H
 #define TS_ENGINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,6 +50,13 @@ struct engine_deps {
 	struct asn_db *asn;        /* NULL: no ASN lookups */
 	struct cert_ctx *certs;    /* NULL: certificate chains are not analysed */
 	const struct blockpages *blockpages; /* NULL: no known blockpages */
+	/* Live capture with worker threads (run_workers.c): one engine per
+	 * worker, each with its own flows.  share: the lock over what spans
+	 * flows and the outputs, which are the first engine's; every engine's
+	 * chain analysis then gets a certificate context of its own.  peer_of:
+	 * the first engine (NULL: this is it). */
+	pthread_mutex_t *share;
+	struct engine *peer_of;
 };
 
 struct engine;

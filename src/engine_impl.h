@@ -48,7 +48,23 @@ struct engine {
 	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
 	struct engine_stats st;
 	struct engine_mt *mt;        /* --threads: workers and the order flows end in; NULL for one thread */
+	/* live workers (engine_deps.share): */
+	pthread_mutex_t *share;      /* over what spans flows and the outputs; NULL: one engine */
+	bool peer;                   /* those are another engine's */
+	struct cert_ctx *own_certs;  /* this engine's chain analysis context */
 };
+
+static inline void engine_lock(struct engine *e)
+{
+	if (e->share)
+		pthread_mutex_lock(e->share);
+}
+
+static inline void engine_unlock(struct engine *e)
+{
+	if (e->share)
+		pthread_mutex_unlock(e->share);
+}
 
 /* engine.c: the record of a flow whose flow-local part is rec (the shared
  * refinements, the end-of-run memories, the outputs); ca: rec's chain

@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "certstats.h"
 #include "engine.h"
+#include "fanout.h"
 #include "intercept.h"
 #include "out_clickhouse.h"
 #include "out_event.h"
@@ -54,6 +55,7 @@ struct options {
 	/* live and replay */
 	struct live_opts live;
 	const char *user;          /* -Z */
+	unsigned live_workers;     /* -i with --threads: worker threads on fanout sockets, else 0 */
 	const char *replay;        /* --replay FILE */
 	double speed;              /* --speed: 1 real time, 0 as fast as possible */
 	uint64_t stats_interval_us;
@@ -147,7 +149,8 @@ static void usage(FILE *out)
 		"      --close-linger DUR   keep a closed flow this long for late packets (5s)\n"
 		"      --reasm-limit BYTES  handshake bytes reassembled per direction (65536)\n"
 		"      --threads N|auto     analyse flows in N worker threads (auto: one per\n"
-		"                           online core; default 1); results are the same\n"
+		"                           online core; default 1); results are the same;\n"
+		"                           live, one packet socket per worker (fanout)\n"
 		"Other:\n"
 		"  -h, --help               this help\n"
 		"  -V, --version            version\n"
@@ -555,6 +558,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->evidence_path ? "with -w, flows are" : "a replay is");
 		o->cfg.threads = 1;
 	}
+	/* Live, the workers read sockets of their own (run_workers.c): the
+	 * engines they run each have one thread. */
+	if (o->cfg.threads > 1 && o->live.iface) {
+		if (fanout_supported(o->live.iface))
+			o->live_workers = o->cfg.threads;
+		else
+			fprintf(stderr, "tamperscope: --threads: %s is not an Ethernet interface; "
+				"read in one thread\n", o->live.iface);
+		o->cfg.threads = 1;
+	}
 	return 0;
 }
 
@@ -571,6 +584,8 @@ struct app {
 	struct out_event *events;      /* until handed to its sink */
 	struct sinks sinks;
 	struct engine *e;
+	struct engine_deps deps;
+	struct live_workers *lw;       /* -i with --threads */
 	struct capture cap;
 	bool cap_open;
 	bool live;                     /* -i or --replay */
@@ -579,6 +594,7 @@ struct app {
 static void teardown(struct app *a)
 {
 	sinks_free(&a->sinks);
+	live_workers_free(a->lw); /* the peers of a->e */
 	engine_free(a->e);
 	if (a->cap_open)
 		capture_close(&a->cap);
@@ -814,8 +830,15 @@ static int setup(struct options *o, struct app *a)
 	if ((rc = load_testlist(o, a)) || (rc = open_asn(o, a)) || (rc = setup_certs(o, a)) ||
 	    (rc = load_blockpages(o, a)) || (rc = setup_sinks(o, a)))
 		return rc;
-	struct engine_deps deps = { &a->sinks, a->asn, a->certs, a->bp };
-	if (!(a->e = engine_new(&o->cfg, &deps))) {
+	a->deps = (struct engine_deps){ &a->sinks, a->asn, a->certs, a->bp, NULL, NULL };
+	if (o->live_workers) {
+		if (!(a->lw = live_workers_new(o->live_workers))) {
+			fprintf(stderr, "tamperscope: out of memory\n");
+			return 1;
+		}
+		a->deps.share = live_workers_share(a->lw);
+	}
+	if (!(a->e = engine_new(&o->cfg, &a->deps))) {
 		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
 		return 1;
 	}
@@ -827,16 +850,18 @@ static int setup(struct options *o, struct app *a)
 static int run_source(struct options *o, struct app *a, struct run *r)
 {
 	char err[512];
-	int rc = o->live.iface ? capture_open_live(&a->cap, &o->live, o->bpf, err, sizeof(err))
+	int rc = a->lw ? live_workers_open(a->lw, &o->live, o->bpf, err, sizeof(err))
+	       : o->live.iface ? capture_open_live(&a->cap, &o->live, o->bpf, err, sizeof(err))
 			       : capture_open_file(&a->cap, o->replay, o->bpf, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "tamperscope: %s\n", err);
 		return 1;
 	}
-	a->cap_open = true;
+	a->cap_open = !a->lw;
 	if (o->user && drop_privileges(o->user) < 0)
 		return 1;
-	rc = o->live.iface ? run_live(r, &a->cap, err, sizeof(err))
+	rc = a->lw ? run_live_workers(r, a->lw, &o->cfg, &a->deps, err, sizeof(err))
+	   : o->live.iface ? run_live(r, &a->cap, err, sizeof(err))
 			   : run_replay(r, &a->cap, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "tamperscope: %s\n", err);
@@ -853,7 +878,7 @@ static int analyse(struct options *o, struct app *a)
 			     : run_files(&r, (const char *const *)o->inputs, o->n_inputs, o->bpf);
 	struct engine_counters c;
 	struct run_end end = { 0 };
-	engine_counters(a->e, &c);
+	run_counters(&r, &c);
 	end.c = &c;
 	end.stopped = r.sig->stop != 0;
 	engine_conclude(a->e, &end);

@@ -112,6 +112,16 @@ static void write_event(struct out_stats *s, const struct engine_counters *c, ui
 	json_uint(j, "received", ks ? ks->received : 0);
 	json_uint(j, "dropped", ks ? ks->dropped : 0);
 	json_uint(j, "if_dropped", ks ? ks->if_dropped : 0);
+	if (ks && ks->n_workers) { /* live worker threads: each one's socket */
+		json_arr_open(j, "workers");
+		for (unsigned i = 0; i < ks->n_workers; i++) {
+			json_obj_open(j, NULL);
+			json_uint(j, "received", ks->worker[i].received);
+			json_uint(j, "dropped", ks->worker[i].dropped);
+			json_obj_close(j);
+		}
+		json_arr_close(j);
+	}
 	json_obj_close(j);
 	json_obj_open(j, "flows");
 	json_uint(j, "active", c->flows_active);
@@ -182,6 +192,14 @@ static void prom_metrics(FILE *f, const struct engine_counters *c, uint64_t now_
 		   c->bytes);
 	prom_value(f, "tamperscope_kernel_dropped_total", "counter",
 		   "Packets the kernel dropped (pcap_stats).", ks ? ks->dropped + ks->if_dropped : 0);
+	if (ks && ks->n_workers) {
+		prom_family(f, "tamperscope_kernel_worker_dropped_total", "counter",
+			    "Packets lost to one worker thread: its socket's ring was full, or frames "
+			    "handed to it by another worker were refused.");
+		for (unsigned i = 0; i < ks->n_workers; i++)
+			fprintf(f, "tamperscope_kernel_worker_dropped_total{worker=\"%u\"} %llu\n", i,
+				ks->worker[i].dropped);
+	}
 	prom_value(f, "tamperscope_flows_active", "gauge", "Flows held now.",
 		   c->flows_active);
 	prom_value(f, "tamperscope_flows_evicted_total", "counter", "Flows ended early by the flow cap.",

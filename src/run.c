@@ -81,7 +81,7 @@ static void progress_update(struct run *r)
 		return;
 	r->progress_next_us = now + 1000000;
 	struct engine_counters c;
-	engine_counters(r->e, &c);
+	run_counters(r, &c);
 	uint64_t el = c.now_us > c.first_us ? (c.now_us - c.first_us) / 1000000 : 0;
 	fprintf(stderr, "\rtamperscope: trace %02llu:%02llu:%02llu  %llu packets  %llu flows  %llu blocked ",
 		(unsigned long long)(el / 3600), (unsigned long long)(el / 60 % 60),
@@ -90,7 +90,7 @@ static void progress_update(struct run *r)
 	r->progress_shown = true;
 }
 
-static void progress_done(struct run *r)
+void run_progress_done(struct run *r)
 {
 	if (r->progress_shown)
 		fputc('\n', stderr);
@@ -99,20 +99,45 @@ static void progress_done(struct run *r)
 
 /* ---- the service tick (live and replay) ------------------------------------------- */
 
+/* With workers, the outputs are shared with their threads. */
+static void run_lock(struct run *r)
+{
+	if (r->lw)
+		pthread_mutex_lock(live_workers_share(r->lw));
+}
+
+static void run_unlock(struct run *r)
+{
+	if (r->lw)
+		pthread_mutex_unlock(live_workers_share(r->lw));
+}
+
+void run_counters(const struct run *r, struct engine_counters *c)
+{
+	if (r->lw)
+		live_workers_counters(r->lw, c, NULL);
+	else
+		engine_counters(r->e, c);
+}
+
 static void interval(struct run *r, uint64_t now_us)
 {
 	struct engine_counters c;
-	engine_counters(r->e, &c);
+	run_counters(r, &c);
+	if (r->lw)
+		live_workers_counters(r->lw, NULL, &r->ks);
 	struct run_tick t = { now_us, &c, &r->ks };
+	run_lock(r);
 	sinks_interval(r->sinks, &t);
+	run_unlock(r);
 }
 
 /* Statistics intervals on the packet clock (a replay at 20x still reports
  * per minute of trace time); a live quiet wire still reports, a replay
  * starts its intervals at its first packet. */
-static void stats_due(struct run *r, uint64_t frames)
+static void stats_due(struct run *r, uint64_t frames, uint64_t now)
 {
-	uint64_t every = r->cfg.stats_interval_us, now = engine_now(r->e);
+	uint64_t every = r->cfg.stats_interval_us;
 	if (!every || (frames == 0 && !r->next_stats_us))
 		return;
 	if (!r->next_stats_us)
@@ -135,6 +160,12 @@ static void service(struct run *r, struct capture *c)
 			engine_note_kernel_loss(r->e);
 		}
 	}
+	run_service_outputs(r);
+}
+
+void run_service_outputs(struct run *r)
+{
+	run_lock(r);
 	if (r->sig->reopen) {
 		r->sig->reopen = 0;
 		sinks_reopen(r->sinks);
@@ -144,13 +175,16 @@ static void service(struct run *r, struct capture *c)
 		sinks_report(r->sinks);
 		fflush(stdout);
 	}
+	run_unlock(r);
 	struct engine_counters cn;
-	engine_counters(r->e, &cn);
-	stats_due(r, cn.frames);
+	run_counters(r, &cn);
+	stats_due(r, cn.frames, cn.now_us);
 	progress_update(r);
 	/* Live readers tail the events file: what was decided is written
 	 * out within one service tick. */
+	run_lock(r);
 	sinks_flush(r->sinks);
+	run_unlock(r);
 }
 
 /* The end of a live run or a replay: every flow ends, and a last interval
@@ -158,7 +192,14 @@ static void service(struct run *r, struct capture *c)
 static void wind_up(struct run *r, enum flow_end why)
 {
 	engine_finish(r->e, why);
-	interval(r, engine_now(r->e));
+	run_final_interval(r);
+}
+
+void run_final_interval(struct run *r)
+{
+	struct engine_counters c;
+	run_counters(r, &c);
+	interval(r, c.now_us);
 	sinks_flush(r->sinks);
 }
 
@@ -198,7 +239,7 @@ int run_files(struct run *r, const char *const *paths, int n, const char *bpf)
 		}
 		capture_close(&cap);
 	}
-	progress_done(r);
+	run_progress_done(r);
 	engine_finish(r->e, r->sig->stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
 	return status;
 }
@@ -236,7 +277,7 @@ int run_live(struct run *r, struct capture *c, char *err, size_t errlen)
 			r->next_stats_us = engine_now(r->e) + r->cfg.stats_interval_us;
 		service(r, c);
 	}
-	progress_done(r);
+	run_progress_done(r);
 	if (capture_kstats(c, &r->ks) < 0)
 		memset(&r->ks, 0, sizeof(r->ks));
 	wind_up(r, FLOW_END_SHUTDOWN);
@@ -286,7 +327,7 @@ int run_replay(struct run *r, struct capture *c, char *err, size_t errlen)
 			service(r, c);
 	}
 	service(r, c);
-	progress_done(r);
+	run_progress_done(r);
 	wind_up(r, r->sig->stop ? FLOW_END_SHUTDOWN : FLOW_END_EOF);
 	return !r->sig->stop && n == CAPTURE_ERROR ? 1 : 0;
 }

@@ -181,6 +181,7 @@ run_replay() {
 		echo "== real-stack lab (root, network namespaces)"
 		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
 		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
+		bash "$srcdir/tests/lab/lab.sh" live "$builddir" 2
 		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
 		bash "$srcdir/tests/lab/vantage.sh" check "$builddir"
 		bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"

@@ -8,7 +8,7 @@
 #                            OUTDIR/lab-interference-ca.pem (the run's lab CA, needed to trust the TLS 1.2 chains)
 #   lab.sh check BUILDDIR    generate into a temporary directory, then compare BUILDDIR/src/tamperscope's verdicts
 #                            with the truth (tests/golden/check-truth.sh); prints one PASS/FAIL line per flow
-#   lab.sh live BUILDDIR     run BUILDDIR/src/tamperscope -i on the router's client-side interface while real
+#   lab.sh live BUILDDIR [N] run BUILDDIR/src/tamperscope -i (--threads N) on the router's client-side interface while real
 #                            blocked and unblocked connections happen; check its verdicts, a stall reported while
 #                            the wire is quiet, periodic stats events and the final summary after SIGTERM
 #
@@ -454,20 +454,26 @@ lab_quiet_stall() {
 }
 
 lab_live() {
-	local ts=$1 W live_pid port rc n verdict want got fails=0 line client
+	local ts=$1 threads=${2:-1} T W live_pid port rc n verdict want got fails=0 line client targs=()
+	# T: the test's name; with worker threads the same checks, and each worker's socket counted
+	T=lab-live
+	if [ "$threads" -gt 1 ]; then
+		T=lab-live-threads$threads
+		targs=(--threads "$threads")
+	fi
 	lab_preflight || return 2
 	LAB_WORK=$(mktemp -d /tmp/tslab.XXXXXX) || return 1
 	W=$LAB_WORK
 	: >"$W/flows"
-	lab_build_net || { echo "FAIL: lab-live: building the namespaces failed"; return 1; }
-	lab_censor && lab_make_certs && lab_start_servers || { echo "FAIL: lab-live: lab set-up failed"; return 1; }
-	ip netns exec "$NS_R" "$ts" -i r0 --stats-interval 4s --events "$W/live.json" \
+	lab_build_net || { echo "FAIL: $T: building the namespaces failed"; return 1; }
+	lab_censor && lab_make_certs && lab_start_servers || { echo "FAIL: $T: lab set-up failed"; return 1; }
+	ip netns exec "$NS_R" "$ts" -i r0 "${targs[@]}" --stats-interval 4s --events "$W/live.json" \
 		--ca-bundle "$W/labca.pem" \
 		--metrics-file "$W/live.prom" tcp >"$W/live.out" 2>"$W/live.err" &
 	live_pid=$!
 	sleep 1.5
 	if ! kill -0 "$live_pid" 2>/dev/null; then
-		echo "FAIL: lab-live: tamperscope -i r0 did not start: $(head -2 "$W/live.err" | tr '\n' ' ')"
+		echo "FAIL: $T: tamperscope -i r0 did not start: $(head -2 "$W/live.err" | tr '\n' ' ')"
 		return 1
 	fi
 	lab_live_scenarios
@@ -476,9 +482,9 @@ lab_live() {
 	port=$(lab_quiet_stall)
 	sleep 5.5 # ClientHello at ~0.3 s, stall timeout 3 s, polling 0.1 s: well within
 	if grep -q "\"src_port\":$port,.*\"verdict\":\"tls_stall\"" "$W/live.json"; then
-		echo "PASS: lab-live: stall reported while the wire was quiet (client port $port)"
+		echo "PASS: $T: stall reported while the wire was quiet (client port $port)"
 	else
-		echo "FAIL: lab-live: no tls_stall event for client port $port within 5.5 s of a quiet wire"
+		echo "FAIL: $T: no tls_stall event for client port $port within 5.5 s of a quiet wire"
 		fails=1
 	fi
 	batch_end
@@ -486,18 +492,18 @@ lab_live() {
 	kill -TERM "$live_pid"
 	wait "$live_pid"
 	rc=$?
-	[ "$rc" = 0 ] && echo "PASS: lab-live: exit 0 after SIGTERM" || { echo "FAIL: lab-live: exit $rc after SIGTERM"; fails=1; }
+	[ "$rc" = 0 ] && echo "PASS: $T: exit 0 after SIGTERM" || { echo "FAIL: $T: exit $rc after SIGTERM"; fails=1; }
 	n=$(grep -c '"event_type":"stats"' "$W/live.json")
-	[ "$n" -ge 2 ] && echo "PASS: lab-live: $n stats events" || { echo "FAIL: lab-live: only $n stats events"; fails=1; }
+	[ "$n" -ge 2 ] && echo "PASS: $T: $n stats events" || { echo "FAIL: $T: only $n stats events"; fails=1; }
 	if grep -q '^server name' "$W/live.out" && grep -q '^news-site.example' "$W/live.out"; then
-		echo "PASS: lab-live: final summary written after SIGTERM"
+		echo "PASS: $T: final summary written after SIGTERM"
 	else
-		echo "FAIL: lab-live: no final summary on stdout after SIGTERM"
+		echo "FAIL: $T: no final summary on stdout after SIGTERM"
 		fails=1
 	fi
 	grep -q '^tamperscope_flows_total{verdict="tls_stall"} [1-9]' "$W/live.prom" &&
-		echo "PASS: lab-live: metrics file counts stalls" ||
-		{ echo "FAIL: lab-live: metrics file does not count stalls"; fails=1; }
+		echo "PASS: $T: metrics file counts stalls" ||
+		{ echo "FAIL: $T: metrics file does not count stalls"; fails=1; }
 	# Every flow of the run has exactly one event with the truth's verdict.
 	for line in "${TRUTH_LINES[@]}"; do
 		client=$(printf '%s\n' "$line" | cut -f1)
@@ -505,13 +511,37 @@ lab_live() {
 		got=$(jq -r --arg c "${client%:*}" --argjson p "${client##*:}" \
 			'select(.event_type=="flow" and .src_ip==$c and .src_port==$p) | .verdict' "$W/live.json" | tr '\n' ' ')
 		if [ "$got" = "$want " ]; then
-			echo "PASS: lab-live: $client $want"
+			echo "PASS: $T: $client $want"
 		else
-			echo "FAIL: lab-live: $client expected $want got ${got:-nothing}"
+			echo "FAIL: $T: $client expected $want got ${got:-nothing}"
 			fails=1
 		fi
 	done
+	[ "$threads" -gt 1 ] && { lab_live_workers "$threads" || fails=1; }
 	return $fails
+}
+
+# With worker threads: every stats event and the metrics file count each
+# worker's socket, and the workers' counts add up to the totals.
+lab_live_workers() {
+	local threads=$1 W=$LAB_WORK n bad per
+	n=$(jq -r 'select(.event_type=="stats") | .stats.kernel.workers | length' "$W/live.json" | sort -u | tr '\n' ' ')
+	[ "$n" = "$threads " ] && echo "PASS: $T: stats events count $threads workers' sockets" ||
+		{ echo "FAIL: $T: stats events' kernel.workers lengths: '$n', want $threads"; return 1; }
+	bad=$(jq -r 'select(.event_type=="stats") | .stats.kernel |
+		select(([.workers[].received] | add) != .received or ([.workers[].dropped] | add) != .dropped)' "$W/live.json")
+	[ -z "$bad" ] && echo "PASS: $T: workers' socket counts add up to the totals" ||
+		{ echo "FAIL: $T: workers' socket counts do not add up: $bad"; return 1; }
+	n=$(jq -s '[.[] | select(.event_type=="stats")] | last | .stats.kernel.received' "$W/live.json")
+	per=$(jq -s -r '[.[] | select(.event_type=="stats")] | last | [.stats.kernel.workers[].received] | join(" + ")' \
+		"$W/live.json")
+	[ "$n" -gt 0 ] && echo "PASS: $T: the workers' sockets received $n packets ($per)" ||
+		{ echo "FAIL: $T: the workers' sockets received nothing"; return 1; }
+	n=$(grep -c '^tamperscope_kernel_worker_dropped_total{worker="[0-9]*"} [0-9]*$' "$W/live.prom")
+	[ "$n" = "$threads" ] && echo "PASS: $T: metrics file has each worker's kernel drops" ||
+		{ echo "FAIL: $T: metrics file has $n per-worker drop lines, want $threads"; return 1; }
+	grep -q "worker 1: [0-9]* received" "$W/live.err" && echo "PASS: $T: closing lines per worker" ||
+		{ echo "FAIL: $T: no per-worker closing line on stderr"; return 1; }
 }
 
 main() {
@@ -551,7 +581,7 @@ main() {
 		exit $?
 		;;
 	live)
-		[ -n "$dir" ] || { echo "usage: $0 live BUILDDIR" >&2; exit 2; }
+		[ -n "$dir" ] || { echo "usage: $0 live BUILDDIR [THREADS]" >&2; exit 2; }
 		ts="$dir/src/tamperscope"
 		if [ ! -x "$ts" ]; then
 			echo "SKIP: lab-live: $ts not built"
@@ -559,7 +589,7 @@ main() {
 		fi
 		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-live: jq not installed"; exit 0; }
 		ts=$(cd "$(dirname "$ts")" && pwd)/$(basename "$ts")
-		lab_live "$ts"
+		lab_live "$ts" "${3:-1}"
 		rc=$?
 		if [ "$rc" = 2 ]; then
 			echo "SKIP: lab-live: $LAB_SKIP_REASON"

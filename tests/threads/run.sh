@@ -6,7 +6,8 @@
 #   2. a synthetic trace of about 100 000 flows (bench/mktrace.py over the lab capture), the same way;
 #   3. a flood of 1 000 000 SYNs, each a flow of its own, under --max-flows 20000: with 2 threads the same events
 #      and evictions as with one, and a peak memory no more than the workers' fixed share above one thread's;
-#   4. --threads values: auto, and bad ones refused.
+#   4. --threads values: auto, and bad ones refused;
+#   5. live capture with two workers (tests/threads/live.sh).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 export LC_ALL=C
@@ -91,3 +92,6 @@ done
 	--ca-bundle "$srcdir/pcaps/lab-interference-ca.pem" 2>"$tmp/w.err"
 [ $? = 0 ] && grep -q "with -w, flows are analysed in one thread" "$tmp/w.err"
 check "-w with --threads: said, and analysed in one thread" $?
+
+# ---- 5. live: one fanout socket per worker, tunnelled or not (root and namespaces)
+bash "$srcdir/tests/threads/live.sh"
