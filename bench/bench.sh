@@ -26,8 +26,15 @@
 #                show what the event output costs
 # and GNU time gives each one's peak RSS.  The result is a table per trace
 # of median and mean times, packets per second and the ratios
-# tamperscope/read floor and tamperscope/ndpiReader (of the medians).  Missing tools are installed with apt-get when
-# running as root (hyperfine, libndpi-bin, time).
+# tamperscope/read floor and tamperscope/ndpiReader (of the medians); then,
+# per trace, tamperscope with --threads 2 up to the cores present against
+# one thread, timed in one hyperfine run: medians, speed-ups, peak RSS.
+# Last, the memory a tracked flow costs once its handshake is over:
+# bench/openflows.py writes traces of N and 2N TLS 1.3 connections that
+# all stay open, and the difference of the peak RSS, divided by N, is the
+# cost of one (its state, its share of the flow table, the allocator's
+# overhead), at one thread and at two.  Missing tools are installed with
+# apt-get when running as root (hyperfine, libndpi-bin, time).
 set -eu
 
 runs=10
@@ -166,6 +173,57 @@ print("share of tamperscope's time spent writing events: %.0f%%"
       % (100 * (1 - res["ts no events"]["median"] / ts)))
 print()
 EOF
+	bench_threads "$name" "$trace"
+}
+
+# bench_threads NAME TRACE: --threads 1, 2, ... up to the cores present.
+bench_threads() {
+	name=$1
+	trace=$2
+	cores=$(nproc)
+	[ "$cores" -ge 2 ] || { echo "threads: one core here, no speed-up to measure"; echo; return; }
+	set -- -n "1 thread" "$TAMPERSCOPE -r $trace -q --events /dev/null"
+	n=2
+	while [ "$n" -le "$cores" ]; do
+		set -- "$@" -n "$n threads" "$TAMPERSCOPE -r $trace -q --events /dev/null --threads $n"
+		n=$((n + 1))
+	done
+	echo "bench: timing the $name trace with 1 to $cores threads" >&2
+	hyperfine --warmup "$warmup" --runs "$runs" --style basic --export-json "$tmp/thr.json" "$@" >&2
+	n=1
+	: >"$tmp/thr.rss"
+	while [ "$n" -le "$cores" ]; do
+		rss "$TAMPERSCOPE -r $trace -q --events /dev/null --threads $n" >>"$tmp/thr.rss"
+		n=$((n + 1))
+	done
+	python3 - "$name" "$tmp/thr.json" "$tmp/thr.rss" <<'EOF'
+import json, sys
+name = sys.argv[1]
+res = json.load(open(sys.argv[2]))["results"]
+rss = [int(x) for x in open(sys.argv[3]).read().split()]
+one = res[0]["median"]
+print("%s trace, worker threads (same hyperfine run):" % name)
+print("%-12s %9s %9s %9s" % ("threads", "median s", "speed-up", "peak RSS"))
+for i, r in enumerate(res):
+    print("%-12d %9.4f %8.2fx %6.1f MB" % (i + 1, r["median"], one / r["median"], rss[i] / 1024))
+print()
+EOF
+}
+
+# The memory a tracked flow costs past its handshake: peak RSS with N and
+# 2N connections open at the end, the difference over N.
+bench_flow_memory() {
+	n=${FLOWMEM_N:-100000}
+	python3 "$srcdir/bench/openflows.py" "$n" "$tmp/open1.pcap" || die "openflows.py failed"
+	python3 "$srcdir/bench/openflows.py" $((2 * n)) "$tmp/open2.pcap" || die "openflows.py failed"
+	echo "memory per tracked flow ($n and $((2 * n)) TLS 1.3 connections open at the end, past their handshakes):"
+	for t in 1 2; do
+		a=$(rss "$TAMPERSCOPE -r $tmp/open1.pcap -q --no-asn-db --threads $t")
+		b=$(rss "$TAMPERSCOPE -r $tmp/open2.pcap -q --no-asn-db --threads $t")
+		echo "  --threads $t: peak RSS $((a / 1024)) MB and $((b / 1024)) MB: $(((b - a) * 1024 / n)) bytes per flow"
+	done
+	rm -f "$tmp/open1.pcap" "$tmp/open2.pcap"
+	echo
 }
 
 if [ $# -ge 1 ]; then
@@ -194,6 +252,7 @@ else
 		rm -f "$trace"
 	done
 fi
+bench_flow_memory
 if [ -n "$installed" ]; then
 	echo "bench: installed:$installed" >&2
 fi
