@@ -435,8 +435,9 @@ static int bind_iface(struct fanout_sock *s, const struct fanout_opts *o, unsign
  * gathered before the program sees them. */
 static int join_group(struct fanout_sock *s, const struct fanout_opts *o, char *err, size_t errlen)
 {
-	int flags = PACKET_FANOUT_FLAG_DEFRAG | (o->group < 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0);
-	int fan = (o->group < 0 ? 0 : o->group & 0xffff) | ((PACKET_FANOUT_CBPF | flags) << 16);
+	uint32_t flags = PACKET_FANOUT_FLAG_DEFRAG | (o->group < 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0);
+	uint32_t arg = (o->group < 0 ? 0 : (uint32_t)o->group & 0xffff) | (PACKET_FANOUT_CBPF | flags) << 16;
+	int fan = (int)arg;	/* the kernel reads the same 32 bits */
 	if (setsockopt(s->fd, SOL_PACKET, PACKET_FANOUT, &fan, sizeof(fan)) < 0)
 		return fail(err, errlen, "joining the fanout group", o->iface);
 	socklen_t len = sizeof(fan);
