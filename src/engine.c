@@ -122,8 +122,7 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct engine_deps
 	e->dns = dnstxn_new(&(struct dnstxn_cfg){ .window_us = cfg->verdict.stall_us,
 		.seed = &cfg->seed, .done = on_dns_txn, .answer = on_dns_answer, .arg = e });
 	if (!e->flows || an < 0 || !e->defrag || engine_spans_init(e, deps) < 0 || !e->dns ||
-	    (cfg->keep_evidence && !e->evid) ||
-	    (cfg->threads > 1 && engine_mt_start(e, deps) < 0)) {
+	    (cfg->keep_evidence && !e->evid)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -134,7 +133,8 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	engine_mt_free(e);
+	if (e->mt)
+		e->mt_ops->free(e);
 	flow_table_free(e->flows);
 	analyser_free(&e->an);
 	cert_ctx_free(e->own_certs);
@@ -301,7 +301,7 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 	if (created && dir == DIR_C2S && (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 		pend_set(e, f, p->ts_us);
 		if (e->mt) {
-			engine_mt_scan_attempt(e, f, p->ts_us);
+			e->mt_ops->scan_attempt(e, f, p->ts_us);
 		} else {
 			engine_lock(e);
 			scanners_attempt(e->scanners, &f->cli, &f->srv, f->sport, p->ts_us);
@@ -309,7 +309,7 @@ static void tcp_packet(struct engine *e, struct flow *f, const struct ts_packet 
 		}
 	} else if (answered) {
 		if (e->mt) {
-			engine_mt_scan_answered(e, f, p->ts_us);
+			e->mt_ops->scan_answered(e, f, p->ts_us);
 		} else {
 			engine_lock(e);
 			scanners_answered(e->scanners, &f->cli, p->ts_us);
@@ -390,7 +390,7 @@ static uint64_t clock_frame(struct engine *e, uint64_t raw_us, uint32_t wirelen)
 			flow_table_flush(e->flows, FLOW_END_EOF);
 			dnstxn_forget(e->dns);
 			if (e->mt)
-				engine_mt_fresh(e); /* in order, after the flows just ended */
+				e->mt_ops->fresh(e); /* in order, after the flows just ended */
 			else
 				engine_fresh_memories(e);
 			e->now_us = raw_us;
@@ -472,7 +472,7 @@ static void threaded_packet(struct engine *e, struct flow *f, const struct ts_pa
 	bool answered = p->proto == 6 && dir == DIR_S2C &&
 			(p->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) &&
 			!tcpobs_has(&f->obs, OBS_SYNACK);
-	engine_mt_packet(e, f, p, dir, created);
+	e->mt_ops->packet(e, f, p, dir, created);
 	if (p->proto == 6) {
 		e->st.tcp_packets++;
 		/* what the table needs of the handshake (syn_retry, scanners) */
@@ -510,7 +510,7 @@ void engine_finish(struct engine *e, enum flow_end why)
 	dnstxn_flush(e->dns, why == FLOW_END_SHUTDOWN ? DNSTXN_SHUTDOWN : DNSTXN_EOF);
 	flow_table_flush(e->flows, why);
 	if (e->mt)
-		engine_mt_free(e); /* stopped, counters merged */
+		e->mt_ops->free(e); /* stopped, counters merged */
 	if (e->own_certs) { /* a live worker's: its statistics into the shared context's */
 		engine_lock(e);
 		cert_ctx_merge_stats(e->rec.certs, e->own_certs);
@@ -523,7 +523,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end why)
 	struct engine *e = arg;
 	pend_remove(e, f);
 	if (e->mt) {
-		engine_mt_flow_end(e, f, why);
+		e->mt_ops->flow_end(e, f, why);
 		dns_flow_release(f);
 		return;
 	}
@@ -556,7 +556,7 @@ static void on_dns_txn(void *arg, const struct dns_txn *t, enum dnstxn_end why)
 {
 	struct engine *e = arg;
 	if (e->mt)
-		engine_mt_dns_txn(e, t, why);
+		e->mt_ops->dns_txn(e, t, why);
 	else
 		engine_dns_record(e, t, why, e->now_us);
 }
@@ -565,7 +565,7 @@ static void on_dns_answer(void *arg, const struct dns_txn *t, const struct dns_r
 {
 	struct engine *e = arg;
 	if (e->mt) {
-		engine_mt_dns_answer(e, t, r);
+		e->mt_ops->dns_answer(e, t, r);
 		return;
 	}
 	engine_lock(e);

@@ -48,6 +48,7 @@ struct engine {
 	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
 	struct engine_stats st;
 	struct engine_mt *mt;        /* --threads: workers and the order flows end in; NULL for one thread */
+	const struct engine_mt_ops *mt_ops; /* engine_mt.c's, with mt */
 	/* live workers (engine_deps.share): */
 	pthread_mutex_t *share;      /* over what spans flows and the outputs; NULL: one engine */
 	bool peer;                   /* those are another engine's */
@@ -77,22 +78,24 @@ void engine_dns_record(struct engine *e, const struct dns_txn *t, int why, uint6
 /* engine.c: what the verdict stage remembers across flows starts empty (a new capture). */
 void engine_fresh_memories(struct engine *e);
 
-/* engine_mt.c: the workers and the finishing thread (engine_cfg.threads > 1).  -1 when they could not start.
- * From then on, until engine_mt_stop, only the finishing thread touches what spans flows and the outputs. */
-int engine_mt_start(struct engine *e, const struct engine_deps *deps);
-/* Every finished flow out, the threads stopped, their counters merged. */
-void engine_mt_stop(struct engine *e);
-void engine_mt_free(struct engine *e);
-/* One packet of flow f, to its worker (created: f's first; the copy is made then). */
-void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
-		      bool created);
-/* Flow f ended: to its worker, and its place in the order. */
-void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why);
-/* What spans flows, in order with the flows' ends. */
-void engine_mt_scan_attempt(struct engine *e, const struct flow *f, uint64_t ts_us);
-void engine_mt_scan_answered(struct engine *e, const struct flow *f, uint64_t ts_us);
-void engine_mt_dns_txn(struct engine *e, const struct dns_txn *t, int why);
-void engine_mt_dns_answer(struct engine *e, const struct dns_txn *t, const struct dns_response *r);
-void engine_mt_fresh(struct engine *e);
+/* What engine_mt.c (engine_mt_start, engine_mt.h) plugs into the engine
+ * when it runs with worker threads: the pipeline calls these instead of
+ * doing the work itself.  From engine_mt_start until free, only the
+ * finishing thread touches what spans flows and the outputs. */
+struct engine_mt_ops {
+	/* One packet of flow f, to its worker (created: f's first; the copy is made then). */
+	void (*packet)(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+		       bool created);
+	/* Flow f ended: to its worker, and its place in the order. */
+	void (*flow_end)(struct engine *e, struct flow *f, enum flow_end why);
+	/* What spans flows, in order with the flows' ends. */
+	void (*scan_attempt)(struct engine *e, const struct flow *f, uint64_t ts_us);
+	void (*scan_answered)(struct engine *e, const struct flow *f, uint64_t ts_us);
+	void (*dns_txn)(struct engine *e, const struct dns_txn *t, int why);
+	void (*dns_answer)(struct engine *e, const struct dns_txn *t, const struct dns_response *r);
+	void (*fresh)(struct engine *e);
+	/* Every finished flow out, the threads stopped, their counters merged, e->mt freed. */
+	void (*free)(struct engine *e);
+};
 
 #endif

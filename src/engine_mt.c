@@ -22,6 +22,7 @@
 #include "cert.h"
 #include "dnstxn.h"
 #include "engine_impl.h"
+#include "engine_mt.h"
 #include "ring.h"
 #include "scanner.h"
 #include "workers.h"
@@ -147,6 +148,8 @@ static void *finisher_main(void *arg)
 	}
 }
 
+static const struct engine_mt_ops mt_ops;
+
 int engine_mt_start(struct engine *e, const struct engine_deps *deps)
 {
 	/* Each thread allocates from an arena of its own, which glibc grows
@@ -160,6 +163,7 @@ int engine_mt_start(struct engine *e, const struct engine_deps *deps)
 	if (!mt)
 		return -1;
 	e->mt = mt;
+	e->mt_ops = &mt_ops;
 	mt->e = e;
 	/* two threads: the engine's and one worker; more: the engine's, a
 	 * finishing thread and the rest workers */
@@ -199,7 +203,7 @@ static void order_commit(struct engine_mt *mt)
 	ring_commit(&mt->order, sizeof(struct order));
 }
 
-void engine_mt_stop(struct engine *e)
+static void engine_mt_stop(struct engine *e)
 {
 	struct engine_mt *mt = e->mt;
 	if (mt->inline_fin && mt->ws) {
@@ -223,7 +227,7 @@ void engine_mt_stop(struct engine *e)
 	mt->ws = NULL;
 }
 
-void engine_mt_free(struct engine *e)
+static void engine_mt_free(struct engine *e)
 {
 	struct engine_mt *mt = e->mt;
 	if (!mt)
@@ -283,7 +287,7 @@ static struct flow *shadow_of(struct engine_mt *mt, const struct flow *f)
 	return sf;
 }
 
-void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
+static void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *p, int dir,
 		      bool created)
 {
 	struct engine_mt *mt = e->mt;
@@ -303,7 +307,7 @@ void engine_mt_packet(struct engine *e, struct flow *f, const struct ts_packet *
 	}
 }
 
-void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
+static void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
 {
 	struct engine_mt *mt = e->mt;
 	struct worker_end end = {
@@ -329,7 +333,7 @@ void engine_mt_flow_end(struct engine *e, struct flow *f, enum flow_end why)
 
 /* ---- what spans flows, in order ---------------------------------------------------------- */
 
-void engine_mt_scan_attempt(struct engine *e, const struct flow *f, uint64_t ts_us)
+static void engine_mt_scan_attempt(struct engine *e, const struct flow *f, uint64_t ts_us)
 {
 	struct order *o = order_push(e->mt, ORD_SCAN_ATTEMPT);
 	o->cli = f->cli;
@@ -339,7 +343,7 @@ void engine_mt_scan_attempt(struct engine *e, const struct flow *f, uint64_t ts_
 	order_commit(e->mt);
 }
 
-void engine_mt_scan_answered(struct engine *e, const struct flow *f, uint64_t ts_us)
+static void engine_mt_scan_answered(struct engine *e, const struct flow *f, uint64_t ts_us)
 {
 	struct order *o = order_push(e->mt, ORD_SCAN_ANSWERED);
 	o->cli = f->cli;
@@ -357,7 +361,7 @@ static struct dns_txn *txn_copy(const struct dns_txn *t)
 	return c;
 }
 
-void engine_mt_dns_txn(struct engine *e, const struct dns_txn *t, int why)
+static void engine_mt_dns_txn(struct engine *e, const struct dns_txn *t, int why)
 {
 	struct order *o = order_push(e->mt, ORD_DNS_TXN);
 	o->txn = txn_copy(t);
@@ -366,7 +370,7 @@ void engine_mt_dns_txn(struct engine *e, const struct dns_txn *t, int why)
 	order_commit(e->mt);
 }
 
-void engine_mt_dns_answer(struct engine *e, const struct dns_txn *t, const struct dns_response *r)
+static void engine_mt_dns_answer(struct engine *e, const struct dns_txn *t, const struct dns_response *r)
 {
 	struct order *o = order_push(e->mt, ORD_DNS_ANSWER);
 	o->txn = txn_copy(t);
@@ -376,8 +380,19 @@ void engine_mt_dns_answer(struct engine *e, const struct dns_txn *t, const struc
 	order_commit(e->mt);
 }
 
-void engine_mt_fresh(struct engine *e)
+static void engine_mt_fresh(struct engine *e)
 {
 	order_push(e->mt, ORD_FRESH);
 	order_commit(e->mt);
 }
+
+static const struct engine_mt_ops mt_ops = {
+	.packet = engine_mt_packet,
+	.flow_end = engine_mt_flow_end,
+	.scan_attempt = engine_mt_scan_attempt,
+	.scan_answered = engine_mt_scan_answered,
+	.dns_txn = engine_mt_dns_txn,
+	.dns_answer = engine_mt_dns_answer,
+	.fresh = engine_mt_fresh,
+	.free = engine_mt_free,
+};

@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "certstats.h"
 #include "engine.h"
+#include "engine_mt.h"
 #include "fanout.h"
 #include "intercept.h"
 #include "out_clickhouse.h"
@@ -31,9 +32,11 @@
 #include "report.h"
 #include "report_merge.h"
 #include "run.h"
+#include "run_workers.h"
 #include "sink.h"
 #include "summary.h"
 #include "testlist.h"
+#include "usage.h"
 #include "util.h"
 #include "workers.h"
 
@@ -79,85 +82,6 @@ struct options {
 	const char *bp_files[MAX_BLOCKPAGE_FILES];
 	int n_bp;
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: tamperscope -r FILE [-r FILE ...] [options] [BPF expression]\n"
-		"Passive detector of network interference in TLS connections.\n"
-		"\n"
-		"       tamperscope -i IFACE [live options] [options] [BPF expression]\n"
-		"       tamperscope --replay FILE [--speed X|max] [options] [BPF expression]\n"
-		"Input:\n"
-		"  -r, --read FILE          read a pcap/pcapng capture (\"-\" = stdin); repeatable,\n"
-		"                           files are read in the order given; a directory\n"
-		"                           stands for its *.pcap, *.pcapng files in name order\n"
-		"  -i, --interface IFACE    capture live on IFACE (\"any\" for all)\n"
-		"      --replay FILE        feed FILE through the live path at its recorded pace\n"
-		"      --speed X            replay speed: 1 real time (default), 10 ten times\n"
-		"                           faster, max as fast as possible\n"
-		"Live capture:\n"
-		"  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"
-		"  -s, --snapshot-length N  bytes captured per packet (262144)\n"
-		"  -B, --buffer-size KIB    kernel capture buffer in KiB\n"
-		"  -Z, --relinquish-privileges USER  drop to USER after opening the\n"
-		"                           interface and output files\n"
-		"      --stats-interval DUR stats event and metrics every DUR (60s; 0 = never)\n"
-		"      --metrics-file FILE  Prometheus textfile, rewritten atomically\n"
-		"Output:\n"
-		"      --events FILE        one JSON event per flow (\"-\" = stdout)\n"
-		"      --events-format FMT  eve (default), or clickhouse: flat JSONEachRow rows\n"
-		"                           for sql/clickhouse.sql (the file is appended to)\n"
-		"      --sensor-name NAME   the sensor column of clickhouse rows (host name)\n"
-		"  -q, --quiet              no human summary on stdout\n"
-		"  -w, --write FILE         pcapng of the packets of every interfered flow, and\n"
-		"                           its manifest FILE.sha256 (sha256sum -c checks it)\n"
-		"      --pcap-format F      pcapng (default, per-packet comments) or pcap\n"
-		"      --pcap-flow-packets N  packets kept per flow for -w (64)\n"
-		"      --pcap-memory MIB    memory for the packets -w keeps (64)\n"
-		"      --html FILE          the report as one self-contained HTML page\n"
-		"Networks and reports:\n"
-		"      --asn-db FILE        MaxMind DB with GeoLite2-ASN fields (default: search,\n"
-		"                           then the embedded database)\n"
-		"      --no-asn-db          no ASN lookups\n"
-		"      --report-json FILE   per network / domain report as JSON (\"-\" = stdout)\n"
-		"      --report-csv FILE    the same as CSV\n"
-		"      --min-flows N        flows needed before a name is called blocked (3)\n"
-		"      --time-bucket DUR    timeline bucket of the report (1h)\n"
-		"      --test-list FILE     Citizen Lab test list CSV: categories per domain\n"
-		"      --anonymize-clients  cut client addresses to /24 (IPv6 /48) in all output\n"
-		"Certificates:\n"
-		"      --ca-bundle FILE     trust anchors (PEM) replacing the system bundle\n"
-		"                           /etc/ssl/certs/ca-certificates.crt\n"
-		"      --interception-cas FILE  more known interception CAs (TSV; repeatable)\n"
-		"DNS and HTTP:\n"
-		"      --blockpages FILE    more known blockpage addresses and HTTP patterns\n"
-		"                           (TSV; repeatable; data/blockpages.tsv always)\n"
-		"Subcommands:\n"
-		"  tamperscope merge A.json B.json ... [--report-json F] [--html F] [--min-flows N]\n"
-		"  tamperscope asn [--asn-db FILE] ADDRESS ...\n"
-		"Analysis:\n"
-		"      --stall-timeout DUR  silence after a ClientHello that makes a stall (3s)\n"
-		"      --vantage WHERE      where the capture sits: client, server, unknown, or\n"
-		"                           auto (inferred per flow; default); decides which\n"
-		"                           rules apply and which drop directions are provable\n"
-		"      --residual-window DUR  mark failures this soon after a block of the same\n"
-		"                           client, server and port as residual (180s)\n"
-		"Resources:\n"
-		"      --max-flows N        flow table cap; the longest-idle flow is evicted (1000000)\n"
-		"      --idle-timeout DUR   end a flow after this much silence (120s)\n"
-		"      --close-linger DUR   keep a closed flow this long for late packets (5s)\n"
-		"      --reasm-limit BYTES  handshake bytes reassembled per direction (65536)\n"
-		"      --threads N|auto     analyse flows in N worker threads (auto: one per\n"
-		"                           online core; default 1); results are the same;\n"
-		"                           live, one packet socket per worker (fanout)\n"
-		"Other:\n"
-		"  -h, --help               this help\n"
-		"  -V, --version            version\n"
-		"\n"
-		"DUR is a number with an optional unit: us, ms, s (default), m, h.\n"
-		"See tamperscope(1) for verdicts, events and evidence fields.\n");
-}
 
 /* ---- the option table ------------------------------------------------------------ */
 
@@ -838,8 +762,9 @@ static int setup(struct options *o, struct app *a)
 		}
 		a->deps.share = live_workers_share(a->lw);
 	}
-	if (!(a->e = engine_new(&o->cfg, &a->deps))) {
-		fprintf(stderr, "tamperscope: cannot initialise (out of memory or nDPI failed)\n");
+	if (!(a->e = engine_new(&o->cfg, &a->deps)) ||
+	    (o->cfg.threads > 1 && engine_mt_start(a->e, &a->deps) < 0)) {
+		fprintf(stderr, "tamperscope: cannot initialise (out of memory, nDPI failed or no threads)\n");
 		return 1;
 	}
 	return 0;

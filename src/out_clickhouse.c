@@ -17,6 +17,7 @@
 #include "report.h"
 #include "testlist.h"
 #include "tls.h"
+#include "util.h"
 
 /* A file's buffer: flushed at every service tick, like the events file. */
 #define CH_FILE_BUF (256u << 10)
@@ -271,14 +272,7 @@ static void ch_reopen(void *ctx)
 	struct out_clickhouse *o = ctx;
 	if (o->is_stdout)
 		return;
-	FILE *nf = fopen(o->path, "a");
-	if (!nf) {
-		fprintf(stderr, "tamperscope: reopening %s: %s\n", o->path, strerror(errno));
-		return;
-	}
-	fclose(o->fp);
-	o->fp = nf;
-	setvbuf(o->fp, NULL, _IOFBF, CH_FILE_BUF);
+	o->fp = reopen_append(o->fp, o->path, CH_FILE_BUF, "events");
 }
 
 static int ch_finish(void *ctx, const struct run_end *end)

@@ -60,14 +60,7 @@ static void out_event_reopen(void *ctx)
 	struct out_event *o = ctx;
 	if (o->is_stdout)
 		return;
-	FILE *nf = fopen(o->path, "a");
-	if (!nf) {
-		fprintf(stderr, "tamperscope: reopening events: %s: %s\n", o->path, strerror(errno));
-		return;
-	}
-	fclose(o->fp);
-	o->fp = nf;
-	setvbuf(o->fp, NULL, _IOFBF, OUT_EVENT_BUF);
+	o->fp = reopen_append(o->fp, o->path, OUT_EVENT_BUF, "events");
 }
 
 static void out_event_close(struct out_event *o)

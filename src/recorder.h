@@ -50,7 +50,7 @@ void record_local(struct recorder *rc, const struct flow *f, enum flow_end why,
 void record_shared(struct recorder *rc, const struct flow *f, struct cert_analysis *ca,
 		   uint64_t now_us, struct flow_record *out);
 
-/* ---- DNS and plain HTTP (recorder_dns.c) ------------------------------- */
+/* ---- DNS and plain HTTP (recorder.c) ------------------------------- */
 
 /* The record of a finished DNS transaction, decided as vr (verdict_dns.h).
  * out->dns points to t: valid during the transaction's callback. */

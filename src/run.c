@@ -102,20 +102,20 @@ void run_progress_done(struct run *r)
 /* With workers, the outputs are shared with their threads. */
 static void run_lock(struct run *r)
 {
-	if (r->lw)
-		pthread_mutex_lock(live_workers_share(r->lw));
+	if (r->share)
+		pthread_mutex_lock(r->share);
 }
 
 static void run_unlock(struct run *r)
 {
-	if (r->lw)
-		pthread_mutex_unlock(live_workers_share(r->lw));
+	if (r->share)
+		pthread_mutex_unlock(r->share);
 }
 
 void run_counters(const struct run *r, struct engine_counters *c)
 {
-	if (r->lw)
-		live_workers_counters(r->lw, c, NULL);
+	if (r->sum)
+		r->sum(r->sum_arg, c, NULL);
 	else
 		engine_counters(r->e, c);
 }
@@ -124,8 +124,8 @@ static void interval(struct run *r, uint64_t now_us)
 {
 	struct engine_counters c;
 	run_counters(r, &c);
-	if (r->lw)
-		live_workers_counters(r->lw, NULL, &r->ks);
+	if (r->sum)
+		r->sum(r->sum_arg, NULL, &r->ks);
 	struct run_tick t = { now_us, &c, &r->ks };
 	run_lock(r);
 	sinks_interval(r->sinks, &t);

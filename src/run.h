@@ -23,7 +23,6 @@ struct engine;
 struct engine_cfg;
 struct engine_counters;
 struct engine_deps;
-struct live_workers;
 struct sinks;
 
 struct run_cfg {
@@ -53,7 +52,12 @@ struct run {
 	uint64_t progress_next_us;    /* monotonic time of the next progress line */
 	bool progress_shown;
 	struct capture_kstats ks;     /* the last kernel counters read (live) */
-	struct live_workers *lw;      /* live capture with worker threads, else NULL */
+	/* live capture with worker threads (run_workers.h), else NULL: the
+	 * lock over the outputs, which the workers' engines write too, and
+	 * the workers' counters summed (c), their sockets' (ks), either NULL */
+	pthread_mutex_t *share;
+	void (*sum)(void *arg, struct engine_counters *c, struct capture_kstats *ks);
+	void *sum_arg;
 };
 
 void run_init(struct run *r, struct engine *e, struct sinks *sinks, const struct run_cfg *cfg,
@@ -79,25 +83,6 @@ int run_replay(struct run *r, struct capture *c, char *err, size_t errlen);
 /* The run's counters: the engine's, or the sum of the workers' engines'. */
 void run_counters(const struct run *r, struct engine_counters *c);
 
-/* Live capture with worker threads (run_workers.c; --threads with -i on an
- * Ethernet interface): one fanout socket (fanout.h) and one engine per
- * worker, no reading thread.  The first engine is main's (made with
- * engine_deps.share = live_workers_share), the others its peers.
- *   live_workers_new     n workers' places and the lock (NULL: out of memory)
- *   live_workers_open    their sockets on the interface, before -Z drops
- *                        privileges; 0, or -1 with err set
- *   run_live_workers     as run_live, with the workers; 0, or 1 after a
- *                        socket failed (err set) */
-struct live_workers *live_workers_new(unsigned n);
-pthread_mutex_t *live_workers_share(struct live_workers *lw);
-int live_workers_open(struct live_workers *lw, const struct live_opts *o, const char *bpf,
-		      char *err, size_t errlen);
-int run_live_workers(struct run *r, struct live_workers *lw, const struct engine_cfg *cfg,
-		     const struct engine_deps *deps, char *err, size_t errlen);
-void live_workers_free(struct live_workers *lw);
-/* The workers' counters summed (c), and their sockets' (ks); either may be NULL. */
-void live_workers_counters(struct live_workers *lw, struct engine_counters *c,
-			   struct capture_kstats *ks);
 
 /* run.c, for run_workers.c: the service tick's outputs (signals, intervals,
  * progress line, flushing; under the workers' lock with workers), and the

@@ -26,7 +26,7 @@
 
 #include "engine.h"
 #include "fanout.h"
-#include "run.h"
+#include "run_workers.h"
 
 #define LIVE_BATCH 4096              /* frames read between looks at the clock and the stop flag */
 #define PUBLISH_US 100000            /* counters published this often */
@@ -185,9 +185,10 @@ static void *worker_run(void *arg)
 
 /* ---- the run ---------------------------------------------------------------------- */
 
-void live_workers_counters(struct live_workers *lw, struct engine_counters *c,
-			   struct capture_kstats *ks)
+/* The workers' counters summed (c), and their sockets' (ks); either may be NULL. */
+static void sum_counters(void *arg, struct engine_counters *c, struct capture_kstats *ks)
 {
+	struct live_workers *lw = arg;
 	pthread_mutex_lock(&lw->share);
 	if (c) {
 		memset(c, 0, sizeof(*c));
@@ -264,7 +265,9 @@ int run_live_workers(struct run *r, struct live_workers *lw, const struct engine
 		     const struct engine_deps *deps, char *err, size_t errlen)
 {
 	int status = 0;
-	r->lw = lw;
+	r->share = &lw->share;
+	r->sum = sum_counters;
+	r->sum_arg = lw;
 	if (r->cfg.stats_interval_us)
 		r->next_stats_us = wall_now_us() + r->cfg.stats_interval_us;
 	if (start(r, lw, cfg, deps, err, errlen) < 0)
@@ -281,7 +284,7 @@ int run_live_workers(struct run *r, struct live_workers *lw, const struct engine
 			pthread_join(lw->w[i].tid, NULL);
 	}
 	run_progress_done(r);
-	live_workers_counters(lw, NULL, &r->ks);
+	sum_counters(lw, NULL, &r->ks);
 	run_final_interval(r);
 	fprintf(stderr, "tamperscope: kernel: %llu received, %llu dropped, %llu dropped by the interface\n",
 		r->ks.received, r->ks.dropped, r->ks.if_dropped);

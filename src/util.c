@@ -263,3 +263,15 @@ int data_file_path(const char *name, char *out, size_t len)
 #endif
 	return -1;
 }
+
+FILE *reopen_append(FILE *fp, const char *path, size_t buf, const char *what)
+{
+	FILE *nf = fopen(path, "a");
+	if (!nf) {
+		fprintf(stderr, "tamperscope: reopening %s: %s: %s\n", what, path, strerror(errno));
+		return fp;
+	}
+	fclose(fp);
+	setvbuf(nf, NULL, _IOFBF, buf);
+	return nf;
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil): no time_t range or time zone involved. */
@@ -62,5 +63,10 @@ int data_file_path(const char *name, char *out, size_t len);
 /* names[v], or `fallback` when v is past the n names or has none: the
  * range check every x_name() lookup needs. */
 const char *name_of(const char *const *names, size_t n, unsigned v, const char *fallback);
+
+/* SIGHUP after a rotation moved path away: fp's file closed and a new one
+ * opened at path to append to, fully buffered with buf bytes, returned.  A
+ * failure keeps fp and says so on stderr (what: the output's name). */
+FILE *reopen_append(FILE *fp, const char *path, size_t buf, const char *what);
 
 #endif

@@ -384,7 +384,7 @@ struct verdict_result {
 	uint64_t http_delay_us;      /* EV_HTTP: request to response (or to the end) */
 	uint8_t http_ttl;            /* TTL of the response's first packet */
 	int32_t http_ipid_diff;      /* its IP ID minus the SYN-ACK's (IPv4) */
-	/* what DNS answers say of a flow's server (recorder_dns.c, dnsmap.h) */
+	/* what DNS answers say of a flow's server (recorder.c, dnsmap.h) */
 	const char *name_from_dns;   /* the name its client resolved to it, NULL none */
 	uint8_t dns_origin;          /* enum dns_origin, for tls_mitm / tls_untrusted_cert */
 };

@@ -16,9 +16,15 @@ export srcdir builddir TAMPERSCOPE TAMPERSCOPE_DATADIR
 #   make check TS_TIERS="unit golden"
 # Every tier left out prints a SKIP line, so a partial run never looks whole.
 TS_TIERS=${TS_TIERS:-all}
+tier_name=
+tier_close() { # how long the tier before took
+	[ -n "$tier_name" ] && echo "-- tier $tier_name: $((SECONDS - tier_t0)) s"
+	tier_name=
+}
 tier() { # tier NAME: is it selected?  Otherwise say so.
+	tier_close
 	case " $TS_TIERS " in
-	*" all "* | *" $1 "*) return 0 ;;
+	*" all "* | *" $1 "*) tier_name=$1; tier_t0=$SECONDS; return 0 ;;
 	esac
 	echo "SKIP: tier $1: not selected (TS_TIERS=$TS_TIERS)"
 	return 1
@@ -187,6 +193,7 @@ run_replay() {
 		bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"
 		bash "$srcdir/tests/lab/quic.sh" check "$builddir"
 	fi
+	tier_close
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS: ' "$log")
