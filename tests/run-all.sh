@@ -185,13 +185,24 @@ run_replay() {
 
 	if tier lab; then
 		echo "== real-stack lab (root, network namespaces)"
-		bash "$srcdir/tests/lab/lab.sh" check "$builddir"
-		bash "$srcdir/tests/lab/lab.sh" live "$builddir"
-		bash "$srcdir/tests/lab/lab.sh" live "$builddir" 2
-		bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
-		bash "$srcdir/tests/lab/vantage.sh" check "$builddir"
-		bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"
-		bash "$srcdir/tests/lab/quic.sh" check "$builddir"
+		# Two groups side by side: the labs mostly wait on timeouts, and
+		# each has namespaces of its own (named by its pid).  Their lines
+		# come out group by group.
+		labdir=$(mktemp -d)
+		{
+			bash "$srcdir/tests/lab/lab.sh" check "$builddir"
+			bash "$srcdir/tests/lab/lab.sh" live "$builddir"
+			bash "$srcdir/tests/lab/lab.sh" live "$builddir" 2
+		} >"$labdir/a" 2>&1 &
+		{
+			bash "$srcdir/tests/lab/mitm.sh" check "$builddir"
+			bash "$srcdir/tests/lab/vantage.sh" check "$builddir"
+			bash "$srcdir/tests/lab/dnshttp.sh" check "$builddir"
+			bash "$srcdir/tests/lab/quic.sh" check "$builddir"
+		} >"$labdir/b" 2>&1 &
+		wait
+		cat "$labdir/a" "$labdir/b"
+		rm -rf "$labdir"
 	fi
 	tier_close
 } 2>&1 | tee "$log"

@@ -56,8 +56,10 @@ for f in google_ssl.pcap tls-expired-cert.pcap; do
 		fail "$f: a chain is untrusted for want of a removed anchor"
 	fi
 done
-# With the removed roots' certificates built (make data), they are trusted.
+# With the removed roots' certificates built (make data), they are trusted.  The
+# program looks in $TAMPERSCOPE_DATADIR, then where it is installed (make install).
 pem="${TAMPERSCOPE_DATADIR:-$srcdir/data}/removed-roots.pem"
+[ -f "$pem" ] || [ -z "${TS_PKGDATADIR:-}" ] || pem="$TS_PKGDATADIR/removed-roots.pem"
 if [ -f "$pem" ]; then
 	"$T" -r "$shared/google_ssl.pcap" --no-asn-db -q --events - 2>/dev/null |
 		jq -e -s '[.[] | select(.tls.chain | length > 0)][0] | .tls.trust == "trusted" and
