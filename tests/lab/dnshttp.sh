@@ -317,29 +317,6 @@ check_capture() {
 	[ "$n" -gt 100 ] || ERRORS+=("capture holds only $n packets")
 }
 
-write_asn_db() {
-	local net args=""
-	for net in "${!NET_IP[@]}"; do
-		args="$args ${NET_IP[$net]%.10}.0/24=${NET_ASN[$net]}=$net"
-	done
-	perl -MMaxMind::DB::Writer::Tree -e '
-		my $out = shift @ARGV;
-		my $t = MaxMind::DB::Writer::Tree->new(
-			ip_version => 4, record_size => 24, database_type => "GeoLite2-ASN",
-			languages => ["en"], description => { en => "tamperscope dns/http lab" },
-			remove_reserved_networks => 0,
-			map_key_type_callback => sub { { autonomous_system_number => "uint32",
-							  autonomous_system_organization => "utf8_string" }->{$_[0]} });
-		for (@ARGV) {
-			my ($n, $asn, $org) = split /=/;
-			$t->insert_network($n, { autonomous_system_number => $asn,
-						 autonomous_system_organization => "Lab $org" });
-		}
-		$t->insert_network("198.19.0.0/16", { autonomous_system_number => 64530,
-						     autonomous_system_organization => "Lab servers" });
-		open my $fh, ">:raw", $out or die; $t->write_tree($fh); close $fh or die;' "$WORK/asn.mmdb" $args
-}
-
 write_outputs() {
 	local out=$1 line net
 	printf '# %s-blockpages.tsv: the lab ISP'"'"'s blockpage (made by tests/lab/dnshttp.sh; format: tamperscope(1))\n%s\tZZ\tlab ISP resolver blockpage server\nbody:<title>Blocked by the lab ISP</title>\tZZ\tlab ISP block page\n' \
@@ -367,7 +344,7 @@ generate() {
 	WORK=$(mktemp -d /tmp/tsdns.XXXXXX) || return 1
 	build_net || { log "building the namespaces failed"; return 1; }
 	write_responder
-	write_asn_db || { log "writing the ASN database failed"; return 1; }
+	lab_asn_db "$WORK/asn.mmdb" 198.19.0.0/16 64530 || { log "writing the ASN database failed"; return 1; }
 	start_resolvers && start_web && start_censor && start_capture || return 1
 	scenarios
 	sleep 6          # past the stall timeout: the last transactions' windows close inside the capture

@@ -288,29 +288,6 @@ write_cas_tsv() {
 	} >"$d/cas.tsv"
 }
 
-write_asn_db() {
-	local net args=""
-	for net in "${!NET_IP[@]}"; do
-		args="$args ${NET_IP[$net]%.10}.0/24=${NET_ASN[$net]}=$net"
-	done
-	perl -MMaxMind::DB::Writer::Tree -e '
-		my $out = shift @ARGV;
-		my $t = MaxMind::DB::Writer::Tree->new(
-			ip_version => 4, record_size => 24, database_type => "GeoLite2-ASN",
-			languages => ["en"], description => { en => "tamperscope mitm lab" },
-			remove_reserved_networks => 0,
-			map_key_type_callback => sub { { autonomous_system_number => "uint32",
-							  autonomous_system_organization => "utf8_string" }->{$_[0]} });
-		for (@ARGV) {
-			my ($n, $asn, $org) = split /=/;
-			$t->insert_network($n, { autonomous_system_number => $asn,
-						 autonomous_system_organization => "Lab $org" });
-		}
-		$t->insert_network("198.19.3.0/24", { autonomous_system_number => 64510,
-						      autonomous_system_organization => "Lab servers" });
-		open my $fh, ">:raw", $out or die; $t->write_tree($fh); close $fh or die;' "$WORK/asn.mmdb" $args
-}
-
 # ---- servers and the interceptor -----------------------------------------------------------------------------------
 
 write_responder() {
@@ -496,7 +473,7 @@ generate() {
 	mkdir -p "$WORK/pki"
 	build_net || { log "building the namespaces failed"; return 1; }
 	make_genuine && make_forgers && write_cas_tsv || { log "making the certificates failed"; return 1; }
-	write_asn_db || { log "writing the ASN database failed"; return 1; }
+	lab_asn_db "$WORK/asn.mmdb" 198.19.3.0/24 64510 || { log "writing the ASN database failed"; return 1; }
 	write_responder
 	start_servers && start_interceptors && start_capture || return 1
 	scenarios

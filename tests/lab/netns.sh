@@ -1,7 +1,8 @@
 # netns.sh - what the labs (lab.sh, mitm.sh) share: the address guard, running a command in a namespace, frames
 # as on a real wire (offloads off), and tearing every namespace down.  Sourced, not run.
 #
-# The caller defines NAMESPACES (array of the namespaces it created) and CAP_PID (tcpdump's pid, or empty).
+# The caller defines NAMESPACES (array of the namespaces it created) and CAP_PID (tcpdump's pid, or empty); for
+# lab_asn_db also ROOT (the source tree) and NET_IP / NET_ASN (each client network's address and ASN).
 
 # True only for addresses inside 198.18.0.0/15 (RFC 2544 benchmarking range): a guard against a typo ever sending
 # lab traffic elsewhere.
@@ -51,4 +52,16 @@ lab_teardown() {
 	done
 	NAMESPACES=()
 	wait 2>/dev/null
+}
+
+# lab_asn_db OUT SERVERS_PREFIX SERVERS_ASN: an IPv4 ASN database (tools/mktest-mmdb.pl) naming each client
+# network's /24 (its address ends in .10) "Lab NETWORK" with its ASN, and the servers' prefix "Lab servers".
+lab_asn_db() {
+	local out=$1 srv=$2 srv_asn=$3 net
+	{
+		for net in "${!NET_IP[@]}"; do
+			echo "${NET_IP[$net]%.10}.0/24,${NET_ASN[$net]},Lab $net"
+		done
+		echo "$srv,$srv_asn,Lab servers"
+	} | perl "$ROOT/tools/mktest-mmdb.pl" --ipv4-only --out "$out"
 }
