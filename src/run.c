@@ -123,9 +123,10 @@ void run_counters(const struct run *r, struct engine_counters *c)
 static void interval(struct run *r, uint64_t now_us)
 {
 	struct engine_counters c;
-	run_counters(r, &c);
-	if (r->sum)
-		r->sum(r->sum_arg, NULL, &r->ks);
+	if (r->sum) /* the workers' counters and their sockets', one snapshot */
+		r->sum(r->sum_arg, &c, &r->ks);
+	else
+		engine_counters(r->e, &c);
 	struct run_tick t = { now_us, &c, &r->ks };
 	run_lock(r);
 	sinks_interval(r->sinks, &t);
