@@ -172,7 +172,7 @@ static void row_tls(struct json *j, const struct tls_info *t)
 	json_arr_open(j, "tls_alpn");
 	size_t off = 0;
 	for (int i = 0; t && t->ch_seen && i < t->n_alpn && i < TLS_MAX_ALPN; i++) {
-		if (off + t->alpn_len[i] > sizeof(t->alpn_buf))
+		if (off + t->alpn_len[i] > t->alpn_bytes)
 			break;
 		json_strn(j, NULL, t->alpn_buf + off, t->alpn_len[i]);
 		off += t->alpn_len[i];

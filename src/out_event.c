@@ -110,7 +110,7 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 		json_arr_open(j, "alpn");
 		size_t off = 0;
 		for (int i = 0; i < t->n_alpn && i < TLS_MAX_ALPN; i++) {
-			if (off + t->alpn_len[i] > sizeof(t->alpn_buf))
+			if (off + t->alpn_len[i] > t->alpn_bytes)
 				break;
 			json_strn(j, NULL, t->alpn_buf + off, t->alpn_len[i]);
 			off += t->alpn_len[i];
@@ -123,7 +123,7 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 		json_bool(j, "esni", t->esni);
 		if (t->preamble) {
 			json_str(j, "preamble", preamble_name((enum preamble_kind)t->preamble));
-			if (t->proxy_target[0])
+			if (t->proxy_target)
 				json_str(j, "proxy_target", t->proxy_target);
 		}
 		if (t->ch_sslv2)

@@ -25,7 +25,7 @@ static void client_hello(struct json *j, const struct tls_info *t)
 		json_null(j, "sni");
 	json_arr_open(j, "alpn");
 	for (int i = 0; i < t->n_alpn && i < TLS_MAX_ALPN; i++) {
-		if (off + t->alpn_len[i] > sizeof(t->alpn_buf))
+		if (off + t->alpn_len[i] > t->alpn_bytes)
 			break;
 		json_strn(j, NULL, t->alpn_buf + off, t->alpn_len[i]);
 		off += t->alpn_len[i];

@@ -136,7 +136,8 @@ static void judge_preamble(struct flow_hs *hs, struct flow *f, struct tcphs_stat
 	if (!f->tls && !(f->tls = calloc(1, sizeof(*f->tls))))
 		return;
 	f->tls->preamble = hs->preamble;
-	snprintf(f->tls->proxy_target, sizeof(f->tls->proxy_target), "%.95s", pre.target);
+	if (pre.target[0] && !f->tls->proxy_target)
+		f->tls->proxy_target = strndup(pre.target, TLS_MAX_PROXY_TARGET);
 }
 
 /* Judge a direction's first bytes once enough are in.  The server's wait

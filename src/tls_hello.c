@@ -272,6 +272,7 @@ static bool ch_ext_alpn(struct cursor c, struct tls_info *ti, bool keep)
 		ti->alpn_len[ti->n_alpn++] = n;
 		used += n;
 	}
+	ti->alpn_bytes = (uint16_t)used;
 	return true;
 }
 
@@ -395,9 +396,23 @@ static void ja3_client(EVP_MD_CTX *ctx, const struct ch_lists *l, uint16_t versi
 }
 
 /* Copy the ClientHello fields of a parsed hello into info; the record
- * version and the ServerHello/Certificate/alert fields stay as they are. */
-static void ch_commit(struct tls_info *info, const struct tls_info *ch)
+ * version and the ServerHello/Certificate/alert fields stay as they are.
+ * The names move into one block of their exact size (false: no memory). */
+static bool ch_commit(struct tls_info *info, const struct tls_info *ch)
 {
+	size_t sni_len = ch->sni_present ? ch->sni_len : 0;
+	char *block = malloc(sni_len + 1 + ch->alpn_bytes);
+
+	if (!block)
+		return false;
+	memcpy(block, ch->sni, sni_len);
+	block[sni_len] = '\0';
+	memcpy(block + sni_len + 1, ch->alpn_buf, ch->alpn_bytes);
+	free(info->sni);
+	info->sni = block;
+	info->sni_len = (uint16_t)sni_len;
+	info->alpn_buf = block + sni_len + 1;
+	info->alpn_bytes = ch->alpn_bytes;
 	info->ch_seen = ch->ch_seen;
 	info->ch_sslv2 = ch->ch_sslv2;
 	info->sni_present = ch->sni_present;
@@ -410,11 +425,9 @@ static void ch_commit(struct tls_info *info, const struct tls_info *ch)
 	info->ch_version = ch->ch_version;
 	info->n_ciphers = ch->n_ciphers;
 	memcpy(info->versions, ch->versions, sizeof(info->versions));
-	memcpy(info->sni, ch->sni, sizeof(info->sni));
-	info->sni_len = ch->sni_len;
-	memcpy(info->alpn_buf, ch->alpn_buf, sizeof(info->alpn_buf));
 	memcpy(info->ja3, ch->ja3, sizeof(info->ja3));
 	memcpy(info->ja4, ch->ja4, sizeof(info->ja4));
+	return true;
 }
 
 /* Parsed into a scratch copy so a malformed hello leaves info untouched. */
@@ -426,9 +439,12 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	struct cursor c = cur_make(body, len);
 	uint8_t random[32], comp_len;
 	uint16_t version, cs_len;
+	char sni[TLS_MAX_SNI + 1], alpn[TLS_ALPN_BUF];
 
 	memset(&ch, 0, sizeof(ch));
 	memset(&l, 0, sizeof(l));
+	ch.sni = sni;
+	ch.alpn_buf = alpn;
 	if (!hello_head(&c, &version, random))
 		return false;
 	/* CipherSuite cipher_suites<2..2^16-2> */
@@ -449,8 +465,7 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	ja3_client(md, &l, version, ch.ja3);
 	ja4_client(md, 't', version, l.ciphers, l.exts, ch.ja4);
 	EVP_MD_CTX_free(md);
-	ch_commit(info, &ch);
-	return true;
+	return ch_commit(info, &ch);
 }
 
 /* ---- ServerHello (RFC 8446 section 4.1.3, RFC 5246 section 7.4.1.3) --- */
@@ -529,6 +544,10 @@ static bool cert_keep(struct tls_info *info, struct cursor der)
 
 	if (copy == NULL)
 		return false;
+	if (!info->certs && !(info->certs = calloc(TLS_MAX_CERTS, sizeof(*info->certs)))) {
+		free(copy);
+		return false;
+	}
 	if (!cur_bytes(&der, copy, n)) {
 		free(copy);
 		return false;
@@ -564,10 +583,16 @@ bool tls_hello_parse_certificate(const uint8_t *body, size_t len,
 /* The copies are made by cert_keep above, so they are freed here. */
 void tls_info_release(struct tls_info *info)
 {
-	for (unsigned i = 0; i < info->n_certs && i < TLS_MAX_CERTS; i++) {
+	for (unsigned i = 0; info->certs && i < info->n_certs && i < TLS_MAX_CERTS; i++)
 		free(info->certs[i].der);
-		info->certs[i].der = NULL;
-		info->certs[i].len = 0;
-	}
+	free(info->certs);
+	info->certs = NULL;
 	info->n_certs = 0;
+	free(info->sni);
+	info->sni = info->alpn_buf = NULL;
+	info->sni_len = info->alpn_bytes = 0;
+	info->sni_present = 0;
+	info->n_alpn = 0;
+	free(info->proxy_target);
+	info->proxy_target = NULL;
 }

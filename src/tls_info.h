@@ -39,10 +39,15 @@ struct tls_info {
 	uint16_t ch_version;      /* legacy_version of the ClientHello */
 	uint16_t n_ciphers;
 	uint16_t versions[TLS_MAX_VERSIONS]; /* supported_versions, wire order */
-	char sni[TLS_MAX_SNI + 1];/* raw bytes, NUL-terminated; may hold
-				     non-printable bytes (escaped on output) */
 	uint16_t sni_len;
-	char alpn_buf[TLS_ALPN_BUF];
+	uint16_t alpn_bytes;      /* the sum of alpn_len[] */
+	/* One exact-size heap block (NULL until a ClientHello is kept) holds
+	 * the SNI, NUL-terminated (raw bytes: may hold non-printable bytes,
+	 * escaped on output; "" when sni_present is 0), then the ALPN names
+	 * back to back: a tracked flow keeps what its hello named, not the
+	 * 384 bytes the longest names would need. */
+	char *sni;
+	char *alpn_buf;           /* inside sni's block */
 	char ja3[33];             /* lowercase hex MD5, "" if no ClientHello */
 	char ja4[37];             /* FoxIO JA4 ("t13d1516h2_..."; 'q' for QUIC), "" if none */
 
@@ -57,12 +62,12 @@ struct tls_info {
 	uint8_t cert_seen;
 	uint8_t n_certs;
 	uint8_t certs_truncated;  /* more than TLS_MAX_CERTS, or message cut */
-	struct tls_cert certs[TLS_MAX_CERTS];
+	struct tls_cert *certs;   /* TLS_MAX_CERTS slots, allocated with the first */
 
 	/* What came before TLS on the same connection (tcphs.c): enum
 	 * preamble_kind, 0 none; and the destination a proxy was asked for */
 	uint8_t preamble;
-	char proxy_target[96];
+	char *proxy_target;       /* heap, NUL-terminated; NULL when none */
 
 	/* Alerts in clear, first one per direction: [0] client, [1] server */
 	uint8_t alert_seen[2];
@@ -70,7 +75,10 @@ struct tls_info {
 	uint8_t alert_desc[2];
 };
 
-/* Free certificate copies held by info. */
+#define TLS_MAX_PROXY_TARGET 95 /* bytes of a proxy destination kept */
+
+/* Free what info holds on the heap: the certificate copies, the names
+ * block and the proxy target (info itself stays, emptied of them). */
 void tls_info_release(struct tls_info *info);
 
 #endif

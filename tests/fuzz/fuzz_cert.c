@@ -156,9 +156,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ti.sh_seen = 1;
 	ti.cert_seen = 1;
 	ti.sh_version = (mode & 1) ? 0x0304 : 0x0303;
-	if (cur_u8(&c, &sni_len) && cur_bytes(&c, ti.sni, sni_len)) { /* 255 = TLS_MAX_SNI at most */
+	/* the SNI in an exact-size heap block, as the hello parser keeps it */
+	if (cur_u8(&c, &sni_len) && cur_left(&c) >= sni_len && (ti.sni = malloc((size_t)sni_len + 1))) {
+		(void)cur_bytes(&c, ti.sni, sni_len); /* 255 = TLS_MAX_SNI at most */
+		ti.sni[sni_len] = '\0';
 		ti.sni_len = sni_len;
 		ti.sni_present = sni_len > 0;
+	}
+	if (!(ti.certs = calloc(TLS_MAX_CERTS, sizeof(*ti.certs)))) {
+		free(ti.sni);
+		return 0;
 	}
 	while (ti.n_certs < TLS_MAX_CERTS && cur_be16(&c, &len) && cur_sub(&c, len, &der)) {
 		/* Exact-size heap copies, as the TLS parser makes: ASan sees any overread. */
@@ -181,7 +188,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	certstats_add(CS, &ti, &CA, (mode >> 1) & 3, ++FLOW_ID, vr.verdict);
 	if ((FLOW_ID & 63) == 0)
 		consistency();
-	for (unsigned i = 0; i < ti.n_certs; i++)
-		free(ti.certs[i].der);
+	tls_info_release(&ti);
 	return 0;
 }

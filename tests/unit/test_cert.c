@@ -164,8 +164,11 @@ static void ti_set(struct tls_info *ti, X509 **xs, int n, const char *sni)
 	if (sni) {
 		ti->sni_present = 1;
 		ti->sni_len = (uint16_t)strlen(sni);
-		memcpy(ti->sni, sni, ti->sni_len);
+		ti->sni = strdup(sni);
+		assert_non_null(ti->sni);
 	}
+	ti->certs = calloc(TLS_MAX_CERTS, sizeof(*ti->certs));
+	assert_non_null(ti->certs);
 	snprintf(ti->ja3, sizeof(ti->ja3), "%s", "0123456789abcdef0123456789abcdef");
 	snprintf(ti->ja3s, sizeof(ti->ja3s), "%s", "fedcba9876543210fedcba9876543210");
 	for (int i = 0; i < n && i < TLS_MAX_CERTS; i++) {
@@ -183,9 +186,7 @@ static void ti_set(struct tls_info *ti, X509 **xs, int n, const char *sni)
 
 static void ti_free(struct tls_info *ti)
 {
-	for (int i = 0; i < ti->n_certs; i++)
-		free(ti->certs[i].der);
-	ti->n_certs = 0;
+	tls_info_release(ti);
 }
 
 static char *write_pem(X509 **xs, int n)

@@ -59,7 +59,7 @@ static void add(struct summary *s, const char *sni, enum verdict v)
 		memset(&ti, 0, sizeof(ti));
 		ti.sni_present = 1;
 		ti.sni_len = (uint16_t)strlen(sni);
-		memcpy(ti.sni, sni, ti.sni_len);
+		ti.sni = (char *)sni;
 		r.tls = &ti;
 	}
 	r.vr.verdict = v;
