@@ -26,25 +26,24 @@
 # has a default route; they and their processes are removed on exit.  Not root, no namespaces, no dnsmasq or dig:
 # "SKIP: lab-dnshttp: why".
 
+# shellcheck disable=SC2317  # the labs' steps are called through lab_main (netns.sh) and the EXIT trap
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
-set -u
-export LC_ALL=C
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
-HERE=$(cd "$(dirname "$0")" && pwd)
+LAB_HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/netns.sh
-. "$HERE/netns.sh"
-ROOT=$(cd "$HERE/../.." && pwd)
-NAME=lab-dnshttp
+. "$LAB_HERE/netns.sh"
+LAB_ROOT=$(cd "$LAB_HERE/../.." && pwd)
+LAB_NAME=lab-dnshttp
+LAB_TAG=lab-dnshttp
 
 NS_C="tsdns-$$-client"
 NS_R="tsdns-$$-router"
 NS_S="tsdns-$$-server"
 NAMESPACES=()
-WORK=""
-TMPOUT=""
+LAB_WORK=""
+LAB_TMPOUT=""
 CAP_PID=""
-SKIP_REASON=""
+LAB_SKIP_REASON=""
 ERRORS=()
 TRUTH=()
 
@@ -63,34 +62,14 @@ ISP_BLOCKED="news.example blog.example"
 
 log() { printf 'lab-dnshttp: %s\n' "$*" >&2; }
 
-cleanup() {
-	lab_teardown
-	[ -n "$WORK" ] && [ "${LAB_KEEP:-0}" != 1 ] && rm -rf "$WORK"
-	[ -n "$TMPOUT" ] && rm -rf "$TMPOUT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 preflight() {
-	local tool
-	if [ "$(id -u)" != 0 ]; then
-		SKIP_REASON="not root (network namespaces need root)"
-		return 1
-	fi
-	for tool in ip iptables tcpdump curl openssl socat dig python3 perl ethtool; do
-		command -v "$tool" >/dev/null 2>&1 || { SKIP_REASON="$tool not installed"; return 1; }
-	done
+	lab_need_base ip iptables tcpdump curl openssl socat dig python3 perl ethtool || return 1
 	DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
-	[ -x "$DNSMASQ" ] || { SKIP_REASON="dnsmasq not installed (Debian: dnsmasq-base)"; return 1; }
+	[ -x "$DNSMASQ" ] || { LAB_SKIP_REASON="dnsmasq not installed (Debian: dnsmasq-base)"; return 1; }
 	perl -MMaxMind::DB::Writer::Tree -e 1 >/dev/null 2>&1 ||
-		{ SKIP_REASON="libmaxmind-db-writer-perl not installed"; return 1; }
-	if ! ip netns add "$NS_R" >/dev/null 2>&1; then
-		SKIP_REASON="cannot create network namespaces (ip netns add failed)"
-		return 1
-	fi
-	NAMESPACES+=("$NS_R")
+		{ LAB_SKIP_REASON="libmaxmind-db-writer-perl not installed"; return 1; }
 	if ! nsx "$NS_R" iptables -A FORWARD -m string --algo bm --string x -j ACCEPT >/dev/null 2>&1; then
-		SKIP_REASON="iptables string match unavailable"
+		LAB_SKIP_REASON="iptables string match unavailable"
 		return 1
 	fi
 	nsx "$NS_R" iptables -F FORWARD
@@ -139,14 +118,14 @@ start_resolvers() {
 	# No upstream, no hosts file; names under example that are not listed do not exist (NXDOMAIN).
 	nsx "$NS_S" "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --user=root \
 		--pid-file= --listen-address="$HONEST" --bind-interfaces --local=/example/ --local-ttl=300 \
-		"${args_h[@]}" </dev/null >"$WORK/dns-honest.log" 2>&1 &
+		"${args_h[@]}" </dev/null >"$LAB_WORK/dns-honest.log" 2>&1 &
 	nsx "$NS_S" "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --user=root \
 		--pid-file= --listen-address="$ISP" --bind-interfaces --local=/example/ --local-ttl=300 \
-		"${args_i[@]}" </dev/null >"$WORK/dns-isp.log" 2>&1 &
+		"${args_i[@]}" </dev/null >"$LAB_WORK/dns-isp.log" 2>&1 &
 }
 
 write_responder() {
-	cat >"$WORK/reply.sh" <<'EOS'
+	cat >"$LAB_WORK/reply.sh" <<'EOS'
 #!/bin/sh
 # Read the request head first so the server never closes with unread data (the kernel would send a RST).
 cr=$(printf '\r')
@@ -164,13 +143,13 @@ EOS
 }
 
 start_web() {
-	local d=$WORK/pki n
+	local d=$LAB_WORK/pki n
 	mkdir -p "$d"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/bp.key" -out "$d/bp.crt" \
 		-days 30 -subj "/CN=blockpage.lab" >/dev/null 2>&1 || return 1
-	nsx "$NS_S" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:"sh $WORK/reply.sh" </dev/null >"$WORK/web.log" 2>&1 &
+	nsx "$NS_S" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:"sh $LAB_WORK/reply.sh" </dev/null >"$LAB_WORK/web.log" 2>&1 &
 	nsx "$NS_S" socat "OPENSSL-LISTEN:443,bind=$BLOCKPAGE,reuseaddr,fork,cert=$d/bp.crt,key=$d/bp.key,verify=0" \
-		SYSTEM:"sh $WORK/reply.sh" </dev/null >"$WORK/tls.log" 2>&1 &
+		SYSTEM:"sh $LAB_WORK/reply.sh" </dev/null >"$LAB_WORK/tls.log" 2>&1 &
 	for n in $(seq 50); do
 		[ "$(nsx "$NS_S" ss -Hltnu | wc -l)" -ge 4 ] && return 0
 		sleep 0.1
@@ -184,45 +163,26 @@ start_web() {
 start_censor() {
 	local inj=198.18.32.0/24 n
 	# The injector decides the fate of net-inj's DNS queries and of the HTTP requests it forges answers to.
-	nsx "$NS_R" iptables -A FORWARD -i r0 -s $inj -p udp --dport 53 -j DROP &&
-		nsx "$NS_R" iptables -A FORWARD -i r0 -s $inj -p tcp --dport 80 -m string --algo bm \
+	nsx "$NS_R" iptables -A FORWARD -i r0 -s "$inj" -p udp --dport 53 -j DROP &&
+		nsx "$NS_R" iptables -A FORWARD -i r0 -s "$inj" -p tcp --dport 80 -m string --algo bm \
 			--string "Host: video.example" -j DROP &&
-		nsx "$NS_R" iptables -A FORWARD -i r0 -s $inj -p tcp --dport 80 -m string --algo bm \
+		nsx "$NS_R" iptables -A FORWARD -i r0 -s "$inj" -p tcp --dport 80 -m string --algo bm \
 			--string "Host: forum.example" -j DROP &&
-		nsx "$NS_R" iptables -A FORWARD -i r0 -s $inj -p tcp --dport 80 -m string --algo bm \
+		nsx "$NS_R" iptables -A FORWARD -i r0 -s "$inj" -p tcp --dport 80 -m string --algo bm \
 			--string "Host: reset.example" -j REJECT --reject-with tcp-reset &&
-		nsx "$NS_R" iptables -A FORWARD -i r0 -s $inj -p tcp --dport 80 -m string --algo bm \
+		nsx "$NS_R" iptables -A FORWARD -i r0 -s "$inj" -p tcp --dport 80 -m string --algo bm \
 			--string "Host: stall.example" -j DROP &&
-		nsx "$NS_R" iptables -A FORWARD -i r0 -s $inj -d "${SERVER_IP[ipblocked.example]}" -p tcp --syn -j DROP ||
+		nsx "$NS_R" iptables -A FORWARD -i r0 -s "$inj" -d "${SERVER_IP[ipblocked.example]}" -p tcp --syn -j DROP ||
 		return 1
-	ip netns exec "$NS_R" python3 "$HERE/injector.py" --iface r0 --censored $inj --forged-addr $FORGED \
+	ip netns exec "$NS_R" python3 "$LAB_HERE/injector.py" --iface r0 --censored "$inj" --forged-addr "$FORGED" \
 		--location "http://$BLOCKPAGE/blocked" --inject news.example --drop slow.example \
-		--block302 video.example --race302 forum.example --seconds 600 </dev/null >"$WORK/injector.log" 2>&1 &
+		--block302 video.example --race302 forum.example --seconds 600 </dev/null >"$LAB_WORK/injector.log" 2>&1 &
 	for n in $(seq 50); do
-		grep -q ready "$WORK/injector.log" 2>/dev/null && return 0
+		grep -q ready "$LAB_WORK/injector.log" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	log "injector did not start: $(head -3 "$WORK/injector.log")"
+	log "injector did not start: $(head -3 "$LAB_WORK/injector.log")"
 	return 1
-}
-
-start_capture() {
-	local n
-	ip netns exec "$NS_R" tcpdump -i r0 -U -s 0 -n -Z root -w "$WORK/cap.pcap" 'tcp or udp port 53' </dev/null \
-		>/dev/null 2>"$WORK/tcpdump.log" &
-	CAP_PID=$!
-	for n in $(seq 50); do
-		grep -q "listening on" "$WORK/tcpdump.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	log "tcpdump did not start"
-	return 1
-}
-
-stop_capture() {
-	kill -TERM "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
-	CAP_PID=""
 }
 
 # ---- transactions and flows -----------------------------------------------------------------------------------------
@@ -260,10 +220,10 @@ fetch() {
 	TRUTH+=("$caddr:$port	$addr:$sport	$sni	$verdict	$net	curl $scheme://$name/: $note")
 	# TLS 1.2: the certificate is in clear, so the capture shows whose it is.
 	nsx "$NS_C" curl -q -sS -o /dev/null --noproxy '*' --max-time 5 --interface "$caddr" --local-port "$port" \
-		--resolve "$name:$sport:$addr" --cacert "$WORK/pki/bp.crt" --tls-max 1.2 "$scheme://$name/" \
-		2>"$WORK/curl.$port.err"
+		--resolve "$name:$sport:$addr" --cacert "$LAB_WORK/pki/bp.crt" --tls-max 1.2 "$scheme://$name/" \
+		2>"$LAB_WORK/curl.$port.err"
 	rc=$?
-	[ "$rc" = "$want" ] || ERRORS+=("curl $net $scheme://$name ($port): exit $rc, want $want: $(head -c 160 "$WORK/curl.$port.err")")
+	[ "$rc" = "$want" ] || ERRORS+=("curl $net $scheme://$name ($port): exit $rc, want $want: $(head -c 160 "$LAB_WORK/curl.$port.err")")
 	sleep 0.2
 }
 
@@ -313,53 +273,53 @@ scenarios() {
 
 check_capture() {
 	local n
-	n=$(tcpdump -nn -r "$WORK/cap.pcap" 2>/dev/null | wc -l)
+	n=$(tcpdump -nn -r "$LAB_WORK/cap.pcap" 2>/dev/null | wc -l)
 	[ "$n" -gt 100 ] || ERRORS+=("capture holds only $n packets")
 }
 
 write_outputs() {
 	local out=$1 line net
 	printf '# %s-blockpages.tsv: the lab ISP'"'"'s blockpage (made by tests/lab/dnshttp.sh; format: tamperscope(1))\n%s\tZZ\tlab ISP resolver blockpage server\nbody:<title>Blocked by the lab ISP</title>\tZZ\tlab ISP block page\n' \
-		"$NAME" "$BLOCKPAGE" >"$out/$NAME-blockpages.tsv"
-	cp "$WORK/asn.mmdb" "$out/$NAME-asn.mmdb" && cp "$WORK/cap.pcap" "$out/$NAME.pcap" || return 1
+		"$LAB_NAME" "$BLOCKPAGE" >"$out/$LAB_NAME-blockpages.tsv"
+	cp "$LAB_WORK/asn.mmdb" "$out/$LAB_NAME-asn.mmdb" && cp "$LAB_WORK/cap.pcap" "$out/$LAB_NAME.pcap" || return 1
 	{
-		echo "# $NAME: real-stack DNS and HTTP interference lab capture made by tests/lab/dnshttp.sh generate"
+		echo "# $LAB_NAME: real-stack DNS and HTTP interference lab capture made by tests/lab/dnshttp.sh generate"
 		echo "# capture point: router namespace, client-side interface (clients TTL 64, servers 63, router 64)"
 		for net in net-ctl net-isp net-inj; do
 			echo "# $net: ${NET_IP[$net]%.10}.0/24, AS${NET_ASN[$net]}, resolver ${NET_RESOLVER[$net]}"
 		done
 		echo "# DNS transactions: client = the dig socket, server = the resolver; sni '-' (the name is in dns.rrname)"
-		echo "# args: --blockpages @PCAPDIR@/$NAME-blockpages.tsv --asn-db @PCAPDIR@/$NAME-asn.mmdb"
+		echo "# args: --blockpages @PCAPDIR@/$LAB_NAME-blockpages.tsv --asn-db @PCAPDIR@/$LAB_NAME-asn.mmdb"
 		printf 'client\tserver\tsni\tverdict\tnetwork\tnote\n'
 		for line in "${TRUTH[@]}"; do
 			printf '%s\n' "$line"
 		done
-	} >"$out/$NAME.truth"
+	} >"$out/$LAB_NAME.truth"
 }
 
 generate() {
 	local outdir=$1 e
 	preflight || return 2
 	mkdir -p "$outdir" || return 1
-	WORK=$(mktemp -d /tmp/tsdns.XXXXXX) || return 1
+	LAB_WORK=$(mktemp -d /tmp/tsdns.XXXXXX) || return 1
 	build_net || { log "building the namespaces failed"; return 1; }
 	write_responder
-	lab_asn_db "$WORK/asn.mmdb" 198.19.0.0/16 64530 || { log "writing the ASN database failed"; return 1; }
-	start_resolvers && start_web && start_censor && start_capture || return 1
+	lab_asn_db "$LAB_WORK/asn.mmdb" 198.19.0.0/16 64530 || { log "writing the ASN database failed"; return 1; }
+	start_resolvers && start_web && start_censor && lab_start_capture 'tcp or udp port 53' || return 1
 	scenarios
 	sleep 6          # past the stall timeout: the last transactions' windows close inside the capture
-	stop_capture
+	lab_stop_capture
 	lab_teardown
 	check_capture
 	if [ "${#ERRORS[@]}" -gt 0 ]; then
 		for e in "${ERRORS[@]}"; do
 			log "$e"
 		done
-		log "not writing $outdir/$NAME.*: the lab did not behave as its truth says"
+		log "not writing $outdir/$LAB_NAME.*: the lab did not behave as its truth says"
 		return 1
 	fi
 	write_outputs "$outdir" || return 1
-	log "wrote $outdir/$NAME.pcap ($(wc -c <"$outdir/$NAME.pcap") bytes, ${#TRUTH[@]} transactions and flows)"
+	log "wrote $outdir/$LAB_NAME.pcap ($(wc -c <"$outdir/$LAB_NAME.pcap") bytes, ${#TRUTH[@]} transactions and flows)"
 }
 
 pass_if() { if [ "$1" = 0 ]; then echo "PASS: lab-dnshttp: $2"; else echo "FAIL: lab-dnshttp: $2"; fi; }
@@ -390,7 +350,7 @@ check_links() {
 check_report() {
 	local dir=$1 ts=$2 got want
 	# shellcheck disable=SC2046
-	"$ts" -q -r "$dir/$NAME.pcap" $(sed -n 's/^# args: //p' "$dir/$NAME.truth" | sed "s|@PCAPDIR@|$dir|g") \
+	"$ts" -q -r "$dir/$LAB_NAME.pcap" $(sed -n 's/^# args: //p' "$dir/$LAB_NAME.truth" | sed "s|@PCAPDIR@|$dir|g") \
 		--report-json "$dir/report.json" --events "$dir/events.json" 2>/dev/null
 	check_links "$dir/events.json"
 	got=$(jq -r '.by_domain_network[] | select(.conclusion.blocked) | "AS\(.asn) \(.domain) \(.conclusion.method)"' \
@@ -408,38 +368,10 @@ check_report() {
 	fi
 }
 
-main() {
-	local mode=${1:-} dir=${2:-} rc ts
-	case "$mode" in
-	generate)
-		[ -n "$dir" ] || { echo "usage: $0 generate OUTDIR" >&2; exit 2; }
-		generate "$dir"
-		rc=$?
-		[ "$rc" = 2 ] && { log "cannot run here: $SKIP_REASON"; exit 1; }
-		exit "$rc"
-		;;
-	check)
-		[ -n "$dir" ] || { echo "usage: $0 check BUILDDIR" >&2; exit 2; }
-		ts="$dir/src/tamperscope"
-		[ -x "$ts" ] || { echo "SKIP: lab-dnshttp: $ts not built"; exit 0; }
-		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-dnshttp: jq not installed"; exit 0; }
-		TMPOUT=$(mktemp -d /tmp/tsdns-out.XXXXXX) || exit 1
-		generate "$TMPOUT" 2>"$TMPOUT/generate.log"
-		rc=$?
-		[ "$rc" = 2 ] && { echo "SKIP: lab-dnshttp: $SKIP_REASON"; exit 0; }
-		if [ "$rc" != 0 ]; then
-			echo "FAIL: lab-dnshttp: generating the capture failed: $(grep -v wrote "$TMPOUT/generate.log" | head -3 | tr '\n' ' ')"
-			exit 1
-		fi
-		bash "$ROOT/tests/golden/check-truth.sh" "$TMPOUT/$NAME.pcap" "$TMPOUT/$NAME.truth" "$ts" |
-			sed 's/^\(PASS\|FAIL\): /\1: lab-dnshttp: /'
-		check_report "$TMPOUT" "$ts"
-		;;
-	*)
-		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR" >&2
-		exit 2
-		;;
-	esac
+# The flows' truths, then the report's conclusions.
+check() {
+	lab_check_truth "$1" "$2" | sed 's/^\(PASS\|FAIL\): /\1: lab-dnshttp: /'
+	check_report "$1" "$2"
 }
 
-main "$@"
+lab_main generate check "$@"

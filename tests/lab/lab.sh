@@ -17,17 +17,15 @@
 # Where the lab cannot run (not root, no netns, no iptables string match) it prints one "SKIP: lab: ..." line.
 
 # Callers may run this with sh (dash): start again under bash, which the rest of the script needs.
+# shellcheck disable=SC2317  # the labs' steps are called through lab_main (netns.sh) and the EXIT trap
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
-set -u
-export LC_ALL=C
-# curl must never be steered to a proxy outside the lab.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 LAB_HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/netns.sh
 . "$LAB_HERE/netns.sh"
 LAB_ROOT=$(cd "$LAB_HERE/../.." && pwd)
 LAB_NAME=lab-interference
+LAB_TAG=lab
 
 # Unique per run so parallel runs never collide.
 NS_C="tslab-$$-client"
@@ -69,35 +67,9 @@ FLOW_ERRORS=()
 
 lab_log() { printf 'lab: %s\n' "$*" >&2; }
 
-# shellcheck disable=SC2317  # run by the EXIT trap
-lab_cleanup() {
-	lab_teardown
-	# LAB_KEEP=1 keeps the work directory (certificates, logs, raw capture) for debugging.
-	[ -n "$LAB_WORK" ] && [ "${LAB_KEEP:-0}" != 1 ] && rm -rf "$LAB_WORK"
-	[ -n "$LAB_TMPOUT" ] && rm -rf "$LAB_TMPOUT"
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
-
 # Sets LAB_SKIP_REASON (and returns 1) when the lab cannot run here. Leaves the router namespace created.
 lab_preflight() {
-	local tool
-	LAB_SKIP_REASON=""
-	if [ "$(id -u)" != 0 ]; then
-		LAB_SKIP_REASON="not root (network namespaces need root)"
-		return 1
-	fi
-	for tool in ip iptables tcpdump curl openssl socat ethtool; do
-		if ! command -v "$tool" >/dev/null 2>&1; then
-			LAB_SKIP_REASON="$tool not installed"
-			return 1
-		fi
-	done
-	if ! ip netns add "$NS_R" >/dev/null 2>&1; then
-		LAB_SKIP_REASON="cannot create network namespaces (ip netns add failed)"
-		return 1
-	fi
-	NAMESPACES+=("$NS_R")
+	lab_need_base ip iptables tcpdump curl openssl socat ethtool || return 1
 	if ! nsx "$NS_R" iptables -A FORWARD -p tcp -m string --algo bm --string tslab-probe -j DROP >/dev/null 2>&1; then
 		LAB_SKIP_REASON="iptables string match unavailable"
 		return 1
@@ -210,28 +182,6 @@ lab_start_servers() {
 	return 1
 }
 
-lab_start_capture() {
-	# Only TCP: ARP and anything else on the link is not part of any flow.
-	# Started directly (ip netns exec execs tcpdump) so CAP_PID is tcpdump itself.
-	ip netns exec "$NS_R" tcpdump -i r0 -U -s 0 -n -Z root -w "$LAB_WORK/cap.pcap" tcp \
-		</dev/null >/dev/null 2>"$LAB_WORK/tcpdump.log" &
-	CAP_PID=$!
-	for _ in $(seq 50); do
-		grep -q "listening on" "$LAB_WORK/tcpdump.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	lab_log "tcpdump did not start: $(head -1 "$LAB_WORK/tcpdump.log")"
-	return 1
-}
-
-# SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored. tcpdump flushes and
-# closes the file on either.
-lab_stop_capture() {
-	kill -TERM "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
-	CAP_PID=""
-}
-
 # The curl exit status each verdict must produce; anything else means the truth line would be a lie.
 lab_expected_rc() {
 	case "$1" in
@@ -288,15 +238,6 @@ flow() {
 		echo $? >"$LAB_WORK/rc.$port"
 		sleep 0.2
 	fi
-}
-
-batch_begin() { BATCH_PIDS=(); }
-batch_end() {
-	local pid
-	for pid in "${BATCH_PIDS[@]}"; do
-		wait "$pid"
-	done
-	sleep 0.5
 }
 
 lab_scenarios() {
@@ -365,20 +306,9 @@ lab_check_outcomes() {
 
 # The capture must hold exactly the flows of the truth: same (client, server) pairs, nothing else.
 lab_check_capture() {
-	local line
-	tcpdump -nn -r "$LAB_WORK/cap.pcap" 2>/dev/null | awk '
-		$2 == "IP" {
-			s = $3; d = $5; sub(/:$/, "", d)
-			n = split(s, a, "."); sp = a[n]; si = a[1] "." a[2] "." a[3] "." a[4]
-			n = split(d, b, "."); dp = b[n]; di = b[1] "." b[2] "." b[3] "." b[4]
-			if (dp == 443) print si ":" sp "\t" di ":" dp; else print di ":" dp "\t" si ":" sp
-		}' | sort -u >"$LAB_WORK/cap.pairs"
-	for line in "${TRUTH_LINES[@]}"; do
-		printf '%s\n' "$line" | cut -f1,2
-	done | sort -u >"$LAB_WORK/truth.pairs"
-	if ! cmp -s "$LAB_WORK/cap.pairs" "$LAB_WORK/truth.pairs"; then
-		FLOW_ERRORS+=("capture flows differ from truth: $(diff "$LAB_WORK/truth.pairs" "$LAB_WORK/cap.pairs" | grep '^[<>]' | head -5 | tr '\n' ' ')")
-	fi
+	local d
+	d=$(lab_capture_diff "${TRUTH_LINES[@]}")
+	[ -z "$d" ] || FLOW_ERRORS+=("capture flows differ from truth: $d")
 }
 
 lab_write_truth() {
@@ -407,7 +337,7 @@ lab_generate() {
 	lab_censor || { lab_log "installing the censor rules failed"; return 1; }
 	lab_make_certs || { lab_log "making the lab certificates failed"; return 1; }
 	lab_start_servers || return 1
-	lab_start_capture || return 1
+	lab_start_capture tcp || return 1
 	lab_scenarios
 	sleep 1
 	lab_stop_capture
@@ -544,63 +474,19 @@ lab_live_workers() {
 		{ echo "FAIL: $T: no per-worker closing line on stderr"; return 1; }
 }
 
+# live BUILDDIR [THREADS] (lab_live), else generate / check (lab_main).
 main() {
-	local mode=${1:-} dir=${2:-} rc ts
-	case "$mode" in
-	generate)
-		[ -n "$dir" ] || { echo "usage: $0 generate OUTDIR" >&2; exit 2; }
-		lab_generate "$dir"
-		rc=$?
-		if [ "$rc" = 2 ]; then
-			lab_log "cannot run here: $LAB_SKIP_REASON"
-			exit 1
-		fi
-		exit "$rc"
-		;;
-	check)
-		[ -n "$dir" ] || { echo "usage: $0 check BUILDDIR" >&2; exit 2; }
-		ts="$dir/src/tamperscope"
-		if [ ! -x "$ts" ]; then
-			echo "SKIP: lab: $ts not built"
-			exit 0
-		fi
-		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab: jq not installed"; exit 0; }
-		LAB_TMPOUT=$(mktemp -d /tmp/tslab-out.XXXXXX) || exit 1
-		# Not in a subshell: the EXIT trap must see every namespace this run creates.
-		lab_generate "$LAB_TMPOUT" 2>"$LAB_TMPOUT/generate.log"
-		rc=$?
-		if [ "$rc" = 2 ]; then
-			echo "SKIP: lab: $LAB_SKIP_REASON"
-			exit 0
-		fi
-		if [ "$rc" != 0 ]; then
-			echo "FAIL: lab: generating the capture failed: $(grep -v '^lab: wrote' "$LAB_TMPOUT/generate.log" | head -3 | tr '\n' ' ')"
-			exit 1
-		fi
-		bash "$LAB_ROOT/tests/golden/check-truth.sh" "$LAB_TMPOUT/$LAB_NAME.pcap" "$LAB_TMPOUT/$LAB_NAME.truth" "$ts"
-		exit $?
-		;;
-	live)
-		[ -n "$dir" ] || { echo "usage: $0 live BUILDDIR [THREADS]" >&2; exit 2; }
-		ts="$dir/src/tamperscope"
-		if [ ! -x "$ts" ]; then
-			echo "SKIP: lab-live: $ts not built"
-			exit 0
-		fi
-		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-live: jq not installed"; exit 0; }
-		ts=$(cd "$(dirname "$ts")" && pwd)/$(basename "$ts")
-		lab_live "$ts" "${3:-1}"
-		rc=$?
-		if [ "$rc" = 2 ]; then
-			echo "SKIP: lab-live: $LAB_SKIP_REASON"
-			exit 0
-		fi
-		exit "$rc"
-		;;
-	*)
-		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR | $0 live BUILDDIR" >&2
-		exit 2
-		;;
+	local ts
+	LAB_MORE_USAGE=" | $0 live BUILDDIR [THREADS]"
+	[ "${1:-}" = live ] || lab_main lab_generate lab_check_truth "$@"
+	[ -n "${2:-}" ] || { echo "usage: $0 live BUILDDIR [THREADS]" >&2; exit 2; }
+	LAB_TAG=lab-live
+	ts=$(lab_tamperscope "$2") || { echo "$ts"; exit 0; }
+	lab_live "$ts" "${3:-1}"
+	case $? in
+	0) exit 0 ;;
+	2) echo "SKIP: lab-live: $LAB_SKIP_REASON"; exit 0 ;;
+	*) exit 1 ;;
 	esac
 }
 

@@ -32,24 +32,23 @@
 # Safety: every address lives in 198.18.0.0/15 inside namespaces this script creates, none has a default route;
 # namespaces and their processes are removed on exit.  Not root or no namespaces: "SKIP: lab-mitm: why".
 
-set -u
-export LC_ALL=C
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-
-HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC2317  # the labs' steps are called through lab_main (netns.sh) and the EXIT trap
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+LAB_HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/netns.sh
-. "$HERE/netns.sh"
-ROOT=$(cd "$HERE/../.." && pwd)
-NAME=lab-mitm
+. "$LAB_HERE/netns.sh"
+LAB_ROOT=$(cd "$LAB_HERE/../.." && pwd)
+LAB_NAME=lab-mitm
+LAB_TAG=lab-mitm
 
 NS_C="tsmitm-$$-client"
 NS_R="tsmitm-$$-router"
 NS_S="tsmitm-$$-server"
 NAMESPACES=()
-WORK=""
-TMPOUT=""
+LAB_WORK=""
+LAB_TMPOUT=""
 CAP_PID=""
-SKIP_REASON=""
+LAB_SKIP_REASON=""
 ERRORS=()
 TRUTH=()
 
@@ -65,38 +64,18 @@ declare -A FORGER_PORT=([isca-a]=8410 [isca-b]=8420 [corp]=8430)
 
 log() { printf 'lab-mitm: %s\n' "$*" >&2; }
 
-cleanup() {
-	lab_teardown
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ -n "$TMPOUT" ] && rm -rf "$TMPOUT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 preflight() {
-	local tool
-	if [ "$(id -u)" != 0 ]; then
-		SKIP_REASON="not root (network namespaces need root)"
-		return 1
-	fi
-	for tool in ip iptables tcpdump curl openssl socat perl ethtool; do
-		command -v "$tool" >/dev/null 2>&1 || { SKIP_REASON="$tool not installed"; return 1; }
-	done
+	lab_need_base ip iptables tcpdump curl openssl socat perl ethtool || return 1
 	if ! perl -MMaxMind::DB::Writer::Tree -e 1 >/dev/null 2>&1; then
-		SKIP_REASON="libmaxmind-db-writer-perl not installed (needed for the lab's ASN database)"
+		LAB_SKIP_REASON="libmaxmind-db-writer-perl not installed (needed for the lab's ASN database)"
 		return 1
 	fi
 	if ! socat -hhh 2>/dev/null | grep -q openssl-max-proto-version; then
-		SKIP_REASON="socat lacks openssl-max-proto-version"
+		LAB_SKIP_REASON="socat lacks openssl-max-proto-version"
 		return 1
 	fi
-	if ! ip netns add "$NS_R" >/dev/null 2>&1; then
-		SKIP_REASON="cannot create network namespaces (ip netns add failed)"
-		return 1
-	fi
-	NAMESPACES+=("$NS_R")
 	if ! nsx "$NS_R" iptables -t nat -A PREROUTING -p tcp --dport 443 -j REDIRECT --to-ports 8410 >/dev/null 2>&1; then
-		SKIP_REASON="iptables nat REDIRECT unavailable"
+		LAB_SKIP_REASON="iptables nat REDIRECT unavailable"
 		return 1
 	fi
 	nsx "$NS_R" iptables -t nat -F PREROUTING >/dev/null 2>&1
@@ -148,7 +127,7 @@ self_root() {
 
 # sign_ca KEY OUT SUBJECT ISSUER_PEM ISSUER_KEY DAYS
 sign_ca() {
-	local d=$WORK/pki
+	local d=$LAB_WORK/pki
 	q openssl req -new -key "$1" -subj "$3" -out "$d/tmp.csr" || return 1
 	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >"$d/ca.ext"
 	q openssl x509 -req -in "$d/tmp.csr" -CA "$4" -CAkey "$5" -CAcreateserial -days "$6" -extfile "$d/ca.ext" -out "$2"
@@ -156,7 +135,7 @@ sign_ca() {
 
 # sign_leaf KEY OUT NAME ISSUER_PEM ISSUER_KEY DAYS: an ordinary server certificate.
 sign_leaf() {
-	local d=$WORK/pki
+	local d=$LAB_WORK/pki
 	q openssl req -new -key "$1" -subj "/CN=$3" -out "$d/tmp.csr" || return 1
 	printf 'subjectAltName=DNS:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' \
 		"$3" >"$d/leaf.ext"
@@ -166,14 +145,14 @@ sign_leaf() {
 # forge_leaf KEY OUT NAME ISSUER_PEM ISSUER_KEY START END EXTSECTION: exact dates and extensions, as a forging
 # box writes them (openssl ca, which takes -startdate/-enddate).
 forge_leaf() {
-	local d=$WORK/pki
+	local d=$LAB_WORK/pki
 	q openssl req -new -key "$1" -subj "/CN=$3" -out "$d/tmp.csr" || return 1
 	SAN="DNS:$3" openssl ca -batch -config "$d/forge.cnf" -name forge -cert "$4" -keyfile "$5" -in "$d/tmp.csr" \
 		-out "$2" -startdate "$6" -enddate "$7" -extensions "$8" -notext >/dev/null 2>&1
 }
 
 write_forge_cnf() {
-	local d=$WORK/pki
+	local d=$LAB_WORK/pki
 	mkdir -p "$d/newcerts" && : >"$d/index.txt" && echo 1000 >"$d/serial" || return 1
 	cat >"$d/forge.cnf" <<EOF
 [ca]
@@ -207,7 +186,7 @@ utc() { date -u -d "@$1" +%Y%m%d%H%M%SZ; }
 
 # The genuine PKI: lab root -> issuing CA -> one leaf per name; a self-signed server.
 make_genuine() {
-	local d=$WORK/pki name
+	local d=$LAB_WORK/pki name
 	ec_key "$d/root.key" && self_root "$d/root.key" "$d/labca.pem" "/O=tamperscope lab/CN=tamperscope mitm-lab root" 3650 &&
 		ec_key "$d/issuing.key" &&
 		sign_ca "$d/issuing.key" "$d/issuing.pem" "/O=tamperscope lab/CN=tamperscope mitm-lab issuing CA" \
@@ -229,7 +208,7 @@ hour_start() {
 }
 
 make_forgers() {
-	local d=$WORK/pki name s e nb na
+	local d=$LAB_WORK/pki name s e nb na
 	write_forge_cnf || return 1
 	# ISCA lab A: RSA root, 75-day intermediate, stripped RSA-2048 e=3 leaves with whole-hour 75-day validity.
 	q openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/isca-a-root.key" &&
@@ -277,10 +256,10 @@ make_forgers() {
 fingerprint() { openssl x509 -in "$1" -outform DER | openssl dgst "-$2" -r | cut -d' ' -f1; }
 
 write_cas_tsv() {
-	local d=$WORK/pki int=$WORK/pki/isca-a-int.pem spki
+	local d=$LAB_WORK/pki int=$LAB_WORK/pki/isca-a-int.pem spki
 	spki=$(openssl x509 -in "$int" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
 	{
-		echo "# $NAME-cas.tsv: the mitm lab's fingerprint-listed interception CA (made with the capture by"
+		echo "# $LAB_NAME-cas.tsv: the mitm lab's fingerprint-listed interception CA (made with the capture by"
 		echo "# tests/lab/mitm.sh generate; format: tamperscope(1), INTERCEPTION-CA FILE). ISCA lab B and the"
 		echo "# corporate CA are deliberately not listed."
 		printf 'lab-isca-a\tfingerprint\t%s\t%s\t%s\t%s\n' "$(fingerprint "$int" sha1)" "$(fingerprint "$int" sha256)" \
@@ -291,7 +270,7 @@ write_cas_tsv() {
 # ---- servers and the interceptor -----------------------------------------------------------------------------------
 
 write_responder() {
-	cat >"$WORK/reply.sh" <<'EOF'
+	cat >"$LAB_WORK/reply.sh" <<'EOF'
 #!/bin/sh
 # Read the request head first so the server never closes with unread data (that would make the kernel send a RST).
 cr=$(printf '\r')
@@ -313,12 +292,12 @@ wait_listen() {
 }
 
 start_servers() {
-	local name ip d=$WORK/pki
+	local name ip d=$LAB_WORK/pki
 	for name in "${!SERVER_IP[@]}"; do
 		ip=${SERVER_IP[$name]}
 		lab_addr_ok "$ip" || return 1
 		nsx "$NS_S" socat "OPENSSL-LISTEN:443,bind=$ip,reuseaddr,fork,cert=$d/$name.chain,key=$d/$name.key,verify=0" \
-			"SYSTEM:sh $WORK/reply.sh" </dev/null >"$WORK/srv-$name.log" 2>&1 &
+			"SYSTEM:sh $LAB_WORK/reply.sh" </dev/null >"$LAB_WORK/srv-$name.log" 2>&1 &
 	done
 	wait_listen "$NS_S" "${#SERVER_IP[@]}"
 }
@@ -326,7 +305,7 @@ start_servers() {
 # One proxy per (forger, name): the client sees the forged chain, capped at TLS 1.2; the proxy relays to the
 # genuine server, as interception boxes do.
 start_interceptors() {
-	local net forger name i port n=0 d=$WORK/pki
+	local net forger name i port n=0 d=$LAB_WORK/pki
 	for net in "${!NET_FORGER[@]}"; do
 		forger=${NET_FORGER[$net]}
 		i=1
@@ -334,33 +313,13 @@ start_interceptors() {
 			port=$((FORGER_PORT[$forger] + i))
 			i=$((i + 1))
 			nsx "$NS_R" socat "OPENSSL-LISTEN:$port,reuseaddr,fork,cert=$d/$forger-$name.chain,key=$d/$forger-leaf.key,verify=0,openssl-max-proto-version=TLS1.2" \
-				"OPENSSL:${SERVER_IP[$name]}:443,verify=0,snihost=$name" </dev/null >"$WORK/proxy-$forger-$name.log" 2>&1 &
+				"OPENSSL:${SERVER_IP[$name]}:443,verify=0,snihost=$name" </dev/null >"$LAB_WORK/proxy-$forger-$name.log" 2>&1 &
 			nsx "$NS_R" iptables -t nat -A PREROUTING -i r0 -s "${NET_IP[$net]%.10}.0/24" -d "${SERVER_IP[$name]}" \
 				-p tcp --dport 443 -j REDIRECT --to-ports "$port" || return 1
 			n=$((n + 1))
 		done
 	done
 	wait_listen "$NS_R" "$n"
-}
-
-start_capture() {
-	local n
-	# Not through nsx: $! must be tcpdump itself (ip netns exec execs it), not a subshell that ignores SIGINT.
-	ip netns exec "$NS_R" tcpdump -i r0 -U -s 0 -n -Z root -w "$WORK/cap.pcap" tcp </dev/null >/dev/null \
-		2>"$WORK/tcpdump.log" &
-	CAP_PID=$!
-	for n in $(seq 50); do
-		grep -q "listening on" "$WORK/tcpdump.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	log "tcpdump did not start"
-	return 1
-}
-
-stop_capture() {
-	kill -INT "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
-	CAP_PID=""
 }
 
 # ---- flows ---------------------------------------------------------------------------------------------------------
@@ -379,8 +338,8 @@ flow() {
 	1.3) flags+=(--tlsv1.3) ;;
 	esac
 	case "$trust" in
-	lab) flags+=(--cacert "$WORK/pki/labca.pem") ;;
-	forged) flags+=(--cacert "$WORK/pki/${NET_FORGER[$net]}-root.pem") ;;
+	lab) flags+=(--cacert "$LAB_WORK/pki/labca.pem") ;;
+	forged) flags+=(--cacert "$LAB_WORK/pki/${NET_FORGER[$net]}-root.pem") ;;
 	insecure) flags+=(-k) ;;
 	esac
 	# Without -k or the forger's root a forged or self-signed chain is refused by the client.
@@ -389,9 +348,9 @@ flow() {
 	fi
 	TRUTH+=("$caddr:$port	$sip:443	$name	$verdict	$net	$note, TLS $ver, client trusts $trust	$ca	$match")
 	nsx "$NS_C" curl -q -sS -o /dev/null --noproxy '*' --max-time 10 --interface "$caddr" --local-port "$port" \
-		--resolve "$name:443:$sip" "${flags[@]}" "https://$name/" 2>"$WORK/curl.$port.err"
+		--resolve "$name:443:$sip" "${flags[@]}" "https://$name/" 2>"$LAB_WORK/curl.$port.err"
 	local rc=$?
-	[ "$rc" = "$want" ] || ERRORS+=("flow $net $name ($port): curl exited $rc, expected $want: $(head -c 200 "$WORK/curl.$port.err")")
+	[ "$rc" = "$want" ] || ERRORS+=("flow $net $name ($port): curl exited $rc, expected $want: $(head -c 200 "$LAB_WORK/curl.$port.err")")
 	sleep 0.2
 }
 
@@ -425,39 +384,29 @@ scenarios() {
 	flow net-corp control.example 1.2 lab ok - - "not intercepted on this network"
 	# The false-positive control: the same self-signed server from every network.
 	for net in net-ctl net-kz1 net-kz2 net-corp; do
-		flow $net selfsigned.example 1.2 insecure tls_untrusted_cert - - "self-signed everywhere, client uses -k"
-		flow $net selfsigned.example 1.2 lab tls_untrusted_cert - - "self-signed everywhere, client refuses it"
+		flow "$net" selfsigned.example 1.2 insecure tls_untrusted_cert - - "self-signed everywhere, client uses -k"
+		flow "$net" selfsigned.example 1.2 lab tls_untrusted_cert - - "self-signed everywhere, client refuses it"
 	done
 }
 
 check_capture() {
-	local line
-	tcpdump -nn -r "$WORK/cap.pcap" 2>/dev/null | awk '
-		$2 == "IP" {
-			s = $3; d = $5; sub(/:$/, "", d)
-			n = split(s, a, "."); sp = a[n]; si = a[1] "." a[2] "." a[3] "." a[4]
-			n = split(d, b, "."); dp = b[n]; di = b[1] "." b[2] "." b[3] "." b[4]
-			if (dp == 443) print si ":" sp "\t" di ":" dp; else print di ":" dp "\t" si ":" sp
-		}' | sort -u >"$WORK/cap.pairs"
-	for line in "${TRUTH[@]}"; do
-		printf '%s\n' "$line" | cut -f1,2
-	done | sort -u >"$WORK/truth.pairs"
-	cmp -s "$WORK/cap.pairs" "$WORK/truth.pairs" ||
-		ERRORS+=("capture flows differ from truth: $(diff "$WORK/truth.pairs" "$WORK/cap.pairs" | grep '^[<>]' | head -5 | tr '\n' ' ')")
+	local d
+	d=$(lab_capture_diff "${TRUTH[@]}")
+	[ -z "$d" ] || ERRORS+=("capture flows differ from truth: $d")
 }
 
 write_truth() {
 	local out=$1 line net
 	{
-		echo "# $NAME: real-stack interception lab capture made by tests/lab/mitm.sh generate (regenerate: tests/lab/mitm.sh generate pcaps)"
+		echo "# $LAB_NAME: real-stack interception lab capture made by tests/lab/mitm.sh generate (regenerate: tests/lab/mitm.sh generate pcaps)"
 		echo "# capture point: router namespace, client-side interface; the interceptor runs on the router (its TTL is 64, the real servers' 63)"
 		for net in net-ctl net-kz1 net-kz2 net-corp; do
 			echo "# $net: ${NET_IP[$net]%.10}.0/24, AS${NET_ASN[$net]}, forger: ${NET_FORGER[$net]:-none}"
 		done
-		echo "# trust anchor of the genuine servers: $NAME-ca.pem; lab interception-CA list: $NAME-cas.tsv; client ASNs: $NAME-asn.mmdb"
+		echo "# trust anchor of the genuine servers: $LAB_NAME-ca.pem; lab interception-CA list: $LAB_NAME-cas.tsv; client ASNs: $LAB_NAME-asn.mmdb"
 		echo "# the kz-isca name entries come from data/interception-cas.tsv (the analyser's built-in list must be found)"
 		echo "# match 'inconsistent': the flow's own event says tls_untrusted_cert; the end-of-run tls_consistency event lists its flow_id"
-		echo "# args: --ca-bundle @PCAPDIR@/$NAME-ca.pem --interception-cas @PCAPDIR@/$NAME-cas.tsv --asn-db @PCAPDIR@/$NAME-asn.mmdb"
+		echo "# args: --ca-bundle @PCAPDIR@/$LAB_NAME-ca.pem --interception-cas @PCAPDIR@/$LAB_NAME-cas.tsv --asn-db @PCAPDIR@/$LAB_NAME-asn.mmdb"
 		printf 'client\tserver\tsni\tverdict\tnetwork\tnote\tinterception_ca\tmatch\n'
 		for line in "${TRUTH[@]}"; do
 			printf '%s\n' "$line"
@@ -469,29 +418,29 @@ generate() {
 	local outdir=$1 e
 	preflight || return 2
 	mkdir -p "$outdir" || return 1
-	WORK=$(mktemp -d /tmp/tsmitm.XXXXXX) || return 1
-	mkdir -p "$WORK/pki"
+	LAB_WORK=$(mktemp -d /tmp/tsmitm.XXXXXX) || return 1
+	mkdir -p "$LAB_WORK/pki"
 	build_net || { log "building the namespaces failed"; return 1; }
 	make_genuine && make_forgers && write_cas_tsv || { log "making the certificates failed"; return 1; }
-	lab_asn_db "$WORK/asn.mmdb" 198.19.3.0/24 64510 || { log "writing the ASN database failed"; return 1; }
+	lab_asn_db "$LAB_WORK/asn.mmdb" 198.19.3.0/24 64510 || { log "writing the ASN database failed"; return 1; }
 	write_responder
-	start_servers && start_interceptors && start_capture || return 1
+	start_servers && start_interceptors && lab_start_capture tcp || return 1
 	scenarios
 	sleep 1
-	stop_capture
+	lab_stop_capture
 	lab_teardown
 	check_capture
 	if [ "${#ERRORS[@]}" -gt 0 ]; then
 		for e in "${ERRORS[@]}"; do
 			log "$e"
 		done
-		log "not writing $outdir/$NAME.*: the lab did not behave as its truth says"
+		log "not writing $outdir/$LAB_NAME.*: the lab did not behave as its truth says"
 		return 1
 	fi
-	cp "$WORK/cap.pcap" "$outdir/$NAME.pcap" && cp "$WORK/pki/labca.pem" "$outdir/$NAME-ca.pem" &&
-		cp "$WORK/pki/cas.tsv" "$outdir/$NAME-cas.tsv" && cp "$WORK/asn.mmdb" "$outdir/$NAME-asn.mmdb" &&
-		write_truth "$outdir/$NAME.truth" || return 1
-	log "wrote $outdir/$NAME.pcap ($(wc -c <"$outdir/$NAME.pcap") bytes, ${#TRUTH[@]} flows)"
+	cp "$LAB_WORK/cap.pcap" "$outdir/$LAB_NAME.pcap" && cp "$LAB_WORK/pki/labca.pem" "$outdir/$LAB_NAME-ca.pem" &&
+		cp "$LAB_WORK/pki/cas.tsv" "$outdir/$LAB_NAME-cas.tsv" && cp "$LAB_WORK/asn.mmdb" "$outdir/$LAB_NAME-asn.mmdb" &&
+		write_truth "$outdir/$LAB_NAME.truth" || return 1
+	log "wrote $outdir/$LAB_NAME.pcap ($(wc -c <"$outdir/$LAB_NAME.pcap") bytes, ${#TRUTH[@]} flows)"
 }
 
 # ---- analysis check ------------------------------------------------------------------------------------------------
@@ -500,9 +449,9 @@ generate() {
 # tls_consistency event lists its flow id; interception_ca and match likewise.
 check_events() {
 	local dir=$1 ts=$2 args events=$1/events.json fails=0
-	args=$(sed -n 's/^# args: //p' "$dir/$NAME.truth" | sed "s|@PCAPDIR@|$dir|g")
+	args=$(sed -n 's/^# args: //p' "$dir/$LAB_NAME.truth" | sed "s|@PCAPDIR@|$dir|g")
 	# shellcheck disable=SC2086
-	if ! TAMPERSCOPE_DATADIR="$ROOT/data" "$ts" -q -r "$dir/$NAME.pcap" $args --events "$events" 2>"$dir/ts.err"; then
+	if ! TAMPERSCOPE_DATADIR="$LAB_ROOT/data" "$ts" -q -r "$dir/$LAB_NAME.pcap" $args --events "$events" 2>"$dir/ts.err"; then
 		echo "FAIL: lab-mitm: tamperscope failed: $(head -3 "$dir/ts.err" | tr '\n' ' ')"
 		return 1
 	fi
@@ -523,48 +472,15 @@ check_events() {
 			if (!(key in got)) { print "FAIL: lab-mitm: " $1 " " $3 " (" $5 "): no event"; next }
 			if (got[key] == want) print "PASS: lab-mitm: " $1 " " $3 " (" $5 "): " $4 " " $7 " " $8
 			else print "FAIL: lab-mitm: " $1 " " $3 " (" $5 "): want " want ", got " got[key]
-		}' "$dir/got.tsv" "$dir/$NAME.truth" | tr '\t' ' ' | tee "$dir/flows.out"
+		}' "$dir/got.tsv" "$dir/$LAB_NAME.truth" | tr '\t' ' ' | tee "$dir/flows.out"
 	grep -q '^FAIL' "$dir/flows.out" && fails=1
 	# The false-positive controls, summed up: no control-network or self-signed flow called MITM.
 	local fp
 	fp=$(awk -F'\t' 'NR == FNR { v[$1] = $3; next } /^#/ || $1 == "client" { next }
 		($5 == "net-ctl" || $3 == "selfsigned.example") && v[$1] == "tls_mitm" { n++ } END { print n + 0 }' \
-		"$dir/got.tsv" "$dir/$NAME.truth")
+		"$dir/got.tsv" "$dir/$LAB_NAME.truth")
 	if [ "$fp" = 0 ]; then echo "PASS: lab-mitm: no control or self-signed flow called tls_mitm"; else echo "FAIL: lab-mitm: $fp control or self-signed flows called tls_mitm"; fails=1; fi
-	return $fails
+	return "$fails"
 }
 
-main() {
-	local mode=${1:-} dir=${2:-} rc ts
-	case "$mode" in
-	generate)
-		[ -n "$dir" ] || { echo "usage: $0 generate OUTDIR" >&2; exit 2; }
-		generate "$dir"
-		rc=$?
-		[ "$rc" = 2 ] && { log "cannot run here: $SKIP_REASON"; exit 1; }
-		exit "$rc"
-		;;
-	check)
-		[ -n "$dir" ] || { echo "usage: $0 check BUILDDIR" >&2; exit 2; }
-		ts="$dir/src/tamperscope"
-		[ -x "$ts" ] || { echo "SKIP: lab-mitm: $ts not built"; exit 0; }
-		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-mitm: jq not installed"; exit 0; }
-		TMPOUT=$(mktemp -d /tmp/tsmitm-out.XXXXXX) || exit 1
-		generate "$TMPOUT" 2>"$TMPOUT/generate.log"
-		rc=$?
-		[ "$rc" = 2 ] && { echo "SKIP: lab-mitm: $SKIP_REASON"; exit 0; }
-		if [ "$rc" != 0 ]; then
-			echo "FAIL: lab-mitm: generating the capture failed: $(grep -v 'wrote' "$TMPOUT/generate.log" | head -3 | tr '\n' ' ')"
-			exit 1
-		fi
-		check_events "$TMPOUT" "$ts"
-		exit $?
-		;;
-	*)
-		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR" >&2
-		exit 2
-		;;
-	esac
-}
-
-main "$@"
+lab_main generate check_events "$@"

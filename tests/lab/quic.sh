@@ -19,16 +19,15 @@
 # Safety: addresses only from 198.18.0.0/15, no default route anywhere, namespaces named qlab-<pid>-*, all torn down on
 # exit.  Where the lab cannot run it prints one "SKIP: lab-quic: ..." line.
 
+# shellcheck disable=SC2317  # the labs' steps are called through lab_main (netns.sh) and the EXIT trap
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
-set -u
-export LC_ALL=C
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 LAB_HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/netns.sh
 . "$LAB_HERE/netns.sh"
 LAB_ROOT=$(cd "$LAB_HERE/../.." && pwd)
 LAB_NAME=lab-quic
+LAB_TAG=lab-quic
 
 NS_C="qlab-$$-client"
 NS_R="qlab-$$-router"
@@ -58,33 +57,13 @@ FLOW_ERRORS=()
 
 lab_log() { printf 'lab-quic: %s\n' "$*" >&2; }
 
-# shellcheck disable=SC2317  # run by the EXIT trap
-lab_cleanup() {
-	lab_teardown
-	[ -n "$LAB_WORK" ] && [ "${LAB_KEEP:-0}" != 1 ] && rm -rf "$LAB_WORK"
-	[ -n "$LAB_TMPOUT" ] && rm -rf "$LAB_TMPOUT"
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
-
 lab_preflight() {
-	local tool
-	LAB_SKIP_REASON=""
-	if [ "$(id -u)" != 0 ]; then
-		LAB_SKIP_REASON="not root (network namespaces need root)"
+	lab_need_base ip iptables tcpdump curl openssl socat ethtool gtlsserver gtlsclient setpriv unshare || {
+		case $LAB_SKIP_REASON in
+		*" not installed") LAB_SKIP_REASON+=" (ngtcp2-server / ngtcp2-client / util-linux)" ;;
+		esac
 		return 1
-	fi
-	for tool in ip iptables tcpdump curl openssl socat ethtool gtlsserver gtlsclient setpriv unshare; do
-		if ! command -v "$tool" >/dev/null 2>&1; then
-			LAB_SKIP_REASON="$tool not installed (ngtcp2-server / ngtcp2-client / util-linux)"
-			return 1
-		fi
-	done
-	if ! ip netns add "$NS_R" >/dev/null 2>&1; then
-		LAB_SKIP_REASON="cannot create network namespaces (ip netns add failed)"
-		return 1
-	fi
-	NAMESPACES+=("$NS_R")
+	}
 }
 
 # lab_no_offload plus UDP segmentation: a GSO datagram would reach the capture as one 2.8 kB "packet".
@@ -178,24 +157,6 @@ lab_start_servers() {
 	return 1
 }
 
-lab_start_capture() {
-	ip netns exec "$NS_R" tcpdump -i r0 -U -s 0 -n -Z root -w "$LAB_WORK/cap.pcap" \
-		'udp port 443 or tcp port 443' </dev/null >/dev/null 2>"$LAB_WORK/tcpdump.log" &
-	CAP_PID=$!
-	for _ in $(seq 50); do
-		grep -q "listening on" "$LAB_WORK/tcpdump.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	lab_log "tcpdump did not start: $(head -1 "$LAB_WORK/tcpdump.log")"
-	return 1
-}
-
-lab_stop_capture() {
-	kill -TERM "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
-	CAP_PID=""
-}
-
 # flow TRANSPORT NET NAME VERDICT NOTE [bg]: one connection; records its truth line.  TRANSPORT is quic or tcp.
 flow() {
 	local tr=$1 net=$2 name=$3 verdict=$4 note=$5 bg=${6:-}
@@ -233,15 +194,6 @@ flow() {
 		wait $!
 		sleep 0.2
 	fi
-}
-
-batch_begin() { BATCH_PIDS=(); }
-batch_end() {
-	local pid
-	for pid in "${BATCH_PIDS[@]}"; do
-		wait "$pid"
-	done
-	sleep 0.5
 }
 
 lab_scenarios() {
@@ -293,19 +245,9 @@ lab_check_outcomes() {
 
 # The capture must hold exactly the truth's flows (UDP and TCP pairs).
 lab_check_capture() {
-	local line
-	tcpdump -nn -r "$LAB_WORK/cap.pcap" 2>/dev/null | awk '
-		$2 == "IP" {
-			s = $3; d = $5; sub(/:$/, "", d)
-			n = split(s, a, "."); sp = a[n]; si = a[1] "." a[2] "." a[3] "." a[4]
-			n = split(d, b, "."); dp = b[n]; di = b[1] "." b[2] "." b[3] "." b[4]
-			if (dp == 443) print si ":" sp "\t" di ":" dp; else print di ":" dp "\t" si ":" sp
-		}' | sort -u >"$LAB_WORK/cap.pairs"
-	for line in "${TRUTH_LINES[@]}"; do
-		printf '%s\n' "$line" | cut -f1,2
-	done | sort -u >"$LAB_WORK/truth.pairs"
-	cmp -s "$LAB_WORK/cap.pairs" "$LAB_WORK/truth.pairs" ||
-		FLOW_ERRORS+=("capture flows differ from truth: $(diff "$LAB_WORK/truth.pairs" "$LAB_WORK/cap.pairs" | grep '^[<>]' | head -5 | tr '\n' ' ')")
+	local d
+	d=$(lab_capture_diff "${TRUTH_LINES[@]}")
+	[ -z "$d" ] || FLOW_ERRORS+=("capture flows differ from truth: $d")
 	# No datagram larger than the link's MTU: GSO stayed off.
 	if tcpdump -nn -r "$LAB_WORK/cap.pcap" udp 2>/dev/null | awk '{print $NF}' | awk '$1 > 1472' | grep -q .; then
 		FLOW_ERRORS+=("UDP datagrams larger than the MTU in the capture: segmentation offload was on")
@@ -337,7 +279,7 @@ lab_generate() {
 	lab_censor || { lab_log "installing the censor rules failed"; return 1; }
 	lab_make_cert || { lab_log "making the lab certificate failed"; return 1; }
 	lab_start_servers || return 1
-	lab_start_capture || return 1
+	lab_start_capture 'udp port 443 or tcp port 443' || return 1
 	lab_scenarios
 	sleep 1
 	lab_stop_capture
@@ -355,37 +297,4 @@ lab_generate() {
 	lab_log "wrote $outdir/$LAB_NAME.pcap ($(wc -c <"$outdir/$LAB_NAME.pcap") bytes, ${#TRUTH_LINES[@]} flows)"
 }
 
-main() {
-	local mode=${1:-} dir=${2:-} rc ts
-	case "$mode" in
-	generate)
-		[ -n "$dir" ] || { echo "usage: $0 generate OUTDIR" >&2; exit 2; }
-		lab_generate "$dir"
-		rc=$?
-		[ "$rc" = 2 ] && { lab_log "cannot run here: $LAB_SKIP_REASON"; exit 1; }
-		exit "$rc"
-		;;
-	check)
-		[ -n "$dir" ] || { echo "usage: $0 check BUILDDIR" >&2; exit 2; }
-		ts="$dir/src/tamperscope"
-		[ -x "$ts" ] || { echo "SKIP: lab-quic: $ts not built"; exit 0; }
-		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-quic: jq not installed"; exit 0; }
-		LAB_TMPOUT=$(mktemp -d /tmp/qlab-out.XXXXXX) || exit 1
-		lab_generate "$LAB_TMPOUT" 2>"$LAB_TMPOUT/generate.log"
-		rc=$?
-		[ "$rc" = 2 ] && { echo "SKIP: lab-quic: $LAB_SKIP_REASON"; exit 0; }
-		if [ "$rc" != 0 ]; then
-			echo "FAIL: lab-quic: generating the capture failed: $(grep -v '^lab-quic: wrote' "$LAB_TMPOUT/generate.log" | head -3 | tr '\n' ' ')"
-			exit 1
-		fi
-		bash "$LAB_ROOT/tests/golden/check-truth.sh" "$LAB_TMPOUT/$LAB_NAME.pcap" "$LAB_TMPOUT/$LAB_NAME.truth" "$ts"
-		exit $?
-		;;
-	*)
-		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR" >&2
-		exit 2
-		;;
-	esac
-}
-
-main "$@"
+lab_main lab_generate lab_check_truth "$@"

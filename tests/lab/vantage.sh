@@ -24,12 +24,14 @@
 # Safety as in lab.sh: 198.18.0.0/15 only, namespaces of this run only, no default route; "SKIP: lab-vantage:
 # why" where it cannot run (not root, no namespaces, no iptables string/connmark match).
 
+# shellcheck disable=SC2317  # the labs' steps are called through lab_main (netns.sh) and the EXIT trap
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 VANTAGE_HERE=$(cd "$(dirname "$0")" && pwd)
 LAB_SOURCED=1
 # shellcheck source=tests/lab/lab.sh
 . "$VANTAGE_HERE/lab.sh"
 LAB_NAME=lab-vantage
+LAB_TAG=lab-vantage
 CAP_S_PID=""
 declare -A SERVER_SIDE_VERDICT=()
 
@@ -60,24 +62,6 @@ vantage_preflight() {
 	nsx "$NS_R" iptables -F FORWARD >/dev/null 2>&1
 }
 
-# tcpdump NS IFACE FILE: start one capture, print its pid once it listens.
-vantage_tcpdump() {
-	local ns=$1 ifc=$2 file=$3 pid
-	ip netns exec "$ns" tcpdump -i "$ifc" -U -s 0 -n -Z root -w "$file" tcp \
-		</dev/null >/dev/null 2>"$file.log" &
-	pid=$!
-	for _ in $(seq 50); do
-		if grep -q "listening on" "$file.log" 2>/dev/null; then
-			echo "$pid"
-			return 0
-		fi
-		sleep 0.1
-	done
-	lab_log "tcpdump on $ns/$ifc did not start: $(head -1 "$file.log")"
-	kill "$pid" 2>/dev/null
-	return 1
-}
-
 # vflow NET NAME TLSVER CLIENT_SIDE SERVER_SIDE NOTE [bg]: one connection, with its verdict from each side.
 vflow() {
 	local port=$((NET_PORT0[$1] + NET_NEXT[$1]))
@@ -96,10 +80,10 @@ vantage_scenarios() {
 	vflow net-b news-site.example 1.3 tls_stall tls_reset "RST toward the server, replies dropped" bg
 	batch_end
 	for v in 1.3 1.2; do
-		vflow net-a control-site.example $v ok ok "not censored on net-a"
-		vflow net-b vpn-site.example $v ok ok "not censored on net-b"
-		vflow net-ctl news-site.example $v ok ok "control network, no censorship"
-		vflow net-ctl humr-site.example $v ok ok "control network, no censorship"
+		vflow net-a control-site.example "$v" ok ok "not censored on net-a"
+		vflow net-b vpn-site.example "$v" ok ok "not censored on net-b"
+		vflow net-ctl news-site.example "$v" ok ok "control network, no censorship"
+		vflow net-ctl humr-site.example "$v" ok ok "control network, no censorship"
 	done
 	vflow net-ctl tls13only.example 1.2 tls_alert tls_alert "TLS1.3-only server sends protocol_version alert"
 }
@@ -132,7 +116,7 @@ vantage_truth() {
 }
 
 vantage_generate() {
-	local outdir=$1 e cpid spid
+	local outdir=$1 e
 	vantage_preflight || return 2
 	mkdir -p "$outdir" || return 1
 	LAB_WORK=$(mktemp -d /tmp/tslab-vantage.XXXXXX) || return 1
@@ -141,10 +125,10 @@ vantage_generate() {
 	vantage_censor || { lab_log "installing the censor rules failed"; return 1; }
 	lab_make_certs || { lab_log "making the lab certificates failed"; return 1; }
 	lab_start_servers || return 1
-	cpid=$(vantage_tcpdump "$NS_C" c0 "$LAB_WORK/client.pcap") || return 1
-	CAP_PID=$cpid
-	spid=$(vantage_tcpdump "$NS_S" s0 "$LAB_WORK/server.pcap") || return 1
-	CAP_S_PID=$spid
+	lab_tcpdump "$NS_C" c0 "$LAB_WORK/client.pcap" tcp || return 1
+	CAP_PID=$LAB_TCPDUMP_PID
+	lab_tcpdump "$NS_S" s0 "$LAB_WORK/server.pcap" tcp || return 1
+	CAP_S_PID=$LAB_TCPDUMP_PID
 	vantage_scenarios
 	sleep 1
 	kill -TERM "$CAP_S_PID" 2>/dev/null
@@ -222,44 +206,16 @@ vantage_check_evidence() {
 	vcheck "report: the same networks, flows and interference counts from either side ($(tr -d '\n' <"$dir/server.nets"))" $?
 }
 
-vantage_main() {
-	local mode=${1:-} dir=${2:-} rc ts side
-	case "$mode" in
-	generate)
-		[ -n "$dir" ] || { echo "usage: $0 generate OUTDIR" >&2; exit 2; }
-		vantage_generate "$dir"
-		rc=$?
-		[ "$rc" = 2 ] && { lab_log "cannot run here: $LAB_SKIP_REASON"; exit 1; }
-		exit "$rc"
-		;;
-	check)
-		[ -n "$dir" ] || { echo "usage: $0 check BUILDDIR" >&2; exit 2; }
-		ts="$dir/src/tamperscope"
-		[ -x "$ts" ] || { echo "SKIP: lab-vantage: $ts not built"; exit 0; }
-		command -v jq >/dev/null 2>&1 || { echo "SKIP: lab-vantage: jq not installed"; exit 0; }
-		ts=$(cd "$(dirname "$ts")" && pwd)/$(basename "$ts")
-		LAB_TMPOUT=$(mktemp -d /tmp/tslab-vantage-out.XXXXXX) || exit 1
-		vantage_generate "$LAB_TMPOUT" 2>"$LAB_TMPOUT/generate.log"
-		rc=$?
-		[ "$rc" = 2 ] && { echo "SKIP: lab-vantage: $LAB_SKIP_REASON"; exit 0; }
-		if [ "$rc" != 0 ]; then
-			echo "FAIL: lab-vantage: generating the captures failed: $(grep -v '^lab: wrote' "$LAB_TMPOUT/generate.log" | head -3 | tr '\n' ' ')"
-			exit 1
-		fi
-		VFAILS=0
-		for side in client server; do
-			bash "$LAB_ROOT/tests/golden/check-truth.sh" "$LAB_TMPOUT/$LAB_NAME-$side.pcap" \
-				"$LAB_TMPOUT/$LAB_NAME-$side.truth" "$ts" || VFAILS=$((VFAILS + 1))
-		done
-		vantage_check_evidence "$LAB_TMPOUT" "$ts"
-		[ "$VFAILS" = 0 ]
-		exit $?
-		;;
-	*)
-		echo "usage: $0 generate OUTDIR | $0 check BUILDDIR" >&2
-		exit 2
-		;;
-	esac
+# Both captures' truths, then what only the two sides together show.
+vantage_check() {
+	local dir=$1 ts=$2 side
+	VFAILS=0
+	for side in client server; do
+		bash "$LAB_ROOT/tests/golden/check-truth.sh" "$dir/$LAB_NAME-$side.pcap" "$dir/$LAB_NAME-$side.truth" "$ts" ||
+			VFAILS=$((VFAILS + 1))
+	done
+	vantage_check_evidence "$dir" "$ts"
+	[ "$VFAILS" = 0 ]
 }
 
-vantage_main "$@"
+lab_main vantage_generate vantage_check "$@"
