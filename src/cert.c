@@ -341,13 +341,15 @@ static int ctx_load(struct cert_ctx *cc, const struct cert_cfg *cfg, char *err, 
 		return -1;
 	if (!cfg || !cfg->removed_roots)
 		return 0;
-	return cert_history_load(&cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen);
+	return cert_history_load(cc->hist, cfg->removed_roots, cfg->removed_pem, err, errlen);
 }
 
 struct cert_ctx *cert_ctx_new(const struct cert_cfg *cfg, char *err, size_t errlen)
 {
 	struct cert_ctx *cc = calloc(1, sizeof(*cc));
 
+	if (cc)
+		cc->hist = &cc->own_hist;
 	if (!cc || ctx_alloc(cc, cfg) < 0)
 		snprintf(err, errlen, "out of memory");
 	else if (ctx_load(cc, cfg, err, errlen) == 0)
@@ -361,12 +363,11 @@ struct cert_ctx *cert_ctx_new_worker(struct cert_ctx *base)
 	struct cert_ctx *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	cert_history_store(&base->hist); /* read now: the copies share it */
 	w->worker = true;
 	w->cfg = base->cfg;
 	w->icpt = base->icpt;
 	w->md = base->md;
-	w->hist = base->hist;
+	w->hist = base->hist; /* its certificates parsed on the first need of any copy */
 	w->trust.store = base->trust.store;
 	w->trust.bounds_objs = -1;
 	if (!w->trust.store || !X509_STORE_up_ref(w->trust.store)) {
@@ -402,7 +403,7 @@ void cert_ctx_free(struct cert_ctx *cc)
 		return;
 	}
 	cert_trust_free(&cc->trust);
-	cert_history_free(&cc->hist);
+	cert_history_free(cc->hist);
 	cert_cache_free(&cc->cache);
 	EVP_MD_free(cc->fetched[0]);
 	EVP_MD_free(cc->fetched[1]);

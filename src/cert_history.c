@@ -1,6 +1,7 @@
 /* cert_history.c - the list of removed root CAs and their certificates (see
  * cert_history.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,11 +182,19 @@ int cert_history_load(struct cert_history *h, const char *tsv, const char *pem, 
 	return 0;
 }
 
+/* Worker threads' contexts share one history (cert_ctx_new_worker): the
+ * first to need the certificates parses them, the others wait for it. */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
 X509_STORE *cert_history_store(struct cert_history *h)
 {
-	if (!h->loaded) {
-		h->loaded = true;
-		load_certs(h);
+	if (!__atomic_load_n(&h->loaded, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&load_lock);
+		if (!h->loaded) {
+			load_certs(h);
+			__atomic_store_n(&h->loaded, true, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&load_lock);
 	}
 	return h->store;
 }

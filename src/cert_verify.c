@@ -248,8 +248,8 @@ static void judge_by_name(struct cert_ctx *cc, struct cert_analysis *ca, int64_t
 	const struct cert_removed *r;
 	if (!top->parsed)
 		return;
-	if (!(r = cert_history_by_subject(&cc->hist, top->issuer)) &&
-	    !(r = cert_history_by_subject(&cc->hist, top->subject)))
+	if (!(r = cert_history_by_subject(cc->hist, top->issuer)) &&
+	    !(r = cert_history_by_subject(cc->hist, top->subject)))
 		return;
 	mark_removed(ca, r);
 	/* With the root's certificate at hand its signature was checked and failed: a chain that copies the
@@ -283,7 +283,7 @@ static void validate_history(struct cert_ctx *cc, const struct tls_info *ti, str
 			return;
 		}
 	}
-	if (validate_in(cc, cc->hist.store, ti, cw->xs, ca, spki, have) && keyed)
+	if (validate_in(cc, cc->hist->store, ti, cw->xs, ca, spki, have) && keyed)
 		cert_cache_add_history(&cc->cache, &kh, ca, *have, spki);
 }
 
@@ -296,8 +296,8 @@ static bool names_a_removed_root(const struct cert_ctx *cc, const struct cert_an
 {
 	for (unsigned i = 0; i < ca->n_chain; i++) {
 		const struct cert_info *ci = &ca->chain[i];
-		if (ci->parsed && (cert_history_by_subject(&cc->hist, ci->issuer) ||
-				   cert_history_by_subject(&cc->hist, ci->subject)))
+		if (ci->parsed && (cert_history_by_subject(cc->hist, ci->issuer) ||
+				   cert_history_by_subject(cc->hist, ci->subject)))
 			return true;
 	}
 	return false;
@@ -317,12 +317,12 @@ static void judge_history(struct cert_ctx *cc, const struct tls_info *ti, struct
 	int64_t at = (int64_t)(ca->validated_at_us / 1000000u);
 	const struct cert_removed *r = NULL;
 
-	if (cc->hist.n == 0 || !has_anchor_error(ca) || !names_a_removed_root(cc, ca))
+	if (cc->hist->n == 0 || !has_anchor_error(ca) || !names_a_removed_root(cc, ca))
 		return;
 	errors_save(ca, &today);
-	if (cert_history_store(&cc->hist)) {
+	if (cert_history_store(cc->hist)) {
 		validate_history(cc, ti, cw, ca, spki, &have);
-		r = have ? cert_history_by_spki(&cc->hist, spki) : NULL;
+		r = have ? cert_history_by_spki(cc->hist, spki) : NULL;
 	}
 	if (!r || has_anchor_error(ca)) {
 		errors_restore(ca, &today);

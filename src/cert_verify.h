@@ -17,7 +17,8 @@ struct digests {
 
 struct cert_ctx {
 	struct cert_trust_store trust;
-	struct cert_history hist;   /* roots that left the store; hist.n == 0: none listed */
+	struct cert_history own_hist; /* roots that left the store; n == 0: none listed */
+	struct cert_history *hist;  /* own_hist, or a worker's: its base's (loaded once, for all) */
 	struct cert_cache cache;    /* parsed certificates, verification results, leaves per name */
 	const struct intercept_db *icpt;
 	EVP_MD *fetched[2];         /* fetched once: OpenSSL 3 fetches again for every EVP_sha256() digest */

@@ -85,6 +85,7 @@ struct flow {
 	uint8_t worker;               /* which worker analyses it */
 	uint8_t quiet;                /* (the copy) its payload no longer matters: set by the worker,
 					 read by the engine, atomically */
+	uint64_t msgs_to;             /* (the copy) where its last message ends in its worker's ring */
 };
 
 struct flow_table_stats {

@@ -108,6 +108,14 @@ void ring_commit(struct ring *r, size_t len)
 		ring_publish(r);
 }
 
+bool ring_consumed(struct ring *r, uint64_t pos)
+{
+	if (r->tail_cache >= pos)
+		return true;
+	r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+	return r->tail_cache >= pos;
+}
+
 void ring_set_batch(struct ring *r, uint32_t n)
 {
 	r->batch = n ? n : 1;

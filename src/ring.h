@@ -54,6 +54,16 @@ void ring_publish(struct ring *r);
  * call when it sleeps: fewer, larger steps). */
 void ring_set_batch(struct ring *r, uint32_t n);
 
+/* Producer: the position after the last message committed (monotonic). */
+static inline uint64_t ring_committed(const struct ring *r)
+{
+	return r->head_local;
+}
+/* Producer: has the consumer released every message up to pos (a value of
+ * ring_committed)?  True also orders what the consumer did with them
+ * before what the caller does next (acquire). */
+bool ring_consumed(struct ring *r, uint64_t pos);
+
 /* Consumer: the oldest message and its length, or NULL when empty. */
 const void *ring_peek(struct ring *r, size_t *len);
 /* Consumer: done with the message peek returned. */

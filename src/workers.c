@@ -64,6 +64,15 @@ struct workers {
 
 /* ---- the worker's side ---------------------------------------------------------- */
 
+/* What every packet of a flow adds to the worker's copy. */
+static void count(struct flow *f, const struct ts_packet *p, int dir)
+{
+	f->pkts[dir]++;
+	f->bytes[dir] += p->l3_len;
+	if (p->ts_us > f->last_us)
+		f->last_us = p->ts_us;
+}
+
 static void run_packet(struct worker *w, const struct msg_packet *m)
 {
 	struct ts_packet p = m->p;
@@ -71,10 +80,7 @@ static void run_packet(struct worker *w, const struct msg_packet *m)
 	p.l3 = m->data;
 	p.l4 = p.l4 ? m->data + m->l4_off : NULL;
 	p.payload = m->has_payload ? m->data + m->payload_off : NULL;
-	f->pkts[m->dir]++;
-	f->bytes[m->dir] += p.l3_len;
-	if (p.ts_us > f->last_us)
-		f->last_us = p.ts_us;
+	count(f, &p, m->dir);
 	analyser_packet(&w->an, f, &p, m->dir, m->created);
 	/* The engine stops copying payloads the flow no longer reads. */
 	if (analyser_payload_unneeded(f) && !f->quiet)
@@ -329,11 +335,23 @@ unsigned workers_pick(const struct workers *ws, uint64_t flow_hash)
 bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
 		    int dir, bool created)
 {
-	/* A flow gone quiet is only counted: its headers go, not its payload. */
+	/* A flow gone quiet is only counted (analyser_payload_unneeded: its
+	 * verdict and protocol are decided, so a packet adds its counters and
+	 * TCP observations, nothing else).  Once the worker has read all its
+	 * messages it keeps off the copy until the flow's end message, so this
+	 * thread counts in its place, and the packet crosses no ring; before
+	 * that its headers go, not its payload. */
+	struct ring *in = &ws->w[w].in;
 	bool quiet = __atomic_load_n(&sf->quiet, __ATOMIC_RELAXED);
+	if (quiet && ring_consumed(in, sf->msgs_to)) {
+		count(sf, p, dir);
+		if (p->proto == 6)
+			tcpobs_packet(&sf->obs, p, dir, 0);
+		return true;
+	}
 	uint32_t payload_off = p->payload ? (uint32_t)(p->payload - p->l3) : 0;
 	uint32_t copy = p->payload && quiet ? payload_off : p->l3_len;
-	struct msg_packet *m = ring_reserve(&ws->w[w].in, sizeof(*m) + copy);
+	struct msg_packet *m = ring_reserve(in, sizeof(*m) + copy);
 	if (!m) {
 		ws->w[w].want = sizeof(*m) + copy;
 		return false;
@@ -348,7 +366,8 @@ bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struc
 	m->payload_off = payload_off;
 	m->copied = copy;
 	memcpy(m->data, p->l3, copy);
-	ring_commit(&ws->w[w].in, sizeof(*m) + copy);
+	ring_commit(in, sizeof(*m) + copy);
+	sf->msgs_to = ring_committed(in);
 	return true;
 }
 
