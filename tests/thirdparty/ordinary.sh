@@ -72,3 +72,10 @@ else
 		pass "google_ssl.pcap: unknown_anchor without the removed roots' certificates ($pem not built)" ||
 		fail "google_ssl.pcap: not unknown_anchor without the removed roots' certificates"
 fi
+# Worker threads share those certificates, parsed by the first worker that needs them: the same events.
+for f in google_ssl.pcap tls-expired-cert.pcap; do
+	a=$("$T" -r "$shared/$f" --no-asn-db -q --events - 2>/dev/null)
+	b=$("$T" -r "$shared/$f" --no-asn-db -q --events - --threads 3 2>/dev/null)
+	[ -n "$a" ] && [ "$a" = "$b" ] && pass "$f: the same events with --threads 3 (removed roots loaded in a worker)" ||
+		fail "$f: --threads 3 changes the events"
+done
