@@ -455,6 +455,16 @@ void json_obj_open_k(struct json *j, const char *key, size_t klen, bool kplain)
 	open_(j, key, klen, kplain, '{');
 }
 
+void json_packed_strs(struct json *j, const char *key, const char *buf, size_t buf_len,
+		      const uint8_t *lens, unsigned n)
+{
+	size_t off = 0;
+	json_arr_open(j, key);
+	for (unsigned i = 0; i < n && off + lens[i] <= buf_len; off += lens[i++])
+		json_strn(j, NULL, buf + off, lens[i]);
+	json_arr_close(j);
+}
+
 void json_arr_open_k(struct json *j, const char *key, size_t klen, bool kplain)
 {
 	open_(j, key, klen, kplain, '[');

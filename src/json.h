@@ -115,6 +115,10 @@ static inline void json_double(struct json *j, const char *key, double v, int de
 {
 	json_double_k(j, JSON_KEY(key), v, decimals);
 }
+/* An array of the n strings packed back to back in buf (buf_len bytes),
+ * the i-th lens[i] bytes long; one that would run past buf ends it. */
+void json_packed_strs(struct json *j, const char *key, const char *buf, size_t buf_len,
+		      const uint8_t *lens, unsigned n);
 /* Append already-valid JSON text as a value (for merging reports). */
 static inline void json_raw(struct json *j, const char *key, const char *text, size_t n)
 {

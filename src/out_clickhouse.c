@@ -169,15 +169,8 @@ static void row_tls(struct json *j, const struct tls_info *t)
 						  : NULL);
 	col_str(j, "tls_ja3", t ? t->ja3 : NULL);
 	col_str(j, "tls_ja3s", t ? t->ja3s : NULL);
-	json_arr_open(j, "tls_alpn");
-	size_t off = 0;
-	for (int i = 0; t && t->ch_seen && i < t->n_alpn && i < TLS_MAX_ALPN; i++) {
-		if (off + t->alpn_len[i] > t->alpn_bytes)
-			break;
-		json_strn(j, NULL, t->alpn_buf + off, t->alpn_len[i]);
-		off += t->alpn_len[i];
-	}
-	json_arr_close(j);
+	json_packed_strs(j, "tls_alpn", t ? t->alpn_buf : NULL, t ? t->alpn_bytes : 0, t ? t->alpn_len : NULL,
+			 t && t->ch_seen ? tls_alpn_count(t) : 0);
 	col_bool(j, "tls_ech", t && t->ech);
 }
 

@@ -107,15 +107,7 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 		for (int i = 0; i < t->n_versions && i < TLS_MAX_VERSIONS; i++)
 			json_str(j, NULL, tls_version_name(t->versions[i], vbuf, sizeof(vbuf)));
 		json_arr_close(j);
-		json_arr_open(j, "alpn");
-		size_t off = 0;
-		for (int i = 0; i < t->n_alpn && i < TLS_MAX_ALPN; i++) {
-			if (off + t->alpn_len[i] > t->alpn_bytes)
-				break;
-			json_strn(j, NULL, t->alpn_buf + off, t->alpn_len[i]);
-			off += t->alpn_len[i];
-		}
-		json_arr_close(j);
+		json_packed_strs(j, "alpn", t->alpn_buf, t->alpn_bytes, t->alpn_len, tls_alpn_count(t));
 		json_uint(j, "cipher_suites", t->n_ciphers);
 		json_str(j, "ja3", t->ja3[0] ? t->ja3 : NULL);
 		json_str(j, "ja4", t->ja4[0] ? t->ja4 : NULL);

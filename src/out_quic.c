@@ -18,19 +18,11 @@ static void version(struct json *j, const char *key, uint32_t v)
 static void client_hello(struct json *j, const struct tls_info *t)
 {
 	char vbuf[16];
-	size_t off = 0;
 	if (t->sni_present)
 		json_strn(j, "sni", t->sni, t->sni_len);
 	else
 		json_null(j, "sni");
-	json_arr_open(j, "alpn");
-	for (int i = 0; i < t->n_alpn && i < TLS_MAX_ALPN; i++) {
-		if (off + t->alpn_len[i] > t->alpn_bytes)
-			break;
-		json_strn(j, NULL, t->alpn_buf + off, t->alpn_len[i]);
-		off += t->alpn_len[i];
-	}
-	json_arr_close(j);
+	json_packed_strs(j, "alpn", t->alpn_buf, t->alpn_bytes, t->alpn_len, tls_alpn_count(t));
 	json_str(j, "ja3", t->ch_seen && t->ja3[0] ? t->ja3 : NULL);
 	json_str(j, "ja4", t->ch_seen && t->ja4[0] ? t->ja4 : NULL);
 	if (t->ch_seen) {

@@ -75,6 +75,12 @@ struct tls_info {
 	uint8_t alert_desc[2];
 };
 
+/* How many ALPN names info kept. */
+static inline unsigned tls_alpn_count(const struct tls_info *info)
+{
+	return info->n_alpn < TLS_MAX_ALPN ? info->n_alpn : TLS_MAX_ALPN;
+}
+
 #define TLS_MAX_PROXY_TARGET 95 /* bytes of a proxy destination kept */
 
 /* Free what info holds on the heap: the certificate copies, the names

@@ -41,6 +41,23 @@ static void test_nesting_and_commas(void **state)
 	json_free(&j);
 }
 
+/* Names packed back to back (ALPN lists): a length past the buffer ends the array. */
+static void test_packed_strings(void **state)
+{
+	struct json j;
+	const uint8_t lens[] = { 2, 8, 5 };
+	json_init(&j);
+	json_obj_open(&j, NULL);
+	json_packed_strs(&j, "all", "h2http/1.1", 10, lens, 2);
+	json_packed_strs(&j, "cut", "h2http/1.1", 10, lens, 3);
+	json_packed_strs(&j, "short", "h2http/1.1", 9, lens, 2);
+	json_packed_strs(&j, "none", NULL, 0, NULL, 0);
+	json_obj_close(&j);
+	assert_string_equal(j.buf, "{\"all\":[\"h2\",\"http/1.1\"],\"cut\":[\"h2\",\"http/1.1\"],"
+				   "\"short\":[\"h2\"],\"none\":[]}");
+	json_free(&j);
+}
+
 static void test_escaping(void **state)
 {
 	struct json j;
@@ -375,6 +392,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nesting_and_commas),
+		cmocka_unit_test(test_packed_strings),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_invalid_utf8_bytes_escaped),
 		cmocka_unit_test(test_doubles),
