@@ -45,6 +45,13 @@ static void side_free(struct side *s)
 	free(s);
 }
 
+/* A tls_info parsed into again: what the last parse kept goes first. */
+static void ti_reset(struct tls_info *ti)
+{
+	tls_info_release(ti);
+	memset(ti, 0, sizeof(*ti));
+}
+
 static unsigned feed(struct side *s, const uint8_t *d, size_t n)
 {
 	return tls_feed(&s->p, &s->ti, d, n);
@@ -264,13 +271,13 @@ static void test_ch_sni_odd_forms(void **state)
 		0x00, 0x00, 0x04, 'h', 'o', 's', 't',
 	};
 	uint8_t body[35 + sizeof(tail)];
-	struct tls_info ti;
+	struct tls_info ti = { 0 };
 
 	memset(body, 0, sizeof(body));
 	body[0] = 3; /* legacy_version 0x0303; random and session id zero */
 	body[1] = 3;
 	memcpy(body + 35, tail, sizeof(tail));
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(body, sizeof(body), &ti));
 	assert_int_equal(ti.sni_present, 1);
 	assert_int_equal(ti.sni_len, 4);
@@ -279,10 +286,11 @@ static void test_ch_sni_odd_forms(void **state)
 	 * hello still parses (the framing holds), the SNI is not taken and
 	 * the extension is counted. */
 	body[35 + 8 + 4 + 4 + 2 + 2] = 0x09;
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(body, sizeof(body), &ti));
 	assert_int_equal(ti.sni_present, 0);
 	assert_int_equal(ti.ch_ext_malformed, 1);
+	tls_info_release(&ti);
 }
 
 /* ---- JA3 / JA3S ------------------------------------------------------------ */
@@ -660,13 +668,14 @@ static void test_truncated_body_direct(void **state)
 	size_t no_ext = 2 + 32 + 1 + 2 + 4 + 2;
 
 	for (size_t k = 0; k < m - 4; k++) {
-		struct tls_info ti;
+		struct tls_info ti = { 0 };
 
-		memset(&ti, 0, sizeof(ti));
+		ti_reset(&ti);
 		assert_int_equal(tls_parse_client_hello(msg + 4, k, &ti),
 				 k == no_ext);
 		assert_int_equal(ti.ch_seen, k == no_ext);
 		assert_int_equal(ti.sni_present, 0);
+		tls_info_release(&ti);
 	}
 }
 
@@ -895,29 +904,31 @@ static void test_malformed_client_hello(void **state)
 		side_free(s);
 	}
 	for (size_t i = 0; i < sizeof(inner) / sizeof(inner[0]); i++) {
-		struct tls_info ti;
+		struct tls_info ti = { 0 };
 		uint8_t bad[512];
 
-		memset(&ti, 0, sizeof(ti));
+		ti_reset(&ti);
 		memcpy(bad, msg, m);
 		bad[4 + inner[i].off] = inner[i].val;
 		assert_true(tls_parse_client_hello(bad + 4, m - 4, &ti));
 		assert_int_equal(ti.ch_seen, 1);
 		assert_int_equal(ti.sni_present, 0);
 		assert_int_equal(ti.ch_ext_malformed, 1);
+		tls_info_release(&ti);
 	}
 	/* Trailing bytes after the extensions are inconsistent too. */
 	{
-		struct tls_info ti;
+		struct tls_info ti = { 0 };
 		uint8_t bad[512];
 
-		memset(&ti, 0, sizeof(ti));
+		ti_reset(&ti);
 		memcpy(bad, msg, m);
 		bad[m] = 0;
 		assert_false(tls_parse_client_hello(bad + 4, m - 4 + 1, &ti));
 		/* ... and the good one still parses. */
 		assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 		assert_string_equal(ti.sni, "a.b");
+		tls_info_release(&ti);
 	}
 }
 
@@ -928,7 +939,7 @@ static void test_extension_framing_broken_after_sni(void **state)
 {
 	static const uint16_t cs[] = { 0x1301 };
 	uint8_t msg[512];
-	struct tls_info ti;
+	struct tls_info ti = { 0 };
 	struct tb_ch_opts o = { .ciphers = cs, .n_ciphers = 1, .sni = "e.crashlytics.com",
 				.minimal = true };
 	size_t m = tb_client_hello(msg, sizeof(msg), &o);
@@ -944,11 +955,12 @@ static void test_extension_framing_broken_after_sni(void **state)
 	msg[1] = (uint8_t)(body >> 16);
 	msg[2] = (uint8_t)(body >> 8);
 	msg[3] = (uint8_t)body;
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(msg + 4, body, &ti));
 	assert_int_equal(ti.sni_present, 1);
 	assert_string_equal(ti.sni, "e.crashlytics.com");
 	assert_int_equal(ti.ch_ext_malformed, 1);
+	tls_info_release(&ti);
 }
 
 static void test_malformed_extensions(void **state)
@@ -959,19 +971,19 @@ static void test_malformed_extensions(void **state)
 	static const uint8_t pf[] = { 0, 1 };
 	static const uint16_t g[] = { 29 };
 	uint8_t msg[512];
-	struct tls_info ti;
+	struct tls_info ti = { 0 };
 	struct tb_ch_opts o = { .ciphers = cs, .n_ciphers = 1, .alpn = one,
 				.n_alpn = 1, .minimal = true };
 	size_t m = tb_client_hello(msg, sizeof(msg), &o);
 	/* Minimal hello: extension starts at body offset 43 + 2 = 43. */
 	size_t ext = 2 + 32 + 1 + 2 + 2 + 2 + 2;
 
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	assert_int_equal(ti.n_alpn, 1);
 	/* ALPN: name length past the list */
 	msg[4 + ext + 4 + 2] = 9;
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	assert_int_equal(ti.n_alpn, 0);
 	assert_int_equal(ti.ch_ext_malformed, 1);
@@ -982,7 +994,7 @@ static void test_malformed_extensions(void **state)
 	m = tb_client_hello(msg, sizeof(msg), &o);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	msg[4 + ext + 4] = 3; /* odd supported_versions list */
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	assert_int_equal(ti.n_versions, 0);
 	assert_int_equal(ti.ch_ext_malformed, 1);
@@ -993,7 +1005,7 @@ static void test_malformed_extensions(void **state)
 	m = tb_client_hello(msg, sizeof(msg), &o);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	msg[4 + ext + 4] = 1; /* point format list shorter than its body */
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	assert_int_equal(ti.ch_ext_malformed, 1);
 
@@ -1003,9 +1015,10 @@ static void test_malformed_extensions(void **state)
 	m = tb_client_hello(msg, sizeof(msg), &o);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	msg[4 + ext + 5] = 1; /* odd group list */
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	assert_true(tls_parse_client_hello(msg + 4, m - 4, &ti));
 	assert_int_equal(ti.ch_ext_malformed, 1);
+	tls_info_release(&ti);
 }
 
 /* ---- alerts, encryption, TLS 1.3 ----------------------------------------- */
@@ -1300,10 +1313,10 @@ static void test_malformed_server_hello(void **state)
 	uint8_t msg[512], rec[600];
 	struct tb_sh_opts sh = { .selected_version = 0x0304 };
 	size_t m = tb_server_hello(msg, sizeof(msg), &sh);
-	struct tls_info ti;
+	struct tls_info ti = { 0 };
 	struct side *s;
 
-	memset(&ti, 0, sizeof(ti));
+	ti_reset(&ti);
 	for (size_t k = 0; k < m - 4; k++) {
 		/* 2+32+1+2+1 = 38: a valid 1.2 hello without extensions */
 		assert_int_equal(tls_parse_server_hello(msg + 4, k, &ti), k == 38);
