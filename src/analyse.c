@@ -94,6 +94,10 @@ static unsigned udp_packet(struct analyser *a, struct flow *f, const struct ts_p
 unsigned analyser_packet(struct analyser *a, struct flow *f, const struct ts_packet *p, int dir,
 			 bool created)
 {
+	if (analyser_payload_unneeded(f)) {
+		analyser_quiet_packet(f, p, dir);
+		return 0;
+	}
 	/* Our own parsers first: a ClientHello they read (QUIC's, or TLS's
 	 * with an SNI) classifies the flow without nDPI parsing it again. */
 	unsigned ev = p->proto == 6 ? tcp_packet(a, f, p, dir) : udp_packet(a, f, p, dir);

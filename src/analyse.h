@@ -92,4 +92,14 @@ static inline bool analyser_payload_unneeded(const struct flow *f)
 	return f->done && f->app_final;
 }
 
+/* All a packet of such a flow still adds (analyser_packet comes here for
+ * it): TCP observations; a settled UDP flow reads nothing more.  No
+ * analyser is needed, so the engine's thread may do it in a worker's place
+ * (workers.c). */
+static inline void analyser_quiet_packet(struct flow *f, const struct ts_packet *p, int dir)
+{
+	if (p->proto == 6)
+		tcpobs_packet(&f->obs, p, dir, 0);
+}
+
 #endif

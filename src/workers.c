@@ -335,9 +335,8 @@ unsigned workers_pick(const struct workers *ws, uint64_t flow_hash)
 bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struct ts_packet *p,
 		    int dir, bool created)
 {
-	/* A flow gone quiet is only counted (analyser_payload_unneeded: its
-	 * verdict and protocol are decided, so a packet adds its counters and
-	 * TCP observations, nothing else).  Once the worker has read all its
+	/* A flow gone quiet is only counted (analyser_payload_unneeded,
+	 * analyser_quiet_packet).  Once the worker has read all its
 	 * messages it keeps off the copy until the flow's end message, so this
 	 * thread counts in its place, and the packet crosses no ring; before
 	 * that its headers go, not its payload. */
@@ -345,8 +344,7 @@ bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struc
 	bool quiet = __atomic_load_n(&sf->quiet, __ATOMIC_RELAXED);
 	if (quiet && ring_consumed(in, sf->msgs_to)) {
 		count(sf, p, dir);
-		if (p->proto == 6)
-			tcpobs_packet(&sf->obs, p, dir, 0);
+		analyser_quiet_packet(sf, p, dir);
 		return true;
 	}
 	uint32_t payload_off = p->payload ? (uint32_t)(p->payload - p->l3) : 0;
