@@ -112,21 +112,25 @@ static void run_unlock(struct run *r)
 		pthread_mutex_unlock(r->share);
 }
 
-void run_counters(const struct run *r, struct engine_counters *c)
+/* The engine's counters, or the workers' summed; with workers, ks (if not
+ * NULL) gets their sockets' counters in the same snapshot. */
+static void counters(const struct run *r, struct engine_counters *c, struct capture_kstats *ks)
 {
 	if (r->sum)
-		r->sum(r->sum_arg, c, NULL);
+		r->sum(r->sum_arg, c, ks);
 	else
 		engine_counters(r->e, c);
+}
+
+void run_counters(const struct run *r, struct engine_counters *c)
+{
+	counters(r, c, NULL);
 }
 
 static void interval(struct run *r, uint64_t now_us)
 {
 	struct engine_counters c;
-	if (r->sum) /* the workers' counters and their sockets', one snapshot */
-		r->sum(r->sum_arg, &c, &r->ks);
-	else
-		engine_counters(r->e, &c);
+	counters(r, &c, &r->ks);
 	struct run_tick t = { now_us, &c, &r->ks };
 	run_lock(r);
 	sinks_interval(r->sinks, &t);
