@@ -37,6 +37,7 @@ struct cert_removed {
 struct cert_history {
 	struct cert_removed *e;
 	size_t n;
+	const struct cert_removed **by_subject; /* e sorted by subject, then file order */
 	uint64_t refused;           /* list entries over CERT_HISTORY_MAX */
 	char *pem;                  /* the certificates' PEM text, read at load, parsed on first need */
 	size_t pem_len;

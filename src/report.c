@@ -489,11 +489,33 @@ static void pair_add(struct report *r, struct report_pair *p, enum verdict v, ui
 bool report_endpoint_key(const struct ts_addr *a, uint16_t port, char *key, size_t keylen)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	char t[INET6_ADDRSTRLEN];
-	bool v4 = a->v4 || memcmp(a->a, mapped, 12) == 0;
-	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? a->a + 12 : a->a, t, sizeof(t)))
+	char t[INET6_ADDRSTRLEN + 8], digits[5];
+	struct ts_addr k = *a;
+	k.v4 = a->v4 || memcmp(a->a, mapped, 12) == 0;
+	/* by hand: every flow's report entry is keyed so (snprintf was a
+	 * visible share of a run of short flows) */
+	size_t n = k.v4 ? 0 : 1;
+	t[0] = '[';
+	ts_addr_str(&k, t + n, INET6_ADDRSTRLEN);
+	n += strlen(t + n);
+	if (n == (k.v4 ? 0u : 1u))
 		return false;
-	snprintf(key, keylen, v4 ? "%s:%u" : "[%s]:%u", t, port);
+	if (!k.v4)
+		t[n++] = ']';
+	t[n++] = ':';
+	unsigned d = 0, v = port;
+	do
+		digits[d++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (d)
+		t[n++] = digits[--d];
+	t[n] = '\0';
+	if (keylen == 0)
+		return false;
+	if (n >= keylen)
+		n = keylen - 1; /* cut as snprintf cut */
+	memcpy(key, t, n);
+	key[n] = '\0';
 	return true;
 }
 

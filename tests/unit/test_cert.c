@@ -2090,6 +2090,16 @@ static void test_removed_roots_data_file(void **state)
 	assert_non_null(r);
 	assert_string_equal(r->removed_date, "2020-06-01");
 	assert_non_null(cert_history_by_subject(&h, "CN=DST Root CA X3,O=Digital Signature Trust Co."));
+	assert_null(cert_history_by_subject(&h, "CN=Not A Removed Root"));
+	assert_null(cert_history_by_subject(&h, ""));
+	/* the index finds every entry, and of equal subjects the list's first */
+	for (size_t i = 0; i < h.n; i++) {
+		const struct cert_removed *f = cert_history_by_subject(&h, h.e[i].subject);
+		assert_non_null(f);
+		assert_string_equal(f->subject, h.e[i].subject);
+		for (size_t j = 0; j < (size_t)(f - h.e); j++)
+			assert_string_not_equal(h.e[j].subject, h.e[i].subject);
+	}
 	cert_history_free(&h);
 }
 

@@ -153,6 +153,32 @@ static void test_no_sni_uses_server_address(void **state)
 	report_free(r);
 }
 
+/* The endpoint key is written by hand: it must read as inet_ntop and
+ * snprintf("%s:%u") would have written it, cut the same way. */
+static void test_endpoint_key_format(void **state)
+{
+	(void)state;
+	struct ts_addr a;
+	char k[64];
+	memset(&a, 0, sizeof(a));
+	a.a[10] = a.a[11] = 0xff; /* mapped, v4 flag unset: still a dotted quad */
+	inet_pton(AF_INET, "10.0.200.9", a.a + 12);
+	assert_true(report_endpoint_key(&a, 0, k, sizeof(k)));
+	assert_string_equal(k, "10.0.200.9:0");
+	assert_true(report_endpoint_key(&a, 65535, k, sizeof(k)));
+	assert_string_equal(k, "10.0.200.9:65535");
+	char small[8];
+	assert_true(report_endpoint_key(&a, 443, small, sizeof(small)));
+	assert_string_equal(small, "10.0.20"); /* snprintf's cut */
+	memset(&a, 0, sizeof(a));
+	inet_pton(AF_INET6, "2001:db8:0:1::ff00:42:8329", a.a);
+	assert_true(report_endpoint_key(&a, 8443, k, sizeof(k)));
+	assert_string_equal(k, "[2001:db8:0:1::ff00:42:8329]:8443");
+	memset(&a, 0, sizeof(a)); /* :: */
+	assert_true(report_endpoint_key(&a, 53, k, sizeof(k)));
+	assert_string_equal(k, "[::]:53");
+}
+
 static void test_hostile_names_normalised(void **state)
 {
 	char out[REPORT_NAME_MAX + 1];
@@ -1056,6 +1082,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_per_level),
 		cmocka_unit_test(test_no_sni_uses_server_address),
+		cmocka_unit_test(test_endpoint_key_format),
 		cmocka_unit_test(test_hostile_names_normalised),
 		cmocka_unit_test(test_threshold_min_flows),
 		cmocka_unit_test(test_threshold_anomaly_share),
