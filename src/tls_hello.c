@@ -18,6 +18,7 @@
 
 #include "digest.h"
 #include "cursor.h"
+#include "fpmemo.h"
 #include "ja4.h"
 #include "tls_hello.h"
 #include "tls_info.h"
@@ -28,6 +29,7 @@ enum {
 	EXT_SERVER_NAME = 0,          /* RFC 6066 section 3 */
 	EXT_SUPPORTED_GROUPS = 10,    /* RFC 8422 section 5.1.1 */
 	EXT_EC_POINT_FORMATS = 11,    /* RFC 8422 section 5.1.2 */
+	EXT_SIGNATURE_ALGORITHMS = 13, /* RFC 8446 section 4.2.3 (JA4 reads it) */
 	EXT_ALPN = 16,                /* RFC 7301 section 3.1 */
 	EXT_SUPPORTED_VERSIONS = 43,  /* RFC 8446 section 4.2.1 */
 	EXT_ECH = 0xfe0d,             /* ECH, draft-ietf-tls-esni-13 and later */
@@ -395,6 +397,48 @@ static void ja3_client(EVP_MD_CTX *ctx, const struct ch_lists *l, uint16_t versi
 	ja3w_end(&w, out);
 }
 
+/* What JA3 and JA4 read of a ClientHello, as a memo key (fpmemo.h): the
+ * legacy version, the ciphers, and the extensions as far as their framing
+ * holds (where both fingerprints stop) - every type but GREASE, which
+ * both leave out, and the bodies they read: groups and point formats
+ * (JA3), ALPN, supported_versions and signature_algorithms (JA4).  The
+ * lists' GREASE values become one value; SNI counts by presence only. */
+static void ch_fp_key(uint16_t version, const struct ch_lists *l, struct fpmemo_key *k)
+{
+	struct cursor c = l->exts, body;
+	uint16_t type;
+	fpmemo_key_init(k, 'C');
+	fpmemo_key_u16(k, version);
+	fpmemo_key_u16(k, (uint16_t)cur_left(&l->ciphers));
+	fpmemo_key_list16(k, l->ciphers);
+	while (!k->over && ext_next(&c, &type, &body)) {
+		if (is_grease(type))
+			continue;
+		fpmemo_key_u16(k, type);
+		switch (type) {
+		case EXT_SUPPORTED_GROUPS: /* u16 length, then the list */
+		case EXT_SUPPORTED_VERSIONS: /* u8 length, then the list */ {
+			size_t head = type == EXT_SUPPORTED_GROUPS ? 2 : 1;
+			if (cur_left(&body) < head)
+				head = cur_left(&body);
+			fpmemo_key_u16(k, (uint16_t)cur_left(&body));
+			fpmemo_key_add(k, body.p, head);
+			(void)cur_skip(&body, head);
+			fpmemo_key_list16(k, body);
+			break;
+		}
+		case EXT_EC_POINT_FORMATS:
+		case EXT_ALPN:
+		case EXT_SIGNATURE_ALGORITHMS:
+			fpmemo_key_u16(k, (uint16_t)cur_left(&body));
+			fpmemo_key_add(k, body.p, cur_left(&body));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /* Copy the ClientHello fields of a parsed hello into info; the record
  * version and the ServerHello/Certificate/alert fields stay as they are.
  * The names move into one block of their exact size (false: no memory). */
@@ -459,12 +503,18 @@ bool tls_parse_client_hello(const uint8_t *body, size_t len,
 	ch.ch_seen = 1;
 	ch.ch_version = version;
 	ch.n_ciphers = cs_len / 2;
-	/* one digest context for JA3 and both JA4 hashes: making and freeing
-	 * one per hash cost more than hashing these short strings */
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	ja3_client(md, &l, version, ch.ja3);
-	ja4_client(md, 't', version, l.ciphers, l.exts, ch.ja4);
-	EVP_MD_CTX_free(md);
+	struct fpmemo_key key;
+	ch_fp_key(version, &l, &key);
+	if (!fpmemo_get(&key, ch.ja3, sizeof(ch.ja3), ch.ja4, sizeof(ch.ja4))) {
+		/* one digest context for JA3 and both JA4 hashes: making and
+		 * freeing one per hash cost more than hashing these strings */
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		ja3_client(md, &l, version, ch.ja3);
+		ja4_client(md, 't', version, l.ciphers, l.exts, ch.ja4);
+		EVP_MD_CTX_free(md);
+		if (ch.ja3[0] && ch.ja4[0]) /* a libcrypto failure is not kept */
+			fpmemo_put(&key, ch.ja3, ch.ja4);
+	}
 	return ch_commit(info, &ch);
 }
 
@@ -493,8 +543,20 @@ static void ja3_server(uint16_t version, uint16_t cipher, struct cursor exts,
 {
 	struct ja3w w;
 	bool first = true;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct fpmemo_key key;
+	struct cursor c = exts, body;
+	uint16_t type;
 
+	/* memo key: what the string is made of */
+	fpmemo_key_init(&key, 'S');
+	fpmemo_key_u16(&key, version);
+	fpmemo_key_u16(&key, cipher);
+	while (!key.over && ext_next(&c, &type, &body))
+		if (!is_grease(type))
+			fpmemo_key_u16(&key, type);
+	if (fpmemo_get(&key, out, 33, NULL, 0))
+		return;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (ja3w_start(&w, md, version, out)) {
 		ja3w_num(&w, cipher, &first);
 		ja3w_char(&w, ',');
@@ -502,6 +564,8 @@ static void ja3_server(uint16_t version, uint16_t cipher, struct cursor exts,
 		ja3w_end(&w, out);
 	}
 	EVP_MD_CTX_free(md);
+	if (out[0])
+		fpmemo_put(&key, out, NULL);
 }
 
 bool tls_hello_parse_server_hello(const uint8_t *body, size_t len,

@@ -3,13 +3,18 @@
  * TCP stream fed, chunk by chunk, to a client-direction and a
  * server-direction parser sharing one tls_info (as the engine does), with
  * a small message cap.  The raw input is also given to the hello parsers
- * directly.  Invariants that the parser promises are checked with a trap.
+ * directly, twice: with the fingerprint memo as earlier inputs left it and
+ * emptied, which must give the same fingerprints (a memo key that left out
+ * something JA3, JA3S or JA4 reads would answer for a near neighbour).
+ * Invariants that the parser promises are checked with a trap.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "fpmemo.h"
 #include "tls.h"
+#include "tls_hello.h"
 
 #define FUZZ_MAX_MSG 8192
 
@@ -83,10 +88,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tls_info_release(&ti);
 
 	memset(&direct, 0, sizeof(direct));
-	(void)tls_parse_client_hello(data, size, &direct);
-	(void)tls_parse_server_hello(data, size, &direct);
+	bool ch = tls_parse_client_hello(data, size, &direct);
+	bool sh = tls_parse_server_hello(data, size, &direct);
 	(void)tls_looks_like_tls(data, size);
 	check_info(&direct);
+	struct tls_info cold;
+	memset(&cold, 0, sizeof(cold));
+	fpmemo_clear();
+	check(tls_parse_client_hello(data, size, &cold) == ch);
+	check(tls_parse_server_hello(data, size, &cold) == sh);
+	check(strcmp(cold.ja3, direct.ja3) == 0 && strcmp(cold.ja4, direct.ja4) == 0 &&
+	      strcmp(cold.ja3s, direct.ja3s) == 0);
+	tls_info_release(&cold);
 	tls_info_release(&direct);
 	return 0;
 }

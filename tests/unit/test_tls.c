@@ -16,6 +16,9 @@
 #include "reasm.h"
 #include "tls.h"
 #include "tlsbuild.h"
+#include "fpmemo.h"
+#include "ja4.h"
+#include "tls_hello.h"
 
 #define BUF 65536
 #define V12 0x0303
@@ -438,6 +441,141 @@ static void test_ja3s(void **state)
 	md5_hex("771,49200,16-65281", want);
 	assert_string_equal(s->ti.ja3s, want);
 	side_free(s);
+}
+
+/* ---- the fingerprint memo (fpmemo.h) ------------------------------------- */
+
+/* Where extension `type`'s body starts in a ClientHello handshake message
+ * as tlsbuild writes it (its length in *len), 0 if it has none. */
+static size_t ch_ext_at(const uint8_t *m, size_t n, uint16_t type, size_t *len)
+{
+	size_t p = 4 + 2 + 32;                          /* header, version, random */
+	p += 1 + m[p];                                  /* session id */
+	p += 2 + ((size_t)m[p] << 8 | m[p + 1]);        /* ciphers */
+	p += 1 + m[p];                                  /* compression methods */
+	p += 2;                                         /* the extensions' length */
+	while (p + 4 <= n) {
+		uint16_t t = (uint16_t)(m[p] << 8 | m[p + 1]);
+		size_t l = (size_t)m[p + 2] << 8 | m[p + 3];
+		if (t == type) {
+			*len = l;
+			return p + 4;
+		}
+		p += 4 + l;
+	}
+	return 0;
+}
+
+/* Every GREASE value tlsbuild wrote (ciphers, extension types, groups,
+ * versions) becomes another GREASE value, as a browser's next hello has. */
+static void regrease(uint8_t *m, size_t n)
+{
+	size_t p = 4 + 2 + 32, len;
+	p += 1 + m[p];
+	size_t cs = (size_t)m[p] << 8 | m[p + 1];
+	for (size_t i = p + 2; i < p + 2 + cs; i += 2)
+		if (m[i] == 0x0a && m[i + 1] == 0x0a)
+			m[i] = m[i + 1] = 0xda;
+	for (size_t i = 0; i + 1 < n; i++) /* the extension types */
+		if ((m[i] == 0x1a || m[i] == 0x2a) && m[i + 1] == m[i] && ch_ext_at(m, n, (uint16_t)(m[i] << 8 | m[i]), &len) == i + 4)
+			m[i] = m[i + 1] = (uint8_t)(m[i] + 0xc0);
+	size_t at = ch_ext_at(m, n, 10, &len);
+	assert_true(at > 0);
+	for (size_t i = at + 2; i + 1 < at + len; i += 2)
+		if (m[i] == 0x3a && m[i + 1] == 0x3a)
+			m[i] = m[i + 1] = 0x7a;
+	at = ch_ext_at(m, n, 43, &len);
+	assert_true(at > 0);
+	for (size_t i = at + 1; i + 1 < at + len; i += 2)
+		if (m[i] == 0x4a && m[i + 1] == 0x4a)
+			m[i] = m[i + 1] = 0x9a;
+}
+
+/* A hit answers exactly what computing answers: hellos that differ in one
+ * thing JA3 or JA4 reads each keep their own fingerprints, computed cold
+ * (memo emptied) and warm alike; a hello differing only in its SNI or its
+ * GREASE values is answered from the memo with the same ones. */
+static void test_fingerprint_memo_exact(void **state)
+{
+	(void)state;
+	static const uint16_t v2[] = { 0x0304, 0x0303 }, v1[] = { 0x0303 };
+	static const uint16_t g1[] = { 29, 23 }, g2[] = { 23, 29 };
+	static const uint16_t c1[] = { 0x1301, 0x1302, 0xc02b }, c2[] = { 0x1302, 0x1301, 0xc02b };
+	static const uint8_t pf1[] = { 0 }, pf2[] = { 0, 1 };
+	static const char *const a1[] = { "h3" }, *const a2[] = { "http/1.1" }, *const a3[] = { "h2", "http/1.1" };
+	static const uint16_t o1[] = { 0, 10, 11, 13, 16, 43, 51 }, o2[] = { 0, 10, 11, 16, 13, 43, 51 };
+	static const uint16_t o3[] = { 10, 11, 13, 16, 43, 51 };
+	const struct tb_ch_opts base = { .sni = "a.example", .alpn = a3, .n_alpn = 2, .versions = v2,
+					 .n_versions = 2, .groups = g1, .n_groups = 2, .ciphers = c1,
+					 .n_ciphers = 3, .point_formats = pf1, .n_point_formats = 1,
+					 .ext_order = o1, .n_ext_order = 7 };
+	enum { N = 15 };
+	struct tb_ch_opts v[N];
+	for (int i = 0; i < N; i++)
+		v[i] = base;
+	v[1].sni = "b.example";                /* same fingerprints: SNI by presence */
+	v[2].ext_order = o3, v[2].n_ext_order = 6; /* no SNI */
+	v[3].alpn = a1, v[3].n_alpn = 1;
+	v[4].alpn = a2, v[4].n_alpn = 1;
+	v[5].versions = v1, v[5].n_versions = 1;
+	v[6].groups = g2;
+	v[7].ciphers = c2;
+	v[8].point_formats = pf2, v[8].n_point_formats = 2;
+	v[9].ext_order = o2;
+	v[10].legacy_version = 0x0301;
+	v[11].grease = true, v[11].ext_order = NULL, v[11].n_ext_order = 0;
+	v[12] = v[11];                         /* ... its GREASE values changed below */
+	v[13].session_id_len = 32;             /* not read by either */
+	/* 14: the signature algorithms' last byte changed below */
+	uint8_t m[N][2048];
+	size_t n[N];
+	for (int i = 0; i < N; i++) {
+		n[i] = tb_client_hello(m[i], sizeof(m[i]), &v[i]);
+		assert_true(n[i] > 4);
+	}
+	regrease(m[12], n[12]);
+	assert_memory_not_equal(m[11], m[12], n[11]);
+	size_t len, at = ch_ext_at(m[14], n[14], 13, &len);
+	assert_true(at > 0 && len > 2);
+	m[14][at + len - 1] ^= 0x01;
+
+	char ja3[N][33], ja4[N][JA4_LEN + 1];
+	struct tls_info ti;
+	memset(&ti, 0, sizeof(ti));
+	for (int i = 0; i < N; i++) { /* cold: computed */
+		fpmemo_clear();
+		ti_reset(&ti);
+		assert_true(tls_parse_client_hello(m[i] + 4, n[i] - 4, &ti));
+		assert_int_equal(strlen(ti.ja3), 32);
+		assert_int_equal(strlen(ti.ja4), JA4_LEN);
+		memcpy(ja3[i], ti.ja3, sizeof(ja3[i]));
+		memcpy(ja4[i], ti.ja4, sizeof(ja4[i]));
+	}
+	/* what differs differs; what does not, does not */
+	assert_string_equal(ja3[1], ja3[0]);
+	assert_string_equal(ja4[1], ja4[0]);
+	assert_string_equal(ja3[13], ja3[0]);
+	assert_string_equal(ja4[13], ja4[0]);
+	assert_string_equal(ja3[12], ja3[11]);
+	assert_string_equal(ja4[12], ja4[11]);
+	for (int i = 2; i <= 10; i++)
+		if (!(strcmp(ja3[i], ja3[0]) != 0 || strcmp(ja4[i], ja4[0]) != 0))
+			fail_msg("hello %d: %s %s", i, ja3[i], ja4[i]);
+	assert_string_not_equal(ja4[14], ja4[0]);
+	/* warm: every hello after every other, twice */
+	fpmemo_clear();
+	uint64_t hits0 = fpmemo_hits();
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < N; i++) {
+			ti_reset(&ti);
+			assert_true(tls_parse_client_hello(m[i] + 4, n[i] - 4, &ti));
+			assert_string_equal(ti.ja3, ja3[i]);
+			assert_string_equal(ti.ja4, ja4[i]);
+		}
+	/* 1, 12 and 13 hit in the first pass; the second pass is all hits
+	 * but what a direct-mapped collision evicted */
+	assert_true(fpmemo_hits() - hits0 >= 3 + N / 2);
+	tls_info_release(&ti);
 }
 
 /* ---- incremental delivery ------------------------------------------------ */
@@ -1419,6 +1557,7 @@ int main(void)
 		cmocka_unit_test(test_ja3_digit_widths_and_long_lists),
 		cmocka_unit_test(test_ja3_known_vectors),
 		cmocka_unit_test(test_ja3s),
+		cmocka_unit_test(test_fingerprint_memo_exact),
 		cmocka_unit_test(test_every_split_offset),
 		cmocka_unit_test(test_one_byte_at_a_time),
 		cmocka_unit_test(test_several_messages_one_record),
