@@ -297,8 +297,10 @@ static void pc_replay(struct cert_stats *st, const struct cert_parsed *e)
 /* One chain entry through the parsed-certificate cache.  What parse_one finds depends on the DER alone, so a hit
  * copies what the first parse filled in and moves the counters it moved: events and statistics read as if the
  * bytes had been parsed again.  dg receives the SHA-256 of the DER; *have_dg says whether there is one. */
+/* A certificate parsed, and what it matches of the interception list (icpt),
+ * both from the cache when its DER was met before. */
 static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, struct cert_info *ci, uint8_t *dg,
-			  uint8_t *have_dg)
+			  uint8_t *have_dg, struct intercept_cert *icpt)
 {
 	uint64_t san_before = cc->st.san_dropped;
 	const struct cert_parsed *e;
@@ -307,6 +309,7 @@ static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, s
 	*have_dg = der && len > 0 && len <= UINT32_MAX && cert_cache_digest(&cc->cache, der, len, dg);
 	if (*have_dg && (e = cert_cache_parsed(&cc->cache, dg, len, &x))) {
 		memcpy(ci, &e->ci, sizeof(*ci));
+		*icpt = e->icpt;
 		pc_replay(&cc->st, e);
 		cc->st.cache_hits++;
 		return x;
@@ -314,8 +317,9 @@ static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, s
 	if (der && len > 0)
 		cc->st.cache_misses++;
 	x = parse_one(&cc->md, der, len, *have_dg ? dg : NULL, ci, &cc->st);
+	intercept_match_cert(cc->icpt, ci, icpt);
 	if (*have_dg)
-		cert_cache_add_parsed(&cc->cache, dg, x, ci, cc->st.san_dropped - san_before);
+		cert_cache_add_parsed(&cc->cache, dg, x, ci, cc->st.san_dropped - san_before, icpt);
 	return x;
 }
 
@@ -462,7 +466,7 @@ static void parse_chain(struct cert_ctx *cc, const struct tls_info *ti, struct c
 	unsigned n = ti->n_certs < CERT_MAX_CHAIN ? ti->n_certs : CERT_MAX_CHAIN;
 	for (unsigned i = 0; i < n; i++) {
 		cw->xs[i] = parse_cached(cc, ti->certs[i].der, ti->certs[i].len, &ca->chain[i], cw->dg[i],
-					 &cw->have_dg[i]);
+					 &cw->have_dg[i], &cw->icpt[i]);
 		if (!cw->xs[i])
 			ca->n_unparsed++;
 	}
@@ -472,11 +476,11 @@ static void parse_chain(struct cert_ctx *cc, const struct tls_info *ti, struct c
 		cc->st.chains_truncated++;
 }
 
-static void attribute(struct cert_ctx *cc, struct cert_analysis *ca)
+static void attribute(struct cert_ctx *cc, const struct cert_chain_work *cw, struct cert_analysis *ca)
 {
 	struct intercept_match m;
-	if (!cc->icpt || !intercept_match_chain(cc->icpt, ca->chain, ca->n_chain,
-						ca->trust == CERT_TRUST_TRUSTED, &m))
+	if (!cc->icpt || !intercept_match_pre(cc->icpt, cw->icpt, ca->n_chain,
+					      ca->trust == CERT_TRUST_TRUSTED, &m))
 		return;
 	ca->match = m.kind == INTERCEPT_NAME ? CERT_MATCH_NAME : CERT_MATCH_FINGERPRINT;
 	ca->match_prefix = m.kind == INTERCEPT_PREFIX;
@@ -660,7 +664,7 @@ void cert_analyze_chain(struct cert_ctx *cc, const struct tls_info *ti, uint64_t
 	if (ca->time_unchecked)
 		cc->st.time_unchecked++;
 	set_outcome(cc, ca);
-	attribute(cc, ca);
+	attribute(cc, &cw, ca);
 	ca->hints = chain_hints(ca);
 	for (unsigned i = 0; i < CERT_MAX_CHAIN; i++)
 		X509_free(cw.xs[i]);

@@ -122,7 +122,7 @@ const struct cert_parsed *cert_cache_parsed(struct cert_cache *cx, const uint8_t
 }
 
 void cert_cache_add_parsed(struct cert_cache *cx, const uint8_t dg[32], X509 *x, const struct cert_info *ci,
-			   uint64_t san_dropped)
+			   uint64_t san_dropped, const struct intercept_cert *icpt)
 {
 	struct cert_parsed *e;
 	bool full;
@@ -140,6 +140,7 @@ void cert_cache_add_parsed(struct cert_cache *cx, const uint8_t dg[32], X509 *x,
 	e->x = x;
 	e->san_dropped = san_dropped > UINT32_MAX ? UINT32_MAX : (uint32_t)san_dropped;
 	memcpy(&e->ci, ci, sizeof(e->ci));
+	e->icpt = *icpt;
 	e->live = htab_insert(&cx->pidx, e->h, e) == 0;
 	if (!e->live) {
 		X509_free(e->x);

@@ -26,6 +26,7 @@
 #include "cert_types.h"
 #include "cert_trust.h"
 #include "htab.h"
+#include "intercept.h"
 
 /* Latest packet second a verification result is cached for: up to the end of year 9999 OpenSSL converts the packet
  * time and compares certificate times with it exactly (X509_cmp_time); beyond, the conversion itself fails. */
@@ -37,6 +38,7 @@ struct cert_chain_work {
 	X509 *xs[CERT_MAX_CHAIN];
 	uint8_t dg[CERT_MAX_CHAIN][32];
 	uint8_t have_dg[CERT_MAX_CHAIN];
+	struct intercept_cert icpt[CERT_MAX_CHAIN]; /* what each matches of the interception list */
 };
 
 /* A parsed certificate: what the parser filled in, and the one counter it moved that cert_info does not show. */
@@ -47,6 +49,7 @@ struct cert_parsed {
 	uint32_t san_dropped;
 	X509 *x;                    /* one reference held; NULL when the DER does not parse */
 	struct cert_info ci;
+	struct intercept_cert icpt; /* what it matches of the interception list (intercept_match_cert) */
 };
 
 /* A verification result: what validation left in the analysis, the same for every packet second in [lo, hi).
@@ -112,9 +115,10 @@ bool cert_cache_digest(const struct cert_cache *cx, const void *p, size_t n, uin
 /* The entry parsed from len bytes of DER with SHA-256 dg, or NULL.  On a hit *x is a new reference to its
  * certificate (NULL for DER that does not parse). */
 const struct cert_parsed *cert_cache_parsed(struct cert_cache *cx, const uint8_t dg[32], size_t len, X509 **x);
-/* Remember what parsing the DER with SHA-256 dg gave (x may be NULL); san_dropped: the SAN names it dropped. */
+/* Remember what parsing the DER with SHA-256 dg gave (x may be NULL); san_dropped: the SAN names it dropped;
+ * icpt: what it matches of the interception list. */
 void cert_cache_add_parsed(struct cert_cache *cx, const uint8_t dg[32], X509 *x, const struct cert_info *ci,
-			   uint64_t san_dropped);
+			   uint64_t san_dropped, const struct intercept_cert *icpt);
 
 /* The key of a chain's verification: what it depends on besides the store and the packet time (the certificates
  * handed to OpenSSL, in order, and the host name) and the packet second.  False when the chain cannot be keyed (a

@@ -413,15 +413,18 @@ static bool hash_matches(const char *have, const char *want, uint8_t want_len)
 	return want_len > 0 && strlen(have) >= want_len && memcmp(have, want, want_len) == 0;
 }
 
-static const char *fingerprint_field(const struct intercept_entry *e, const struct cert_info *ci)
+static const char *const fp_fields[] = { "sha1", "sha256", "spki_sha256" };
+
+/* Which fingerprint of e matches ci: an index into fp_fields, or -1. */
+static int fingerprint_field(const struct intercept_entry *e, const struct cert_info *ci)
 {
 	if (hash_matches(ci->sha1, e->sha1, e->sha1_len))
-		return "sha1";
+		return 0;
 	if (hash_matches(ci->sha256, e->sha256, e->sha256_len))
-		return "sha256";
+		return 1;
 	if (hash_matches(ci->spki_sha256, e->spki_sha256, e->spki_len))
-		return "spki_sha256";
-	return NULL;
+		return 2;
+	return -1;
 }
 
 static void set_match(struct intercept_match *m, const struct intercept_entry *e, size_t cert, const char *field,
@@ -439,39 +442,68 @@ static void set_match(struct intercept_match *m, const struct intercept_entry *e
 		m->confidence = chain_trusted ? INTERCEPT_CONF_NAME_TRUSTED : INTERCEPT_CONF_NAME;
 }
 
+void intercept_match_cert(const struct intercept_db *db, const struct cert_info *ci, struct intercept_cert *out)
+{
+	*out = (struct intercept_cert){ .fp = -1, .name = -1 };
+	for (size_t i = 0; db && i < db->n && out->fp < 0; i++) {
+		int field;
+		if (db->e[i].kind != INTERCEPT_NAME && (field = fingerprint_field(&db->e[i], ci)) >= 0) {
+			out->fp = (int32_t)i;
+			out->fp_field = (uint8_t)field;
+		}
+	}
+	if (!ci->parsed)
+		return;
+	for (size_t i = 0; db && i < db->n; i++) {
+		const struct intercept_entry *e = &db->e[i];
+		if (e->kind != INTERCEPT_NAME)
+			continue;
+		bool subject = intercept_name_matches(e, ci->subject);
+		if (subject || intercept_name_matches(e, ci->issuer)) {
+			out->name = (int32_t)i;
+			out->name_issuer = !subject;
+			return;
+		}
+	}
+}
+
+/* One pass of the chain's match over certificate c's answer: fingerprints
+ * (pass 0) or names (pass 1). */
+static bool match_pass(const struct intercept_db *db, const struct intercept_cert *pre, size_t c, int pass,
+		       bool chain_trusted, struct intercept_match *m)
+{
+	if (pass == 0 && pre->fp >= 0) {
+		set_match(m, &db->e[pre->fp], c, fp_fields[pre->fp_field], chain_trusted);
+		return true;
+	}
+	if (pass == 1 && pre->name >= 0) {
+		set_match(m, &db->e[pre->name], c, pre->name_issuer ? "issuer" : "subject", chain_trusted);
+		return true;
+	}
+	return false;
+}
+
+bool intercept_match_pre(const struct intercept_db *db, const struct intercept_cert *pre, size_t n,
+			 bool chain_trusted, struct intercept_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (int pass = 0; db && pass < 2; pass++)
+		for (size_t c = 0; c < n; c++)
+			if (match_pass(db, &pre[c], c, pass, chain_trusted, m))
+				return true;
+	return false;
+}
+
 bool intercept_match_chain(const struct intercept_db *db, const struct cert_info *chain, size_t n,
 			   bool chain_trusted, struct intercept_match *m)
 {
+	struct intercept_cert pre;
 	memset(m, 0, sizeof(*m));
-	if (!db)
-		return false;
-	for (size_t c = 0; c < n; c++) {
-		for (size_t i = 0; i < db->n; i++) {
-			const char *field;
-			if (db->e[i].kind == INTERCEPT_NAME)
-				continue;
-			if ((field = fingerprint_field(&db->e[i], &chain[c]))) {
-				set_match(m, &db->e[i], c, field, chain_trusted);
+	for (int pass = 0; db && pass < 2; pass++)
+		for (size_t c = 0; c < n; c++) {
+			intercept_match_cert(db, &chain[c], &pre);
+			if (match_pass(db, &pre, c, pass, chain_trusted, m))
 				return true;
-			}
 		}
-	}
-	for (size_t c = 0; c < n; c++) {
-		if (!chain[c].parsed)
-			continue;
-		for (size_t i = 0; i < db->n; i++) {
-			const struct intercept_entry *e = &db->e[i];
-			if (e->kind != INTERCEPT_NAME)
-				continue;
-			if (intercept_name_matches(e, chain[c].subject)) {
-				set_match(m, e, c, "subject", chain_trusted);
-				return true;
-			}
-			if (intercept_name_matches(e, chain[c].issuer)) {
-				set_match(m, e, c, "issuer", chain_trusted);
-				return true;
-			}
-		}
-	}
 	return false;
 }

@@ -89,6 +89,20 @@ int intercept_db_load_mem(struct intercept_db *db, const char *text, size_t len,
 bool intercept_match_chain(const struct intercept_db *db, const struct cert_info *chain, size_t n,
 			   bool chain_trusted, struct intercept_match *m);
 
+/* What one certificate matches, whatever chain it is in: the first fingerprint entry and which of its
+ * fingerprints, the first name entry and whether by the issuer; -1 for none.  It never changes for a
+ * certificate, so the certificate cache keeps it (cert_cache.h) and a chain of known certificates is matched
+ * without reading the entries again (intercept_match_pre). */
+struct intercept_cert {
+	int32_t fp, name;             /* entry index, -1: none */
+	uint8_t fp_field;             /* 0 sha1, 1 sha256, 2 spki_sha256 */
+	uint8_t name_issuer;          /* the name entry matched the issuer (not the subject) */
+};
+void intercept_match_cert(const struct intercept_db *db, const struct cert_info *ci, struct intercept_cert *out);
+/* intercept_match_chain over pre[0..n), each certificate's answer (the chain's certificates in order). */
+bool intercept_match_pre(const struct intercept_db *db, const struct intercept_cert *pre, size_t n,
+			 bool chain_trusted, struct intercept_match *m);
+
 /* Does a one-line RFC 2253 name match entry e's name pattern?  Exposed for tests. */
 bool intercept_name_matches(const struct intercept_entry *e, const char *name);
 

@@ -901,6 +901,118 @@ static void test_name_patterns(void **state)
 	intercept_db_free(db);
 }
 
+/* The chain match as the list describes it, written out plainly: every
+ * fingerprint entry on every certificate first, then every name entry on
+ * each parsed certificate's subject, then its issuer. */
+static bool ref_hash(const char *have, const char *want, uint8_t want_len)
+{
+	return want_len > 0 && strlen(have) >= want_len && memcmp(have, want, want_len) == 0;
+}
+
+static bool ref_match(const struct intercept_db *db, const struct cert_info *chain, size_t n, const char **label,
+		      const char **field, size_t *cert)
+{
+	for (size_t c = 0; c < n; c++)
+		for (size_t i = 0; i < db->n; i++) {
+			const struct intercept_entry *e = &db->e[i];
+			if (e->kind == INTERCEPT_NAME)
+				continue;
+			*field = ref_hash(chain[c].sha1, e->sha1, e->sha1_len) ? "sha1"
+			       : ref_hash(chain[c].sha256, e->sha256, e->sha256_len) ? "sha256"
+			       : ref_hash(chain[c].spki_sha256, e->spki_sha256, e->spki_len) ? "spki_sha256" : NULL;
+			if (*field) {
+				*label = e->label;
+				*cert = c;
+				return true;
+			}
+		}
+	for (size_t c = 0; c < n; c++)
+		for (size_t i = 0; chain[c].parsed && i < db->n; i++) {
+			const struct intercept_entry *e = &db->e[i];
+			*field = intercept_name_matches(e, chain[c].subject) ? "subject"
+			       : intercept_name_matches(e, chain[c].issuer) ? "issuer" : NULL;
+			if (*field) {
+				*label = e->label;
+				*cert = c;
+				return true;
+			}
+		}
+	return false;
+}
+
+/* The chain's match from each certificate's own answer (what the cache
+ * keeps) is the chain's match: every chain of three from a pool of
+ * certificates - fingerprint and name matches, by subject and by issuer,
+ * unparsed ones - gives the same label, certificate, field and confidence
+ * either way, trusted or not. */
+static void test_match_pre_equals_chain(void **state)
+{
+	(void)state;
+	static const char *entries =
+		"fp-a\tfingerprint\t00000000000000000000000000000000000000aa\t-\t-\tCN=A\n"
+		"kz-qaznet\tname\t-\t-\t-\tQaznet Trust Network\n"
+		"fp-b\tprefix\t-\tbbbbbbbb\t-\tCN=B\n"
+		"kz-security-certificate\tname\t-\t-\t-\tC=KZ, CN=Security Certificate\n";
+	struct intercept_db *db = db_from(entries);
+	struct cert_info pool[6];
+	memset(pool, 0, sizeof(pool));
+	for (int i = 0; i < 6; i++) {
+		pool[i].parsed = 1;
+		snprintf(pool[i].subject, sizeof(pool[i].subject), "CN=plain%d.example", i);
+		snprintf(pool[i].issuer, sizeof(pool[i].issuer), "CN=Plain CA %d", i);
+	}
+	strcpy(pool[1].sha1, "00000000000000000000000000000000000000aa");          /* fp-a */
+	strcpy(pool[2].issuer, "CN=Qaznet Trust Network,C=KZ");                      /* by issuer */
+	strcpy(pool[3].subject, "CN=Security Certificate,C=KZ");                    /* by subject */
+	strcpy(pool[3].issuer, "CN=Qaznet Trust Network");                           /* ... and issuer */
+	strcpy(pool[4].sha256, "bbbbbbbbcccc");                                      /* fp-b by prefix */
+	pool[4].parsed = 0;
+	strcpy(pool[5].subject, "CN=Security Certificate,C=KZ");                    /* unparsed: no name match */
+	pool[5].parsed = 0;
+	struct intercept_cert pre[6];
+	for (int i = 0; i < 6; i++)
+		intercept_match_cert(db, &pool[i], &pre[i]);
+	unsigned matched = 0;
+	for (int a = 0; a < 6; a++)
+		for (int b = 0; b < 6; b++)
+			for (int c = 0; c < 6; c++)
+				for (int trusted = 0; trusted < 2; trusted++) {
+					struct cert_info chain[3] = { pool[a], pool[b], pool[c] };
+					struct intercept_cert p3[3] = { pre[a], pre[b], pre[c] };
+					struct intercept_match m1, m2;
+					bool r1 = intercept_match_chain(db, chain, 3, trusted, &m1);
+					bool r2 = intercept_match_pre(db, p3, 3, trusted, &m2);
+					const char *label, *field;
+					size_t cert;
+					bool r0 = ref_match(db, chain, 3, &label, &field, &cert);
+					assert_int_equal(r1, r0);
+					assert_int_equal(r1, r2);
+					if (!r1)
+						continue;
+					matched++;
+					assert_string_equal(m2.label, label);
+					assert_string_equal(m2.field, field);
+					assert_int_equal(m2.cert, cert);
+					assert_string_equal(m1.label, m2.label);
+					assert_string_equal(m1.field, m2.field);
+					assert_int_equal(m1.cert, m2.cert);
+					assert_int_equal(m1.kind, m2.kind);
+					assert_true(m1.confidence == m2.confidence);
+				}
+	assert_true(matched > 300);
+	/* the order the chain match promises, spot-checked by hand */
+	struct cert_info ch[2] = { pool[2], pool[1] };
+	struct intercept_match m;
+	assert_true(intercept_match_chain(db, ch, 2, false, &m));
+	assert_string_equal(m.label, "fp-a"); /* a fingerprint anywhere beats a name on the leaf */
+	assert_int_equal(m.cert, 1);
+	struct cert_info ch3[1] = { pool[3] };
+	assert_true(intercept_match_chain(db, ch3, 1, false, &m));
+	assert_string_equal(m.label, "kz-qaznet"); /* the list's first name entry, by the issuer */
+	assert_string_equal(m.field, "issuer");
+	intercept_db_free(db);
+}
+
 static void expect_load_error(const char *text, const char *want)
 {
 	struct intercept_db *db = db_from("keep\tname\t-\t-\t-\tKeep\n");
@@ -2120,6 +2232,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_match),
 		cmocka_unit_test(test_name_match),
 		cmocka_unit_test(test_name_patterns),
+		cmocka_unit_test(test_match_pre_equals_chain),
 		cmocka_unit_test(test_db_loader),
 		cmocka_unit_test(test_project_data_file),
 		cmocka_unit_test(test_bundle_loading),
