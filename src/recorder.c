@@ -237,8 +237,9 @@ void record_dns_link(struct recorder *rc, const struct flow *f, struct flow_reco
 		return;
 	char name[DNS_NAME_TEXT_MAX + 2];
 	const char *own = own_name(f, name, sizeof(name));
-	const char *resolved = dnsmap_name(rc->dnsmap, &f->cli, &f->srv, f->first_us);
-	if (!own && resolved) {
+	/* the name its client resolved stands in for a name of its own only */
+	const char *resolved = own ? NULL : dnsmap_name(rc->dnsmap, &f->cli, &f->srv, f->first_us);
+	if (resolved) {
 		snprintf(rc->dns_name, sizeof(rc->dns_name), "%s", resolved);
 		out->vr.name_from_dns = rc->dns_name;
 	}
