@@ -6,6 +6,7 @@
 #include <ndpi_api.h>
 
 #include "classify.h"
+#include "util.h"
 
 struct classify {
 	struct ndpi_detection_module_struct *mod;
@@ -121,10 +122,7 @@ static size_t host_name(const char *sni, size_t len, char name[256])
 {
 	if (len > 255)
 		len = 255;
-	for (size_t i = 0; i < len; i++) {
-		char ch = sni[i];
-		name[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-	}
+	ascii_lower_n(name, sni, len);
 	name[len] = '\0';
 	return len;
 }

@@ -6,6 +6,7 @@
 
 #include "cursor.h"
 #include "dns.h"
+#include "util.h"
 
 const char *dns_bad_name(enum dns_bad b)
 {
@@ -38,10 +39,8 @@ static void label_text(struct name_out *o, const uint8_t *lab, uint8_t n)
 	if (o->len && (size_t)o->len + 1 < o->cap)
 		o->text[o->len++] = '.';
 	for (uint8_t i = 0; i < n && (size_t)o->len + 1 < o->cap; i++) {
-		uint8_t c = lab[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
-		else if (c < 0x21 || c > 0x7e || c == '.')
+		uint8_t c = (uint8_t)ascii_lower((char)lab[i]);
+		if (c < 0x21 || c > 0x7e || c == '.')
 			c = '?';
 		o->text[o->len++] = (char)c;
 	}

@@ -6,6 +6,7 @@
 
 #include "cert_info.h"
 #include "intercept.h"
+#include "util.h"
 
 #define MAX_FILE_BYTES (64u << 20) /* far above INTERCEPT_MAX_ENTRIES full lines */
 
@@ -14,14 +15,9 @@ struct field {
 	size_t len;
 };
 
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 static bool is_hex(char c)
 {
-	c = lower(c);
+	c = ascii_lower(c);
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
@@ -102,7 +98,7 @@ static const char *set_hash(struct field f, size_t full, bool prefix, char *dst,
 	for (size_t i = 0; i < f.len; i++) {
 		if (!is_hex(f.p[i]))
 			return "a fingerprint holds a character that is not a hex digit";
-		dst[i] = lower(f.p[i]);
+		dst[i] = ascii_lower(f.p[i]);
 	}
 	dst[f.len] = '\0';
 	*dst_len = (uint8_t)f.len;
@@ -310,7 +306,7 @@ static bool contains_nocase(const char *hay, const char *needle)
 		return false;
 	for (; *hay; hay++) {
 		size_t i = 0;
-		while (i < n && hay[i] && lower(hay[i]) == lower(needle[i]))
+		while (i < n && hay[i] && ascii_lower(hay[i]) == ascii_lower(needle[i]))
 			i++;
 		if (i == n)
 			return true;
@@ -320,7 +316,7 @@ static bool contains_nocase(const char *hay, const char *needle)
 
 static int hexval(char c)
 {
-	c = lower(c);
+	c = ascii_lower(c);
 	return c >= 'a' ? c - 'a' + 10 : c - '0';
 }
 
@@ -358,13 +354,13 @@ static bool component_equals(struct field comp, struct field pat)
 	if (pa.len != ca.len)
 		return false;
 	for (size_t k = 0; k < pa.len; k++)
-		if (lower(pa.p[k]) != lower(ca.p[k]))
+		if (ascii_lower(pa.p[k]) != ascii_lower(ca.p[k]))
 			return false;
 	c = ceq + 1;
 	cend = comp.p + comp.len;
 	while (c < cend) {
 		char ch = unescape_next(&c, cend);
-		if (i >= pv.len || lower(ch) != lower(pv.p[i]))
+		if (i >= pv.len || ascii_lower(ch) != ascii_lower(pv.p[i]))
 			return false;
 		i++;
 	}

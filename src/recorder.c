@@ -24,6 +24,7 @@
 #include "scanner.h"
 #include "servers.h"
 #include "tls.h"
+#include "util.h"
 #include "verdict_http.h"
 
 /* The chain, validated at the time of the ServerHello, may turn an ok
@@ -217,8 +218,7 @@ static const char *own_name(const struct flow *f, char *buf, size_t len)
 	}
 	if (!s || n >= len)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	ascii_lower_n(buf, s, n);
 	buf[n] = '\0';
 	return buf;
 }

@@ -9,6 +9,7 @@
 #include "asn.h"
 #include "report_impl.h"
 #include "testlist.h"
+#include "util.h"
 
 /* Slots of each table at start: small reports never grow them. */
 #define REPORT_TABLE_INITIAL 256
@@ -396,9 +397,7 @@ size_t report_norm_name(const char *in, size_t n, char *out, bool *cut)
 		*cut = true;
 	}
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
+		unsigned char c = (unsigned char)ascii_lower(in[i]);
 		/* a hostile SNI must not move a terminal's cursor or split a
 		 * CSV row */
 		out[i] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';

@@ -8,6 +8,7 @@
 #include "cursor.h"
 #include "htab.h"
 #include "testlist.h"
+#include "util.h"
 
 #define HOST_MAX 253
 #define REC_MAX (TESTLIST_MAX_FIELD * 4) /* bytes of one record kept */
@@ -261,8 +262,7 @@ int testlist_url_domain(const char *url, char *out, size_t outlen, const char **
 		*why = "host too long";
 		return -1;
 	}
-	for (size_t i = 0; i < hlen; i++)
-		out[i] = (char)tolower((unsigned char)host[i]);
+	ascii_lower_n(out, host, hlen);
 	out[hlen] = '\0';
 	if (host[0] != '[' && (out[0] == '.' || strstr(out, ".."))) {
 		*why = "empty label in host";
@@ -548,8 +548,7 @@ const char *testlist_category(const struct testlist *tl, const char *name)
 		n--;
 	if (n == 0 || n > HOST_MAX || tl->dom.used == 0)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
+	ascii_lower_n(low, name, n);
 	low[n] = '\0';
 	/* the name, then each parent: a.b.example.org, b.example.org, ... */
 	const char *p = low;

@@ -26,6 +26,21 @@ const char *ts_format_utc_seconds(int64_t t, char *buf, size_t len);
 /* "0x%04x" of v: "0x1301". */
 const char *ts_hex16(uint16_t v, char buf[7]);
 
+/* ASCII letters lower-cased, every other byte as it is: host names, DNS
+ * labels and RFC 2253 names compare so (RFC 4343), whatever the locale
+ * (tolower follows LC_CTYPE). */
+static inline char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* n bytes of src into dst, ASCII-lower-cased (no terminator written). */
+static inline void ascii_lower_n(char *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = ascii_lower(src[i]);
+}
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 
