@@ -296,9 +296,8 @@ static void pc_replay(struct cert_stats *st, const struct cert_parsed *e)
 
 /* One chain entry through the parsed-certificate cache.  What parse_one finds depends on the DER alone, so a hit
  * copies what the first parse filled in and moves the counters it moved: events and statistics read as if the
- * bytes had been parsed again.  dg receives the SHA-256 of the DER; *have_dg says whether there is one. */
-/* A certificate parsed, and what it matches of the interception list (icpt),
- * both from the cache when its DER was met before. */
+ * bytes had been parsed again.  dg receives the SHA-256 of the DER; *have_dg says whether there is one; icpt what
+ * the certificate matches of the interception list, also worked out once and then kept with the parse. */
 static X509 *parse_cached(struct cert_ctx *cc, const uint8_t *der, size_t len, struct cert_info *ci, uint8_t *dg,
 			  uint8_t *have_dg, struct intercept_cert *icpt)
 {
