@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "fpmemo.h"
+#include "ja4.h"
 
 #define FPMEMO_SLOTS 64 /* direct-mapped; 25 KB a thread */
 
@@ -42,8 +43,7 @@ void fpmemo_key_list16(struct fpmemo_key *k, struct cursor c)
 	uint16_t v;
 	uint8_t odd;
 	while (cur_be16(&c, &v))
-		/* RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa, all alike to the fingerprints */
-		fpmemo_key_u16(k, (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff) ? 0x0a0a : v);
+		fpmemo_key_u16(k, tls_grease(v) ? 0x0a0a : v); /* all alike to the fingerprints */
 	if (cur_u8(&c, &odd))
 		fpmemo_key_add(k, &odd, 1);
 }

@@ -38,11 +38,6 @@ static void list_free(struct u16list *l)
 		free(l->v);
 }
 
-static bool is_grease(uint16_t v)
-{
-	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
 static int cmp_u16(const void *a, const void *b)
 {
 	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
@@ -110,7 +105,7 @@ static void ext_versions(struct cursor body, struct ja4_ext *x)
 	if (!cur_u8(&body, &list_len))
 		return;
 	while (cur_be16(&body, &v))
-		if (!is_grease(v) && v > x->best_version)
+		if (!tls_grease(v) && v > x->best_version)
 			x->best_version = v;
 }
 
@@ -119,7 +114,7 @@ static void read_exts(struct cursor c, struct ja4_ext *x)
 	uint16_t type, len, n;
 	struct cursor body;
 	while (cur_be16(&c, &type) && cur_be16(&c, &len) && cur_sub(&c, len, &body)) {
-		if (is_grease(type))
+		if (tls_grease(type))
 			continue;
 		x->count++;
 		if (type == EXT_SNI)
@@ -233,7 +228,7 @@ static bool hash12(EVP_MD_CTX *ctx, const struct u16list *l, struct cursor secon
 	for (size_t i = 0; i < l->n; i++)
 		hw_u16(&w, l->v[i], i ? ',' : 0);
 	for (bool first = true; cur_be16(&second, &v);)
-		if (!is_grease(v)) {
+		if (!tls_grease(v)) {
 			hw_u16(&w, v, first ? '_' : ',');
 			first = false;
 		}
@@ -276,7 +271,7 @@ void ja4_client(EVP_MD_CTX *md, char prefix, uint16_t legacy_version, struct cur
 		return;
 	}
 	while (cur_be16(&ciphers, &v))
-		if (!is_grease(v))
+		if (!tls_grease(v))
 			cl.v[cl.n++] = v;
 	read_exts(exts, &x);
 	ja4_sort_u16(cl.v, cl.n);

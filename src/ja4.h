@@ -9,6 +9,7 @@
 #ifndef TS_JA4_H
 #define TS_JA4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,13 @@
 #include "cursor.h"
 
 #define JA4_LEN 36
+
+/* RFC 8701 GREASE: 0x0a0a, 0x1a1a, ... 0xfafa, values a client sends to keep
+ * peers tolerant; every fingerprint here (JA3, JA3S, JA4) leaves them out. */
+static inline bool tls_grease(uint16_t v)
+{
+	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 /* md: a digest context the caller owns, reused for both hashes (the
  * ClientHello parser shares one with JA3), or NULL for one made here.

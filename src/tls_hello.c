@@ -47,12 +47,6 @@ static const uint8_t hrr_random[32] = {
 	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
-/* RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa. */
-static bool is_grease(uint16_t v)
-{
-	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
 /* ---- Pieces common to both hellos -------------------------------------- */
 
 /* One Extension: uint16 extension_type, opaque extension_data<0..2^16-1>
@@ -144,7 +138,7 @@ static void ja3w_list16(struct ja3w *w, struct cursor c)
 	uint16_t v;
 
 	while (cur_be16(&c, &v))
-		if (!is_grease(v))
+		if (!tls_grease(v))
 			ja3w_num(w, v, &first);
 }
 
@@ -183,7 +177,7 @@ static void ja3w_ext_types(struct ja3w *w, struct cursor c)
 	struct cursor body;
 
 	while (ext_next(&c, &type, &body))
-		if (!is_grease(type))
+		if (!tls_grease(type))
 			ja3w_num(w, type, &first);
 }
 
@@ -289,7 +283,7 @@ static bool ch_ext_versions(struct cursor c, struct tls_info *ti, bool keep)
 	    list_len % 2 != 0)
 		return false;
 	while (cur_be16(&c, &v)) {
-		if (!keep || is_grease(v) || ti->n_versions >= TLS_MAX_VERSIONS)
+		if (!keep || tls_grease(v) || ti->n_versions >= TLS_MAX_VERSIONS)
 			continue;
 		ti->versions[ti->n_versions++] = v;
 	}
@@ -412,7 +406,7 @@ static void ch_fp_key(uint16_t version, const struct ch_lists *l, struct fpmemo_
 	fpmemo_key_u16(k, (uint16_t)cur_left(&l->ciphers));
 	fpmemo_key_list16(k, l->ciphers);
 	while (!k->over && ext_next(&c, &type, &body)) {
-		if (is_grease(type))
+		if (tls_grease(type))
 			continue;
 		fpmemo_key_u16(k, type);
 		switch (type) {
@@ -552,7 +546,7 @@ static void ja3_server(uint16_t version, uint16_t cipher, struct cursor exts,
 	fpmemo_key_u16(&key, version);
 	fpmemo_key_u16(&key, cipher);
 	while (!key.over && ext_next(&c, &type, &body))
-		if (!is_grease(type))
+		if (!tls_grease(type))
 			fpmemo_key_u16(&key, type);
 	if (fpmemo_get(&key, out, 33, NULL, 0))
 		return;
