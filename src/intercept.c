@@ -479,27 +479,43 @@ static bool match_pass(const struct intercept_db *db, const struct intercept_cer
 	return false;
 }
 
+/* The chain's rule fed one certificate's answer at a time, leaf first: a
+ * fingerprint match decides at once (true); the first name match is kept
+ * in *name (at *name_at) for when no certificate matched by fingerprint. */
+static bool chain_step(const struct intercept_db *db, const struct intercept_cert *pre, size_t c,
+		       bool chain_trusted, struct intercept_match *m, struct intercept_cert *name, size_t *name_at)
+{
+	if (match_pass(db, pre, c, 0, chain_trusted, m))
+		return true;
+	if (pre->name >= 0 && name->name < 0) {
+		*name = *pre;
+		*name_at = c;
+	}
+	return false;
+}
+
 bool intercept_match_pre(const struct intercept_db *db, const struct intercept_cert *pre, size_t n,
 			 bool chain_trusted, struct intercept_match *m)
 {
+	struct intercept_cert name = { .fp = -1, .name = -1 };
+	size_t name_at = 0;
 	memset(m, 0, sizeof(*m));
-	for (int pass = 0; db && pass < 2; pass++)
-		for (size_t c = 0; c < n; c++)
-			if (match_pass(db, &pre[c], c, pass, chain_trusted, m))
-				return true;
-	return false;
+	for (size_t c = 0; db && c < n; c++)
+		if (chain_step(db, &pre[c], c, chain_trusted, m, &name, &name_at))
+			return true;
+	return db && match_pass(db, &name, name_at, 1, chain_trusted, m);
 }
 
 bool intercept_match_chain(const struct intercept_db *db, const struct cert_info *chain, size_t n,
 			   bool chain_trusted, struct intercept_match *m)
 {
-	struct intercept_cert pre;
+	struct intercept_cert pre, name = { .fp = -1, .name = -1 };
+	size_t name_at = 0;
 	memset(m, 0, sizeof(*m));
-	for (int pass = 0; db && pass < 2; pass++)
-		for (size_t c = 0; c < n; c++) {
-			intercept_match_cert(db, &chain[c], &pre);
-			if (match_pass(db, &pre, c, pass, chain_trusted, m))
-				return true;
-		}
-	return false;
+	for (size_t c = 0; db && c < n; c++) {
+		intercept_match_cert(db, &chain[c], &pre); /* once per certificate */
+		if (chain_step(db, &pre, c, chain_trusted, m, &name, &name_at))
+			return true;
+	}
+	return db && match_pass(db, &name, name_at, 1, chain_trusted, m);
 }
