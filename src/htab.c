@@ -136,6 +136,14 @@ uint64_t hseed_hash(const struct hseed *s, const void *p, size_t n)
 	return sip_end(v, last);
 }
 
+uint64_t hseed_hash_words(const struct hseed *s, uint64_t m0, uint64_t m1)
+{
+	uint64_t v[4];
+	sip_init(v, s);
+	compress(v, m0);
+	return sip_end(v, m1);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static uint32_t pow2_at_least(uint32_t n)

@@ -43,6 +43,12 @@ void hseed_or_draw(struct hseed *dst, const struct hseed *src);
 /* SipHash-1-3 of n bytes under the seed. */
 uint64_t hseed_hash(const struct hseed *s, const void *p, size_t n);
 
+/* SipHash-1-3 of a key already laid out as two words, m1's top byte
+ * carrying the key's length as SipHash's last block does (so the 96 bits
+ * below it are the key): the flow table's IPv4 tuple, hashed for every
+ * packet, without packing it into bytes and unpacking it again. */
+uint64_t hseed_hash_words(const struct hseed *s, uint64_t m0, uint64_t m1);
+
 /* Incremental SipHash-1-3 for keys made of several parts: feed the parts
  * in order, then finish.  The result equals hseed_hash of the parts laid
  * end to end. */

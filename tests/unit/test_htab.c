@@ -51,6 +51,28 @@ static void test_hasher_pieces(void **state)
 	}
 }
 
+/* The two-word form is SipHash-1-3 of the 13-byte key it lays out: the
+ * first word's 8 bytes and the low 5 of the second, little-endian, with
+ * the length in the second word's top byte. */
+static void test_hash_words_is_siphash(void **state)
+{
+	(void)state;
+	struct hseed s;
+	hseed_draw(&s);
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 1000; i++) {
+		uint64_t m0 = x, m1;
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		m1 = x & 0xffffffffffULL;
+		uint8_t k[13];
+		for (int j = 0; j < 8; j++)
+			k[j] = (uint8_t)(m0 >> (8 * j));
+		for (int j = 0; j < 5; j++)
+			k[8 + j] = (uint8_t)(m1 >> (8 * j));
+		assert_true(hseed_hash_words(&s, m0, m1 | 13ULL << 56) == hseed_hash(&s, k, sizeof(k)));
+	}
+}
+
 /* Another seed, another hash: keys cannot be aimed without it. */
 static void test_seed_changes_hash(void **state)
 {
@@ -156,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_siphash13_reference),
 		cmocka_unit_test(test_hasher_pieces),
 		cmocka_unit_test(test_seed_changes_hash),
+		cmocka_unit_test(test_hash_words_is_siphash),
 		cmocka_unit_test(test_insert_find_remove_grow),
 		cmocka_unit_test(test_probe_cap_counts),
 		cmocka_unit_test(test_remove_wraps),
