@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -32,70 +31,126 @@ bool cert_time_epoch(const ASN1_TIME *t, int64_t *out)
 
 /* ---- the system store: hashed directory or bundle ------------------------------------------------------------- */
 
-struct der_set {
-	struct der_blob {
-		unsigned char *der;
-		long len;
+/* The anchors of a PEM file as the text of their blocks (between the BEGIN and END lines, as written): equal texts
+ * are the same bytes for OpenSSL's decoder whichever loader reads them, so the directory and the bundle are
+ * compared without decoding either (decoding both cost ~27 M instructions a run).  Debian's bundle is the
+ * directory's files laid end to end; a bundle written another way (other line ends or wrapping) compares unequal
+ * and the run loads the bundle, the slower of two correct answers. */
+struct pem_set {
+	struct pem_body {
+		char *b64;
+		size_t len;
 	} *v;
 	size_t n, cap;
 };
 
-static void der_set_free(struct der_set *s)
+static void pem_set_free(struct pem_set *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		OPENSSL_free(s->v[i].der);
+		free(s->v[i].b64);
 	free(s->v);
 }
 
-static bool der_set_add(struct der_set *s, unsigned char *der, long len)
+static bool pem_set_add(struct pem_set *s, char *b64, size_t len)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 256;
-		struct der_blob *v;
+		struct pem_body *v;
 		if (cap > CERT_PEM_MAX_CERTS || !(v = realloc(s->v, cap * sizeof(*v))))
 			return false;
 		s->v = v;
 		s->cap = cap;
 	}
-	s->v[s->n].der = der;
+	s->v[s->n].b64 = b64;
 	s->v[s->n].len = len;
 	s->n++;
 	return true;
 }
 
-static int blob_cmp(const void *a, const void *b)
+static int body_cmp(const void *a, const void *b)
 {
-	const struct der_blob *x = a, *y = b;
+	const struct pem_body *x = a, *y = b;
 	if (x->len != y->len)
 		return x->len < y->len ? -1 : 1;
-	return memcmp(x->der, y->der, (size_t)x->len);
+	return memcmp(x->b64, y->b64, x->len);
 }
 
-/* The PEM blocks of a file, as DER, into s; *count of them.  False when a block is not a plain CERTIFICATE (the two
- * loaders would treat it differently) or the file does not read to its end.  Base64 only: nothing is parsed. */
-static bool pem_read_all(const char *path, struct der_set *s, size_t *count)
-{
-	BIO *b = BIO_new_file(path, "r");
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	long len = 0;
-	size_t before = s->n;
-	bool ok = b != NULL;
+#define PEM_FILE_MAX (64u << 20) /* a bigger "bundle" is not one: loaded the slow way, which says what is wrong */
 
-	ERR_clear_error();
-	while (ok && PEM_read_bio(b, &name, &header, &data, &len) > 0) {
-		ok = strcmp(name, PEM_STRING_X509) == 0 && header[0] == '\0' && len > 0 && der_set_add(s, data, len);
-		OPENSSL_free(name);
-		OPENSSL_free(header);
-		if (!ok)
-			OPENSSL_free(data);
-		name = header = NULL;
-		data = NULL;
+/* The whole file, NUL-terminated; NULL when it cannot be read or is too big. */
+static char *file_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 65536) {
+			cap = cap ? 2 * cap : 131072;
+			if (cap > PEM_FILE_MAX || !(nb = realloc(buf, cap + 1))) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+		*len = n;
 	}
-	if (ok && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
-		ok = false;                   /* stopped at a broken block, not at the end */
-	ERR_clear_error();
-	BIO_free(b);
+	fclose(f);
+	return buf;
+}
+
+/* One block's text, p up to the END line, copied.  NULL when it holds headers (RFC 1421 "Proc-Type:" lines), which
+ * the two loaders need not treat alike. */
+static char *pem_body(const char *p, const char *end, size_t *len)
+{
+	size_t n = (size_t)(end - p);
+	char *out;
+
+	if (n == 0 || memchr(p, ':', n) || !(out = malloc(n)))
+		return NULL;
+	memcpy(out, p, n);
+	*len = n;
+	return out;
+}
+
+#define PEM_BEGIN_CERT "-----BEGIN CERTIFICATE-----"
+#define PEM_END_CERT "-----END CERTIFICATE-----"
+
+/* The PEM blocks of a file into s; *count of them.  False when a block is not a plain CERTIFICATE (the two loaders
+ * would treat it differently) or does not end.  Text outside the blocks is skipped, as
+ * OpenSSL's reader skips it. */
+static bool pem_read_all(const char *path, struct pem_set *s, size_t *count)
+{
+	size_t before = s->n, len = 0, blen;
+	char *text = file_text(path, &len), *b64;
+	const char *p = text, *e;
+	bool ok = text != NULL;
+
+	while (ok && (p = strstr(p, "-----BEGIN ")) != NULL) {
+		ok = (p == text || p[-1] == '\n') && strncmp(p, PEM_BEGIN_CERT, strlen(PEM_BEGIN_CERT)) == 0;
+		if (!ok)
+			break;
+		p += strlen(PEM_BEGIN_CERT);
+		e = strstr(p, "-----END ");
+		ok = e && e[-1] == '\n' && strncmp(e, PEM_END_CERT, strlen(PEM_END_CERT)) == 0 &&
+		     (b64 = pem_body(p, e, &blen)) != NULL;
+		if (ok && !(ok = pem_set_add(s, b64, blen)))
+			free(b64);
+		if (ok)
+			p = e + strlen(PEM_END_CERT);
+	}
+	free(text);
 	*count = s->n - before;
 	return ok;
 }
@@ -120,7 +175,7 @@ static int hash_link_kind(const char *nm)
 
 /* The certificates a hashed-directory lookup can reach: one per HHHHHHHH.0 file.  A HHHHHHHH.1 means two anchors
  * share a subject hash; OpenSSL would then try them in directory order instead of bundle order: refused. */
-static bool dir_read_all(const char *dir, struct der_set *s)
+static bool dir_read_all(const char *dir, struct pem_set *s)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -148,26 +203,26 @@ static bool dir_read_all(const char *dir, struct der_set *s)
  * case where the two differ, and the directory's answer is the useful one. */
 static bool dir_same_as_bundle(const char *dir, const char *bundle)
 {
-	struct der_set a = { 0 }, b = { 0 };
+	struct pem_set a = { 0 }, b = { 0 };
 	size_t count, k = 0;
 	bool same = pem_read_all(bundle, &a, &count) && count > 0 && dir_read_all(dir, &b) && b.n > 0;
 
 	if (same) {
-		qsort(a.v, a.n, sizeof(*a.v), blob_cmp);
-		qsort(b.v, b.n, sizeof(*b.v), blob_cmp);
+		qsort(a.v, a.n, sizeof(*a.v), body_cmp);
+		qsort(b.v, b.n, sizeof(*b.v), body_cmp);
 		for (size_t i = 0; i < a.n; i++) { /* the bundle may repeat a certificate: the store keeps one */
-			if (k > 0 && blob_cmp(&a.v[i], &a.v[k - 1]) == 0)
-				OPENSSL_free(a.v[i].der);
+			if (k > 0 && body_cmp(&a.v[i], &a.v[k - 1]) == 0)
+				free(a.v[i].b64);
 			else
 				a.v[k++] = a.v[i];
 		}
 		a.n = k;
 		same = a.n == b.n;
 		for (size_t i = 0; same && i < a.n; i++)
-			same = blob_cmp(&a.v[i], &b.v[i]) == 0;
+			same = body_cmp(&a.v[i], &b.v[i]) == 0;
 	}
-	der_set_free(&a);
-	der_set_free(&b);
+	pem_set_free(&a);
+	pem_set_free(&b);
 	return same;
 }
 

@@ -1922,6 +1922,30 @@ static void sys_make(struct sysdir *s, X509 **bundle, int n)
 	fclose(fp);
 }
 
+/* The bundle written again: a comment line before each block, the base64 wrapped at `wrap` columns (PEM_write_X509
+ * wraps at 64), lines ended by `eol`; `junk`, if not 0, replaces the first base64 character of the last block. */
+static void sys_rewrite(struct sysdir *s, X509 **bundle, int n, int wrap, const char *eol, char junk)
+{
+	FILE *fp = fopen(s->bundle, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < n; i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(bundle[i], &der);
+		char b64[8192];
+		int m;
+		assert_true(len > 0 && len < 5000);
+		m = EVP_EncodeBlock((unsigned char *)b64, der, len);
+		OPENSSL_free(der);
+		if (junk && i == n - 1)
+			b64[0] = junk;
+		fprintf(fp, "# anchor %d%s-----BEGIN CERTIFICATE-----%s", i, eol, eol);
+		for (int k = 0; k < m; k += wrap)
+			fprintf(fp, "%.*s%s", m - k < wrap ? m - k : wrap, b64 + k, eol);
+		fprintf(fp, "-----END CERTIFICATE-----%s", eol);
+	}
+	fclose(fp);
+}
+
 static void sys_free(struct sysdir *s)
 {
 	for (int i = 0; i < s->n_links; i++)
@@ -1968,6 +1992,26 @@ static void test_system_store(void **state)
 	assert_same_analysis(&CA, &REF);
 	cert_ctx_free(cc);
 	cert_ctx_free(ref);
+	/* The anchors are compared as the text of their blocks: comments between the blocks change nothing, a block
+	 * written another way (CRLF line ends, other wrapping) or another byte in one is not the same: the bundle. */
+	sys_rewrite(&s, listed, 3, 64, "\n", 0);
+	cc = sys_ctx(&s);
+	assert_string_equal(cert_ctx_trust_source(cc), s.dir);
+	cert_ctx_free(cc);
+	sys_rewrite(&s, listed, 3, 64, "\r\n", 0);
+	cc = sys_ctx(&s);
+	assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
+	sys_rewrite(&s, listed, 3, 76, "\n", 0);
+	cc = sys_ctx(&s);
+	assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
+	sys_rewrite(&s, listed, 3, 64, "\n", '*');
+	cc = sys_ctx(&s);
+	if (cc)
+		assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
+	sys_rewrite(&s, listed, 3, 64, "\n", 0);
 	/* A certificate the bundle does not have (a local snakeoil): the bundle. */
 	sys_link(&s, extra, 0);
 	cc = sys_ctx(&s);
