@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct cursor {
 	const uint8_t *p;
@@ -61,8 +62,7 @@ static inline bool cur_bytes(struct cursor *c, void *out, size_t n)
 {
 	if (c->len < n)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		((uint8_t *)out)[i] = c->p[i];
+	memcpy(out, c->p, n);
 	return cur_skip(c, n);
 }
 

@@ -329,6 +329,18 @@ static enum decode_result decode_link(int dlt, struct cursor *c,
 
 /* ---- transport ---------------------------------------------------------- */
 
+/* Fixed headers are copied out through the cursor in one read (one length
+ * check, not one per field) and their fields taken from the copy. */
+static inline uint16_t be16_of(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t be32_of(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 /* TCP options (RFC 9293 section 3.2): only window scale (RFC 7323 section
  * 2.2) matters to us.  A malformed option list ends the walk but does not
  * reject the segment: the stack that receives it decides that, and we
@@ -374,20 +386,21 @@ static void set_payload(struct ts_packet *pkt, const struct cursor *seg,
 static enum decode_result decode_tcp(struct cursor seg, uint32_t claimed,
 				     struct ts_packet *pkt)
 {
-	uint8_t off_byte;
-	uint16_t win;
+	uint8_t h[20];
 	uint32_t hlen;
 	struct cursor opts;
 
 	if (claimed < 20)
 		return DEC_BAD_TCP_HLEN;
-	if (!cur_be16(&seg, &pkt->sport) || !cur_be16(&seg, &pkt->dport) ||
-	    !cur_be32(&seg, &pkt->seq) || !cur_be32(&seg, &pkt->ack) ||
-	    !cur_u8(&seg, &off_byte) || !cur_u8(&seg, &pkt->tcp_flags) ||
-	    !cur_be16(&seg, &win) || !cur_skip(&seg, 4))
+	if (!cur_bytes(&seg, h, sizeof(h)))
 		return DEC_TRUNC_TCP;
-	pkt->window = win;
-	hlen = (uint32_t)(off_byte >> 4) * 4;
+	pkt->sport = be16_of(h);
+	pkt->dport = be16_of(h + 2);
+	pkt->seq = be32_of(h + 4);
+	pkt->ack = be32_of(h + 8);
+	pkt->tcp_flags = h[13];
+	pkt->window = be16_of(h + 14);
+	hlen = (uint32_t)(h[12] >> 4) * 4;
 	if (hlen < 20 || hlen > claimed)
 		return DEC_BAD_TCP_HLEN;
 	if (!cur_sub(&seg, hlen - 20, &opts))
@@ -492,12 +505,12 @@ static enum decode_result decode_ipv4(struct cursor c, struct defrag *df,
 {
 	const uint8_t *l3 = c.p;
 	size_t avail = cur_left(&c);
-	uint8_t vihl, proto = 0, src[4] = { 0 }, dst[4] = { 0 };
-	uint16_t tot_len = 0, frag = 0;
+	uint8_t vihl, proto, h[20];
+	uint16_t tot_len, frag;
 	uint32_t hlen, ip_len;
 	struct cursor seg;
 
-	if (!cur_u8(&c, &vihl))
+	if (!cur_peek_u8(&c, 0, &vihl))
 		return DEC_TRUNC_IP;
 	if ((vihl >> 4) != 4)
 		return DEC_BAD_IP_VERSION;
@@ -506,17 +519,14 @@ static enum decode_result decode_ipv4(struct cursor c, struct defrag *df,
 		return DEC_BAD_IP_HLEN;
 	if (avail < hlen)
 		return DEC_TRUNC_IP;
-	/* The header is all there: these reads cannot fail. */
-	cur_skip(&c, 1);                  /* type of service */
-	cur_be16(&c, &tot_len);
-	cur_be16(&c, &pkt->ip_id);
-	cur_be16(&c, &frag);
-	cur_u8(&c, &pkt->ttl);
-	cur_u8(&c, &proto);
-	cur_skip(&c, 2);                  /* header checksum */
-	cur_bytes(&c, src, 4);
-	cur_bytes(&c, dst, 4);
+	/* The header is all there: these cannot fail. */
+	cur_bytes(&c, h, sizeof(h));
 	cur_skip(&c, hlen - 20);          /* options: nothing we need */
+	tot_len = be16_of(h + 2);
+	pkt->ip_id = be16_of(h + 4);
+	frag = be16_of(h + 6);
+	pkt->ttl = h[8];
+	proto = h[9];
 	if (tot_len < hlen)
 		return DEC_BAD_IP_LEN;
 
@@ -526,8 +536,8 @@ static enum decode_result decode_ipv4(struct cursor c, struct defrag *df,
 	pkt->l3 = l3;
 	pkt->l3_len = ip_len;
 	pkt->ip_version = 4;
-	addr_set_v4(&pkt->src, src);
-	addr_set_v4(&pkt->dst, dst);
+	addr_set_v4(&pkt->src, h + 12);
+	addr_set_v4(&pkt->dst, h + 16);
 
 	if (frag & (IP4_MF | IP4_OFFMASK)) {
 		pkt->proto = proto;

@@ -317,8 +317,8 @@ static enum tunnel_status ieee80211_data(struct cursor c, uint32_t claimed,
 		return s;
 	if (qos_at && cur_peek_u8(&c, qos_at, &qos) && (qos & 0x80))
 		return TUNNEL_UNDECODED; /* A-MSDU: several frames in one */
-	cur_skip(&c, hlen);
-	cur_bytes(&c, llc, sizeof(llc));
+	if (!cur_skip(&c, hlen) || !cur_bytes(&c, llc, sizeof(llc)))
+		return TUNNEL_BAD;       /* cannot happen after have() */
 	if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 || llc[3] != 0 ||
 	    llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
 		return TUNNEL_UNDECODED; /* LLC without SNAP */
