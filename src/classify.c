@@ -17,6 +17,20 @@ struct classify {
  * threads at once (worker threads start their classifiers together). */
 static pthread_mutex_t ndpi_start = PTHREAD_MUTEX_INITIALIZER;
 
+/* Modules left for the process exit (classify_exiting); guarded by ndpi_start.
+ * Past the table's size they are freed as before. */
+#define CLASSIFY_KEEP_MAX 256
+static bool exiting;
+static struct ndpi_detection_module_struct *kept[CLASSIFY_KEEP_MAX];
+static unsigned n_kept;
+
+void classify_exiting(void)
+{
+	pthread_mutex_lock(&ndpi_start);
+	exiting = true;
+	pthread_mutex_unlock(&ndpi_start);
+}
+
 struct classify *classify_new(void)
 {
 	struct classify *c = calloc(1, sizeof(*c));
@@ -42,7 +56,10 @@ void classify_free(struct classify *c)
 	if (!c)
 		return;
 	pthread_mutex_lock(&ndpi_start);
-	ndpi_exit_detection_module(c->mod);
+	if (exiting && n_kept < CLASSIFY_KEEP_MAX)
+		kept[n_kept++] = c->mod;
+	else
+		ndpi_exit_detection_module(c->mod);
 	pthread_mutex_unlock(&ndpi_start);
 	free(c);
 }

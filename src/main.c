@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "cert.h"
 #include "certstats.h"
+#include "classify.h"
 #include "engine.h"
 #include "engine_mt.h"
 #include "fanout.h"
@@ -834,6 +835,7 @@ int main(int argc, char **argv)
 		status = setup(&o, &a);
 	if (status == 0)
 		status = analyse(&o, &a);
+	classify_exiting();
 	teardown(&a);
 	for (int i = 0; i < o.n_input_paths; i++)
 		free(o.input_paths[i]);
