@@ -1,14 +1,29 @@
-/* capture.c - reading capture files with libpcap. */
+/* capture.c - reading capture files with libpcap (and plain classic pcap
+ * files with savefile.h), and live interfaces. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "decode.h"
 
 static int capture_set_filter(struct capture *c, const char *bpf, char *err, size_t errlen);
+static enum capture_next capture_failed(struct capture *c, const char *msg, char *err, size_t errlen);
+
+/* A regular file with a plain classic pcap header (savefile_plain): its
+ * records can be read in place.  Pipes and stdin stay with libpcap. */
+static bool plain_file(FILE *fp, bool *swapped, bool *nsec)
+{
+	struct stat st;
+	uint8_t hdr[SAVEFILE_HDR_LEN];
+	int fd = fileno(fp);
+	return fp != stdin && fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) && savefile_plain(hdr, swapped, nsec);
+}
 
 int capture_open_file(struct capture *c, const char *path, const char *bpf,
 		      char *err, size_t errlen)
@@ -22,7 +37,9 @@ int capture_open_file(struct capture *c, const char *path, const char *bpf,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	c->iobuf = aligned_alloc(4096, CAPTURE_IOBUF);
+	bool swapped = false, nsec = false, plain = plain_file(fp, &swapped, &nsec);
+	/* libpcap reads only the header of a plain file: no large buffer. */
+	c->iobuf = plain ? NULL : aligned_alloc(4096, CAPTURE_IOBUF);
 	if (c->iobuf)
 		setvbuf(fp, c->iobuf, _IOFBF, CAPTURE_IOBUF);
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
@@ -50,6 +67,16 @@ int capture_open_file(struct capture *c, const char *path, const char *bpf,
 		capture_close(c);
 		return -1;
 	}
+	/* Only link types libpcap hands out untouched get here: none of
+	 * tamperscope's has a pseudo-header libpcap byte-swaps. */
+	if (plain && pcap_snapshot(c->pcap) > 0) {
+		if (savefile_open(&c->rd, fileno(fp), swapped, nsec, (uint32_t)pcap_snapshot(c->pcap)) < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			capture_close(c);
+			return -1;
+		}
+		c->direct = true;
+	}
 	return capture_set_filter(c, bpf, err, errlen);
 }
 
@@ -63,6 +90,11 @@ static int capture_set_filter(struct capture *c, const char *bpf, char *err, siz
 			capture_close(c);
 			return -1;
 		}
+		if (c->direct) {             /* applied in capture_next, as libpcap applies it */
+			c->prog = prog;
+			c->have_prog = true;
+			return 0;
+		}
 		int rc = pcap_setfilter(c->pcap, &prog);
 		pcap_freecode(&prog);
 		if (rc < 0) {
@@ -74,10 +106,42 @@ static int capture_set_filter(struct capture *c, const char *bpf, char *err, siz
 	return 0;
 }
 
+/* The next record of a plain file that passes the filter: pcap_next_ex's
+ * answers (1, PCAP_ERROR_BREAK at the end, PCAP_ERROR with the reason). */
+static int direct_next(struct capture *c, struct frame *f, const char **msg)
+{
+	struct savefile_rec r;
+	int rc;
+	while ((rc = savefile_next(&c->rd, &r)) == 1) {
+		struct pcap_pkthdr h = { .caplen = r.caplen, .len = r.len };
+		if (c->have_prog && !pcap_offline_filter(&c->prog, &h, r.data))
+			continue;
+		/* as libpcap's timeval becomes a time: seconds and fractions signed */
+		f->ts_us = (uint64_t)r.sec * 1000000u + (uint64_t)r.usec;
+		f->data = r.data;
+		f->caplen = r.caplen;
+		f->wirelen = r.len;
+		return 1;
+	}
+	*msg = c->rd.err;
+	return rc == 0 ? PCAP_ERROR_BREAK : PCAP_ERROR;
+}
+
 enum capture_next capture_next(struct capture *c, struct frame *f, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	const char *msg = NULL;
+	if (c->direct) {
+		int rc = direct_next(c, f, &msg);
+		if (rc == 1) {
+			c->frames++;
+			return CAPTURE_FRAME;
+		}
+		if (rc == PCAP_ERROR_BREAK)
+			return CAPTURE_EOF;
+		return capture_failed(c, msg, err, errlen);
+	}
 	int rc = pcap_next_ex(c->pcap, &h, &data);
 	if (rc == 1) {
 		f->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
@@ -91,7 +155,12 @@ enum capture_next capture_next(struct capture *c, struct frame *f, char *err, si
 		return CAPTURE_NONE; /* live, non-blocking: nothing waiting */
 	if (rc == PCAP_ERROR_BREAK)
 		return CAPTURE_EOF; /* -2: end of file */
-	const char *msg = pcap_geterr(c->pcap);
+	return capture_failed(c, pcap_geterr(c->pcap), err, errlen);
+}
+
+/* The reason a read stopped, with the file's name and how far it got. */
+static enum capture_next capture_failed(struct capture *c, const char *msg, char *err, size_t errlen)
+{
 	if (c->live)
 		snprintf(err, errlen, "%s: %s", c->name, msg);
 	else if (strstr(msg, "truncated"))
@@ -174,6 +243,11 @@ int capture_kstats(struct capture *c, struct capture_kstats *ks)
 
 void capture_close(struct capture *c)
 {
+	if (c->direct)
+		savefile_close(&c->rd);
+	if (c->have_prog)
+		pcap_freecode(&c->prog);
+	c->direct = c->have_prog = false;
 	if (c->pcap)
 		pcap_close(c->pcap); /* closes the file too */
 	c->pcap = NULL;

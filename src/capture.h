@@ -7,12 +7,14 @@
 #ifndef TS_CAPTURE_H
 #define TS_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <pcap/pcap.h>
 
 #include "counters.h"
+#include "savefile.h"
 
 struct capture {
 	pcap_t *pcap;
@@ -22,10 +24,16 @@ struct capture {
 	const char *name;          /* file or interface name, for messages */
 	unsigned long long frames;
 	char *iobuf;               /* stdio buffer of a capture file */
+	bool direct;               /* records read by rd, not by libpcap */
+	struct savefile rd;
+	struct bpf_program prog;   /* direct: the filter, if any */
+	bool have_prog;
 };
 
-/* Capture files are read through a large stdio buffer: libpcap's default
- * reads 4 KiB at a time, a system call every few packets. */
+/* Capture files libpcap reads go through a large stdio buffer: libpcap's
+ * default reads 4 KiB at a time, a system call every few packets.  A plain
+ * classic pcap file is read by savefile.h instead, in blocks of the same
+ * size, after libpcap has opened it and judged its header. */
 #define CAPTURE_IOBUF (1u << 20)
 
 struct live_opts {
