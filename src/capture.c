@@ -116,7 +116,6 @@ static int direct_next(struct capture *c, struct frame *f, const char **msg)
 		struct pcap_pkthdr h = { .caplen = r.caplen, .len = r.len };
 		if (c->have_prog && !pcap_offline_filter(&c->prog, &h, r.data))
 			continue;
-		/* as libpcap's timeval becomes a time: seconds and fractions signed */
 		f->ts_us = (uint64_t)r.sec * 1000000u + (uint64_t)r.usec;
 		f->data = r.data;
 		f->caplen = r.caplen;

@@ -96,9 +96,10 @@ int savefile_next(struct savefile *s, struct savefile_rec *r)
 		return truncated(s, "header", SAVEFILE_REC_LEN, (size_t)got);
 	}
 	const uint8_t *h = s->buf + s->pos;
-	/* Seconds and fractions are signed 32-bit fields (struct pcap_timeval). */
-	r->sec = (int32_t)u32_at(h, s->swapped);
-	r->usec = (int32_t)u32_at(h + 4, s->swapped);
+	/* Seconds and fractions are unsigned 32-bit fields (libpcap 1.10's
+	 * struct pcap_timeval): a time past 2038 stays in the future. */
+	r->sec = u32_at(h, s->swapped);
+	r->usec = u32_at(h + 4, s->swapped);
 	if (s->nsec)
 		r->usec /= 1000;
 	r->caplen = u32_at(h + 8, s->swapped);
