@@ -96,10 +96,13 @@ int savefile_next(struct savefile *s, struct savefile_rec *r)
 		return truncated(s, "header", SAVEFILE_REC_LEN, (size_t)got);
 	}
 	const uint8_t *h = s->buf + s->pos;
-	/* Seconds and fractions are unsigned 32-bit fields (libpcap 1.10's
-	 * struct pcap_timeval): a time past 2038 stays in the future. */
-	r->sec = u32_at(h, s->swapped);
-	r->usec = u32_at(h + 4, s->swapped);
+	/* libpcap 1.10 reads the two time fields as signed 32-bit numbers in a
+	 * file of the host's byte order (struct pcap_timeval) and as unsigned
+	 * ones in a file of the other (its byte swap is unsigned); so here, or
+	 * a time past 2038 would differ between the two readers. */
+	uint32_t sec = u32_at(h, s->swapped), frac = u32_at(h + 4, s->swapped);
+	r->sec = s->swapped ? (int64_t)sec : (int64_t)(int32_t)sec;
+	r->usec = s->swapped ? (int64_t)frac : (int64_t)(int32_t)frac;
 	if (s->nsec)
 		r->usec /= 1000;
 	r->caplen = u32_at(h + 8, s->swapped);

@@ -33,7 +33,7 @@
 #define SAVEFILE_MAGIC_NS 0xa1b23c4du
 
 struct savefile_rec {
-	int64_t sec;                /* as libpcap hands them out: from unsigned 32-bit fields */
+	int64_t sec;                /* as libpcap hands them out (savefile_next) */
 	int64_t usec;               /* microseconds (a nanosecond file's divided by 1000) */
 	uint32_t caplen, len;
 	const uint8_t *data;        /* valid until the next savefile_next */
