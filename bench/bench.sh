@@ -17,9 +17,13 @@
 # (extra options for mktrace.py, both traces, e.g. "--packets 200000"),
 # BULK_ARGS (options of the bulk trace; default "--bulk 2000 --max-mb 1000").
 #
-# Four programs read the same file, warm (page cache filled by the warm-up
+# Five programs read the same file, warm (page cache filled by the warm-up
 # runs), timed by hyperfine:
 #   read floor   tests/pcapread: pcap_next_ex over every packet, nothing else
+#   raw read     tests/pcapread --raw: read(2) through the same 1 MiB buffer
+#                and the records walked in place, no libpcap: the bytes into
+#                memory and nothing else (tamperscope reads plain pcap files
+#                this way, src/savefile.c)
 #   tamperscope  -r TRACE -q --events /dev/null (all events formatted, thrown away)
 #   ndpiReader   -i TRACE -q (nDPI 4.2's demo reader: flow table + DPI, no
 #                TCP reassembly, no certificate validation, prints nothing)
@@ -126,7 +130,7 @@ rss() {
 	echo "$best"
 }
 
-# bench_trace NAME TRACE: time the four programs on TRACE, print a table.
+# bench_trace NAME TRACE: time the five programs on TRACE, print a table.
 bench_trace() {
 	name=$1
 	trace=$2
@@ -142,6 +146,7 @@ bench_trace() {
 	rm -f "$tmp/events.json"
 
 	cmd_floor="$pcapread $trace"
+	cmd_raw="$pcapread --raw $trace"
 	cmd_ts="$TAMPERSCOPE -r $trace -q --events /dev/null"
 	cmd_ndpi="ndpiReader -i $trace -q"
 	cmd_noev="$TAMPERSCOPE -r $trace -q"
@@ -150,22 +155,24 @@ bench_trace() {
 	hyperfine --warmup "$warmup" --runs "$runs" --style basic \
 		--export-json "$tmp/hf.json" \
 		-n "read floor" "$cmd_floor" \
+		-n "raw read" "$cmd_raw" \
 		-n "tamperscope" "$cmd_ts" \
 		-n "ndpiReader" "$cmd_ndpi" \
 		-n "ts no events" "$cmd_noev" >&2
 
 	rss_floor=$(rss "$cmd_floor")
+	rss_raw=$(rss "$cmd_raw")
 	rss_ts=$(rss "$cmd_ts")
 	rss_ndpi=$(rss "$cmd_ndpi")
 	rss_noev=$(rss "$cmd_noev")
 
 	python3 - "$name" "$tmp/hf.json" "$packets" "$bytes" "$flows" \
-		"$rss_floor" "$rss_ts" "$rss_ndpi" "$rss_noev" <<'EOF'
+		"$rss_floor" "$rss_raw" "$rss_ts" "$rss_ndpi" "$rss_noev" <<'EOF'
 import json, sys
 name, hf = sys.argv[1], sys.argv[2]
 packets, nbytes, flows = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-names = ["read floor", "tamperscope", "ndpiReader", "ts no events"]
-rss = dict(zip(names, (int(x) for x in sys.argv[6:10])))
+names = ["read floor", "raw read", "tamperscope", "ndpiReader", "ts no events"]
+rss = dict(zip(names, (int(x) for x in sys.argv[6:11])))
 res = {r["command"]: r for r in json.load(open(hf))["results"]}
 print("%s trace: %d packets, %.1f MB, %d tamperscope flow events"
       % (name, packets, nbytes / 1e6, flows))
@@ -179,6 +186,7 @@ for n in names:
           r["stddev"] or 0.0, packets / r["median"], nbytes / 1e6 / r["median"], rss[n] / 1024))
 ts = res["tamperscope"]["median"]
 print("ratio tamperscope / read floor: %.1fx" % (ts / res["read floor"]["median"]))
+print("ratio tamperscope / raw read: %.1fx" % (ts / res["raw read"]["median"]))
 print("ratio tamperscope / ndpiReader: %.2fx" % (ts / res["ndpiReader"]["median"]))
 print("share of tamperscope's time spent writing events: %.0f%%"
       % (100 * (1 - res["ts no events"]["median"] / ts)))
