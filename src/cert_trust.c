@@ -38,7 +38,7 @@ bool cert_time_epoch(const ASN1_TIME *t, int64_t *out)
  * and the run loads the bundle, the slower of two correct answers. */
 struct pem_set {
 	struct pem_body {
-		char *b64;
+		char *text;
 		size_t len;
 	} *v;
 	size_t n, cap;
@@ -47,11 +47,11 @@ struct pem_set {
 static void pem_set_free(struct pem_set *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i].b64);
+		free(s->v[i].text);
 	free(s->v);
 }
 
-static bool pem_set_add(struct pem_set *s, char *b64, size_t len)
+static bool pem_set_add(struct pem_set *s, char *text, size_t len)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 256;
@@ -61,7 +61,7 @@ static bool pem_set_add(struct pem_set *s, char *b64, size_t len)
 		s->v = v;
 		s->cap = cap;
 	}
-	s->v[s->n].b64 = b64;
+	s->v[s->n].text = text;
 	s->v[s->n].len = len;
 	s->n++;
 	return true;
@@ -72,7 +72,7 @@ static int body_cmp(const void *a, const void *b)
 	const struct pem_body *x = a, *y = b;
 	if (x->len != y->len)
 		return x->len < y->len ? -1 : 1;
-	return memcmp(x->b64, y->b64, x->len);
+	return memcmp(x->text, y->text, x->len);
 }
 
 #define PEM_FILE_MAX (64u << 20) /* a bigger "bundle" is not one: loaded the slow way, which says what is wrong */
@@ -128,14 +128,14 @@ static char *pem_body(const char *p, const char *end, size_t *len)
 #define PEM_END_CERT "-----END CERTIFICATE-----"
 
 /* The PEM blocks of a file into s; *count of them.  False when a block is not a plain CERTIFICATE (the two loaders
- * would treat it differently) or does not end.  Text outside the blocks is skipped, as
- * OpenSSL's reader skips it. */
+ * would treat it differently) or does not end.  Text outside the blocks is skipped, as OpenSSL's reader skips it. */
 static bool pem_read_all(const char *path, struct pem_set *s, size_t *count)
 {
 	size_t before = s->n, len = 0, blen;
-	char *text = file_text(path, &len), *b64;
+	char *text = file_text(path, &len), *body;
 	const char *p = text, *e;
-	bool ok = text != NULL;
+	/* A NUL would hide what follows it from the search below, not from OpenSSL. */
+	bool ok = text != NULL && memchr(text, '\0', len) == NULL;
 
 	while (ok && (p = strstr(p, "-----BEGIN ")) != NULL) {
 		ok = (p == text || p[-1] == '\n') && strncmp(p, PEM_BEGIN_CERT, strlen(PEM_BEGIN_CERT)) == 0;
@@ -144,9 +144,9 @@ static bool pem_read_all(const char *path, struct pem_set *s, size_t *count)
 		p += strlen(PEM_BEGIN_CERT);
 		e = strstr(p, "-----END ");
 		ok = e && e[-1] == '\n' && strncmp(e, PEM_END_CERT, strlen(PEM_END_CERT)) == 0 &&
-		     (b64 = pem_body(p, e, &blen)) != NULL;
-		if (ok && !(ok = pem_set_add(s, b64, blen)))
-			free(b64);
+		     (body = pem_body(p, e, &blen)) != NULL;
+		if (ok && !(ok = pem_set_add(s, body, blen)))
+			free(body);
 		if (ok)
 			p = e + strlen(PEM_END_CERT);
 	}
@@ -212,7 +212,7 @@ static bool dir_same_as_bundle(const char *dir, const char *bundle)
 		qsort(b.v, b.n, sizeof(*b.v), body_cmp);
 		for (size_t i = 0; i < a.n; i++) { /* the bundle may repeat a certificate: the store keeps one */
 			if (k > 0 && body_cmp(&a.v[i], &a.v[k - 1]) == 0)
-				free(a.v[i].b64);
+				free(a.v[i].text);
 			else
 				a.v[k++] = a.v[i];
 		}
