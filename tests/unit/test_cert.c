@@ -2011,6 +2011,17 @@ static void test_system_store(void **state)
 	if (cc)
 		assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
 	cert_ctx_free(cc);
+	/* A NUL byte, and a block after it that the directory does not have: the bundle. */
+	sys_rewrite(&s, listed, 3, 64, "\n", 0);
+	fp = fopen(s.bundle, "a");
+	fputc('\0', fp);
+	fputc('\n', fp);
+	assert_int_equal(PEM_write_X509(fp, extra), 1);
+	fclose(fp);
+	cc = sys_ctx(&s);
+	if (cc)
+		assert_string_equal(cert_ctx_trust_source(cc), s.bundle);
+	cert_ctx_free(cc);
 	sys_rewrite(&s, listed, 3, 64, "\n", 0);
 	/* A certificate the bundle does not have (a local snakeoil): the bundle. */
 	sys_link(&s, extra, 0);
