@@ -201,30 +201,47 @@ bench_threads() {
 	trace=$2
 	cores=$(nproc)
 	[ "$cores" -ge 2 ] || { echo "threads: one core here, no speed-up to measure"; echo; return; }
-	set -- -n "1 thread" "$TAMPERSCOPE -r $trace -q --events /dev/null"
+	one="$TAMPERSCOPE -r $trace -q --events /dev/null"
+	set -- -n "1 thread" "$one"
 	n=2
 	while [ "$n" -le "$cores" ]; do
-		set -- "$@" -n "$n threads" "$TAMPERSCOPE -r $trace -q --events /dev/null --threads $n"
+		set -- "$@" -n "$n threads" "$one --threads $n"
 		n=$((n + 1))
 	done
+	# The machine's own ceiling: as many one-thread runs as cores, started
+	# together.  They share nothing, so no threaded run can beat the
+	# speed-up they show (on a virtual machine whose cores share a
+	# physical one, or are taken by the host, it is well under the count).
+	all="$one"
+	n=2
+	while [ "$n" -le "$cores" ]; do
+		all="$all & $one"
+		n=$((n + 1))
+	done
+	set -- "$@" -n "$cores separate runs at once" "sh -c '$all & wait'"
 	echo "bench: timing the $name trace with 1 to $cores threads" >&2
 	hyperfine --warmup "$warmup" --runs "$runs" --style basic --export-json "$tmp/thr.json" "$@" >&2
 	n=1
 	: >"$tmp/thr.rss"
 	while [ "$n" -le "$cores" ]; do
-		rss "$TAMPERSCOPE -r $trace -q --events /dev/null --threads $n" >>"$tmp/thr.rss"
+		rss "$one --threads $n" >>"$tmp/thr.rss"
 		n=$((n + 1))
 	done
-	python3 - "$name" "$tmp/thr.json" "$tmp/thr.rss" <<'EOF'
+	python3 - "$name" "$tmp/thr.json" "$tmp/thr.rss" "$cores" <<'EOF'
 import json, sys
-name = sys.argv[1]
+name, cores = sys.argv[1], int(sys.argv[4])
 res = json.load(open(sys.argv[2]))["results"]
 rss = [int(x) for x in open(sys.argv[3]).read().split()]
 one = res[0]["median"]
 print("%s trace, worker threads (same hyperfine run):" % name)
 print("%-12s %9s %9s %9s" % ("threads", "median s", "speed-up", "peak RSS"))
-for i, r in enumerate(res):
+for i, r in enumerate(res[:-1]):
     print("%-12d %9.4f %8.2fx %6.1f MB" % (i + 1, r["median"], one / r["median"], rss[i] / 1024))
+par = res[-1]["median"]
+print("ceiling: %d separate one-thread runs at once take %.4f s, %.2fx the time of one:"
+      % (cores, par, par / one))
+print("  together they do %.2fx the work of one run in its time: the most %d threads could reach here"
+      % (cores * one / par, cores))
 print()
 EOF
 }
