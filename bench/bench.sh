@@ -33,7 +33,9 @@
 # of median and mean times, packets per second and the ratios
 # tamperscope/read floor and tamperscope/ndpiReader (of the medians); then,
 # per trace, tamperscope with --threads 2 up to the cores present against
-# one thread, timed in one hyperfine run: medians, speed-ups, peak RSS.
+# one thread and against as many separate one-thread runs at once (the
+# machine's own ceiling), timed in interleaved rounds: medians, speed-ups,
+# peak RSS.
 # Last, the memory a tracked flow costs once its handshake is over:
 # bench/openflows.py writes traces of N and 2N TLS 1.3 connections that
 # all stay open, and the difference of the peak RSS, divided by N, is the
@@ -195,6 +197,33 @@ EOF
 	bench_threads "$name" "$trace"
 }
 
+# interleave JSON -n NAME CMD ...: warm-up rounds, then rounds in which every
+# command runs once in turn, so a machine whose speed drifts over minutes
+# (a shared virtual machine) slows every command of a round alike; hyperfine
+# runs each command's block in turn, and the drift lands between blocks.
+# Writes hyperfine's JSON shape (command, median, mean, stddev) and the
+# median of each command's per-round ratio to the first.
+interleave() {
+	out=$1
+	shift
+	python3 - "$out" "$warmup" "$runs" "$@" <<'EOF'
+import json, os, statistics as st, subprocess, sys, time
+out, warm, runs, rest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+cmds = [(rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
+t = [[] for _ in cmds]
+with open(os.devnull, "w") as dn:
+    for r in range(warm + runs):
+        for k, (_, c) in enumerate(cmds):
+            s = time.perf_counter()
+            subprocess.run(c, shell=True, stdout=dn, stderr=dn, check=True)
+            if r >= warm:
+                t[k].append(time.perf_counter() - s)
+res = [{"command": n, "median": st.median(x), "mean": st.mean(x), "stddev": st.pstdev(x),
+        "ratio": st.median([a / b for a, b in zip(x, t[0])])} for (n, _), x in zip(cmds, t)]
+json.dump({"results": res}, open(out, "w"))
+EOF
+}
+
 # bench_threads NAME TRACE: --threads 1, 2, ... up to the cores present.
 bench_threads() {
 	name=$1
@@ -219,8 +248,8 @@ bench_threads() {
 		n=$((n + 1))
 	done
 	set -- "$@" -n "$cores separate runs at once" "sh -c '$all & wait'"
-	echo "bench: timing the $name trace with 1 to $cores threads" >&2
-	hyperfine --warmup "$warmup" --runs "$runs" --style basic --export-json "$tmp/thr.json" "$@" >&2
+	echo "bench: timing the $name trace with 1 to $cores threads, interleaved" >&2
+	interleave "$tmp/thr.json" "$@" || die "a threaded run failed on $trace"
 	n=1
 	: >"$tmp/thr.rss"
 	while [ "$n" -le "$cores" ]; do
@@ -233,15 +262,15 @@ name, cores = sys.argv[1], int(sys.argv[4])
 res = json.load(open(sys.argv[2]))["results"]
 rss = [int(x) for x in open(sys.argv[3]).read().split()]
 one = res[0]["median"]
-print("%s trace, worker threads (same hyperfine run):" % name)
+print("%s trace, worker threads (interleaved rounds; speed-up: median of per-round ratios):" % name)
 print("%-12s %9s %9s %9s" % ("threads", "median s", "speed-up", "peak RSS"))
 for i, r in enumerate(res[:-1]):
-    print("%-12d %9.4f %8.2fx %6.1f MB" % (i + 1, r["median"], one / r["median"], rss[i] / 1024))
+    print("%-12d %9.4f %8.2fx %6.1f MB" % (i + 1, r["median"], 1 / r["ratio"], rss[i] / 1024))
 par = res[-1]["median"]
 print("ceiling: %d separate one-thread runs at once take %.4f s, %.2fx the time of one:"
-      % (cores, par, par / one))
+      % (cores, par, res[-1]["ratio"]))
 print("  together they do %.2fx the work of one run in its time: the most %d threads could reach here"
-      % (cores * one / par, cores))
+      % (cores / res[-1]["ratio"], cores))
 print()
 EOF
 }
