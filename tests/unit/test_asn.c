@@ -490,8 +490,10 @@ static bool system_db_present(void)
 static void test_search_order(void **state)
 {
 	struct tmp *t = *state;
-	if (system_db_present())
-		skip(); /* a system GeoLite2 database comes first */
+	if (system_db_present()) { /* a system GeoLite2 database comes first */
+		print_message("# skip: a system GeoLite2-ASN database is installed and comes first in the search\n");
+		skip();
+	}
 	char datadir[128], pkgdir[128], src[128], exe[160], p[200];
 	snprintf(datadir, sizeof(datadir), "%s/datadir", t->dir);
 	snprintf(pkgdir, sizeof(pkgdir), "%s/pkg", t->dir);

@@ -1081,6 +1081,7 @@ static void test_project_data_file(void **state)
 	snprintf(path, sizeof(path), "%s/data/interception-cas.tsv", srcdir ? srcdir : ".");
 	if (access(path, R_OK) != 0) {
 		intercept_db_free(db);
+		print_message("# skip: %s not readable\n", path);
 		skip();
 	}
 	n = intercept_db_load(db, path, err, sizeof(err));

@@ -333,8 +333,10 @@ static void test_load_file(void **state)
 	const char *srcdir = getenv("srcdir");
 	char path[512];
 	snprintf(path, sizeof(path), "%s/data/testlist-kz.csv", srcdir ? srcdir : ".");
-	if (access(path, R_OK) != 0)
+	if (access(path, R_OK) != 0) {
+		print_message("# skip: %s not readable\n", path);
 		skip();
+	}
 	tl = testlist_new(NULL);
 	struct bad_log bad;
 	memset(&bad, 0, sizeof(bad));
