@@ -81,32 +81,13 @@ static int body_cmp(const void *a, const void *b)
 static char *file_text(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
+	char *buf = NULL;
 
-	if (!f)
-		return NULL;
-	do {
-		if (cap - n < 65536) {
-			cap = cap ? 2 * cap : 131072;
-			if (cap > PEM_FILE_MAX || !(nb = realloc(buf, cap + 1))) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		free(buf);
-		buf = NULL;
-	} else {
-		buf[n] = '\0';
-		*len = n;
+	if (f) {
+		if (slurp_file(f, PEM_FILE_MAX, &buf, len) != SLURP_OK)
+			buf = NULL;
+		fclose(f);
 	}
-	fclose(f);
 	return buf;
 }
 

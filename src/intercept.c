@@ -260,39 +260,28 @@ int intercept_db_load(struct intercept_db *db, const char *path, char *err, size
 {
 	FILE *fp = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
+	size_t len = 0;
+	int rc = -1;
 
 	if (!fp) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		size_t k;
-		if (len == cap) {
-			char *nb = cap < MAX_FILE_BYTES ? realloc(buf, cap ? cap * 2 : 8192) : NULL;
-			if (!nb) {
-				snprintf(err, errlen, "%s: %s", path, cap >= MAX_FILE_BYTES ?
-					 "file larger than 64 MB" : "out of memory");
-				free(buf);
-				fclose(fp);
-				return -1;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 8192;
-		}
-		k = fread(buf + len, 1, cap - len, fp);
-		len += k;
-		if (k == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: read error", path);
-		rc = -1;
-	} else {
+	switch (slurp_file(fp, MAX_FILE_BYTES, &buf, &len)) {
+	case SLURP_OK:
 		rc = intercept_db_load_mem(db, buf, len, path, err, errlen);
+		free(buf);
+		break;
+	case SLURP_TOO_BIG:
+		snprintf(err, errlen, "%s: file larger than 64 MB", path);
+		break;
+	case SLURP_NO_MEMORY:
+		snprintf(err, errlen, "%s: out of memory", path);
+		break;
+	case SLURP_READ_ERROR:
+		snprintf(err, errlen, "%s: read error", path);
+		break;
 	}
-	free(buf);
 	fclose(fp);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "out_report.h"
 #include "report_merge.h"
 #include "testlist.h"
+#include "util.h"
 
 /* One input being read: the document and where errors are reported. */
 struct mctx {
@@ -425,44 +426,25 @@ int report_merge_text(struct report **r, const struct report_cfg *cfg, const cha
 static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
 	if (!f) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
-	size_t cap = 1 << 16;
-	char *buf = malloc(cap);
-	*len = 0;
-	while (buf) {
-		if (*len == cap) {
-			if (cap > JR_MAX_INPUT) {
-				snprintf(err, errlen, "larger than %u MiB", JR_MAX_INPUT >> 20);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				snprintf(err, errlen, "out of memory");
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t got = fread(buf + *len, 1, cap - *len, f);
-		*len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "%s", strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	if (!buf && !err[0])
+	/* jr_parse refuses more than JR_MAX_INPUT bytes: no use reading them */
+	switch (slurp_file(f, (size_t)JR_MAX_INPUT + 1, &buf, len)) {
+	case SLURP_OK:
+		break;
+	case SLURP_TOO_BIG:
+		snprintf(err, errlen, "larger than %u MiB", JR_MAX_INPUT >> 20);
+		break;
+	case SLURP_NO_MEMORY:
 		snprintf(err, errlen, "out of memory");
+		break;
+	case SLURP_READ_ERROR:
+		snprintf(err, errlen, "%s", strerror(errno));
+		break;
+	}
 	if (f != stdin)
 		fclose(f);
 	return buf;

@@ -502,38 +502,26 @@ int testlist_load_file(struct testlist *tl, const char *path, testlist_bad_fn ba
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
+	char *buf = NULL;
+	size_t len = 0;
 	int rc = -1;
-	while (buf) {
-		if (len == cap) {
-			if (cap >= TESTLIST_MAX_FILE) {
-				snprintf(err, errlen, "%s: larger than %u MiB", path,
-					 TESTLIST_MAX_FILE >> 20);
-				goto out;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "%s: %s", path, strerror(errno));
-				goto out;
-			}
-			rc = testlist_load_buffer(tl, buf, len, bad, arg);
-			if (rc < 0)
-				snprintf(err, errlen, "%s: out of memory", path);
-			goto out;
-		}
+	switch (slurp_file(f, TESTLIST_MAX_FILE, &buf, &len)) {
+	case SLURP_OK:
+		rc = testlist_load_buffer(tl, buf, len, bad, arg);
+		if (rc < 0)
+			snprintf(err, errlen, "%s: out of memory", path);
+		free(buf);
+		break;
+	case SLURP_TOO_BIG:
+		snprintf(err, errlen, "%s: larger than %u MiB", path, TESTLIST_MAX_FILE >> 20);
+		break;
+	case SLURP_NO_MEMORY:
+		snprintf(err, errlen, "%s: out of memory", path);
+		break;
+	case SLURP_READ_ERROR:
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		break;
 	}
-	snprintf(err, errlen, "%s: out of memory", path);
-out:
-	free(buf);
 	fclose(f);
 	return rc;
 }

@@ -275,3 +275,39 @@ FILE *reopen_append(FILE *fp, const char *path, size_t buf, const char *what)
 	setvbuf(nf, NULL, _IOFBF, buf);
 	return nf;
 }
+
+enum slurp_result slurp_file(FILE *f, size_t limit, char **buf, size_t *len)
+{
+	char *b = NULL, *nb;
+	size_t cap = 0, n = 0, got;
+
+	do {
+		if (n == cap) {
+			size_t grow = cap ? 2 * cap : 65536;
+			if (cap >= limit) {
+				free(b);
+				return SLURP_TOO_BIG;
+			}
+			if (grow > limit)
+				grow = limit;
+			if (!(nb = realloc(b, grow + 1))) {
+				free(b);
+				return SLURP_NO_MEMORY;
+			}
+			b = nb;
+			cap = grow;
+		}
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		int e = errno;
+		free(b);
+		errno = e;
+		return SLURP_READ_ERROR;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return SLURP_OK;
+}

@@ -79,6 +79,14 @@ int data_file_path(const char *name, char *out, size_t len);
  * range check every x_name() lookup needs. */
 const char *name_of(const char *const *names, size_t n, unsigned v, const char *fallback);
 
+/* All of f, into a heap buffer NUL-terminated one byte past *len: the
+ * loader of every input file (the interception list, the test list, a
+ * report to merge, the trust store's PEM files).  A file of `limit` bytes
+ * or more is not read whole: SLURP_TOO_BIG.  After SLURP_READ_ERROR errno
+ * is that of the failed read.  *buf is set only on SLURP_OK. */
+enum slurp_result { SLURP_OK, SLURP_TOO_BIG, SLURP_NO_MEMORY, SLURP_READ_ERROR };
+enum slurp_result slurp_file(FILE *f, size_t limit, char **buf, size_t *len);
+
 /* SIGHUP after a rotation moved path away: fp's file closed and a new one
  * opened at path to append to, fully buffered with buf bytes, returned.  A
  * failure keeps fp and says so on stderr (what: the output's name). */

@@ -388,6 +388,40 @@ static void test_hex16_matches_printf(void **state)
 	}
 }
 
+/* slurp_file, the loader of every input file: a file of limit - 1 bytes is
+ * read whole and NUL-terminated, one of limit bytes is refused, whatever the
+ * buffer's growth steps (the limits sit on both sides of 65536, its first). */
+static void test_slurp_file_limit(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 200000 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+		FILE *f = tmpfile();
+		assert_non_null(f);
+		for (size_t k = 0; k < n; k++)
+			fputc('a' + (int)(k % 26), f);
+		for (size_t limit = n; limit <= n + 1; limit++) {
+			char *buf = NULL;
+			size_t len = 0;
+			rewind(f);
+			enum slurp_result r = slurp_file(f, limit, &buf, &len);
+			if (limit == n) {
+				assert_int_equal(r, SLURP_TOO_BIG);
+				assert_null(buf);
+				continue;
+			}
+			assert_int_equal(r, SLURP_OK);
+			assert_int_equal(len, n);
+			assert_int_equal(buf[n], '\0');
+			if (n > 0)
+				assert_int_equal(buf[n - 1], 'a' + (int)((n - 1) % 26));
+			free(buf);
+		}
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_event_time_matches_strftime),
 		cmocka_unit_test(test_cert_time_matches_strftime),
 		cmocka_unit_test(test_hex16_matches_printf),
+		cmocka_unit_test(test_slurp_file_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
