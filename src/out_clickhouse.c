@@ -30,6 +30,7 @@ struct ch_counters {
 
 struct out_clickhouse {
 	FILE *fp;
+	char *iobuf;                 /* fp's buffer (file_buffer), NULL for standard output */
 	char *path;
 	bool is_stdout;
 	char sensor[CH_SENSOR_MAX + 1];
@@ -265,7 +266,7 @@ static void ch_reopen(void *ctx)
 	struct out_clickhouse *o = ctx;
 	if (o->is_stdout)
 		return;
-	o->fp = reopen_append(o->fp, o->path, CH_FILE_BUF, "events");
+	o->fp = reopen_append(o->fp, o->path, &o->iobuf, CH_FILE_BUF, "events");
 }
 
 static int ch_finish(void *ctx, const struct run_end *end)
@@ -294,6 +295,7 @@ static void ch_free(void *ctx)
 		fclose(o->fp);
 	else if (o->fp)
 		fflush(o->fp);
+	free(o->iobuf);
 	json_free(&o->j);
 	free(o->path);
 	free(o);
@@ -349,6 +351,6 @@ struct sink out_clickhouse_sink(const struct out_clickhouse_cfg *cfg, char *err,
 		return (struct sink){ &clickhouse_ops, NULL };
 	}
 	if (!o->is_stdout)
-		setvbuf(o->fp, NULL, _IOFBF, CH_FILE_BUF);
+		file_buffer(o->fp, &o->iobuf, CH_FILE_BUF);
 	return (struct sink){ &clickhouse_ops, o };
 }

@@ -18,6 +18,7 @@
 
 struct out_event {
 	FILE *fp;
+	char *iobuf;                 /* fp's buffer (file_buffer), NULL for standard output */
 	char *path;
 	int is_stdout;
 	unsigned long long count;
@@ -49,7 +50,7 @@ struct out_event *out_event_open(const char *path, char *err, size_t errlen)
 	/* A file gets a large buffer (flushed at every live stats interval and
 	 * service tick); standard output keeps its own, line-friendly one. */
 	if (!o->is_stdout)
-		setvbuf(o->fp, NULL, _IOFBF, OUT_EVENT_BUF);
+		file_buffer(o->fp, &o->iobuf, OUT_EVENT_BUF);
 	return o;
 }
 
@@ -60,7 +61,7 @@ static void out_event_reopen(void *ctx)
 	struct out_event *o = ctx;
 	if (o->is_stdout)
 		return;
-	o->fp = reopen_append(o->fp, o->path, OUT_EVENT_BUF, "events");
+	o->fp = reopen_append(o->fp, o->path, &o->iobuf, OUT_EVENT_BUF, "events");
 }
 
 static void out_event_close(struct out_event *o)
@@ -71,6 +72,7 @@ static void out_event_close(struct out_event *o)
 		fclose(o->fp);
 	else if (o->fp)
 		fflush(o->fp);
+	free(o->iobuf);
 	json_free(&o->j);
 	free(o->path);
 	free(o);

@@ -264,7 +264,15 @@ int data_file_path(const char *name, char *out, size_t len)
 	return -1;
 }
 
-FILE *reopen_append(FILE *fp, const char *path, size_t buf, const char *what)
+void file_buffer(FILE *fp, char **buf, size_t size)
+{
+	if (!*buf)
+		*buf = malloc(size);
+	if (*buf)
+		setvbuf(fp, *buf, _IOFBF, size);
+}
+
+FILE *reopen_append(FILE *fp, const char *path, char **buf, size_t size, const char *what)
 {
 	FILE *nf = fopen(path, "a");
 	if (!nf) {
@@ -272,7 +280,7 @@ FILE *reopen_append(FILE *fp, const char *path, size_t buf, const char *what)
 		return fp;
 	}
 	fclose(fp);
-	setvbuf(nf, NULL, _IOFBF, buf);
+	file_buffer(nf, buf, size);
 	return nf;
 }
 

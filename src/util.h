@@ -87,9 +87,17 @@ const char *name_of(const char *const *names, size_t n, unsigned v, const char *
 enum slurp_result { SLURP_OK, SLURP_TOO_BIG, SLURP_NO_MEMORY, SLURP_READ_ERROR };
 enum slurp_result slurp_file(FILE *f, size_t limit, char **buf, size_t *len);
 
+/* fp fully buffered through `size` bytes at *buf, allocated here when *buf
+ * is NULL and kept there for the caller to free after fclose.  glibc's
+ * setvbuf ignores the size when handed no buffer (it allocates st_blksize
+ * bytes, 4 KiB for a file or /dev/null), so a large buffer has to be
+ * given.  Out of memory leaves the stream's own buffer. */
+void file_buffer(FILE *fp, char **buf, size_t size);
+
 /* SIGHUP after a rotation moved path away: fp's file closed and a new one
- * opened at path to append to, fully buffered with buf bytes, returned.  A
- * failure keeps fp and says so on stderr (what: the output's name). */
-FILE *reopen_append(FILE *fp, const char *path, size_t buf, const char *what);
+ * opened at path to append to, returned, buffered through the same *buf
+ * (file_buffer; the old stream is closed, so flushed, first).  A failure
+ * keeps fp and says so on stderr (what: the output's name). */
+FILE *reopen_append(FILE *fp, const char *path, char **buf, size_t size, const char *what);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "util.h"
@@ -422,9 +424,49 @@ static void test_slurp_file_limit(void **state)
 	}
 }
 
+/* file_buffer: an output written through it reaches the file only when its
+ * buffer of `size` bytes fills or is flushed (glibc's setvbuf without a
+ * buffer kept 4 KiB whatever the size asked); reopen_append keeps the same
+ * buffer for the new file, after the old one was flushed by its close. */
+static void test_file_buffer_size(void **state)
+{
+	(void)state;
+	enum { SIZE = 256 << 10, WRITTEN = 200000 };
+	char path[] = "/tmp/ts-test-filebuf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	char *buf = NULL, line[100];
+	file_buffer(f, &buf, SIZE);
+	assert_non_null(buf);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (size_t n = 0; n < WRITTEN; n += sizeof(line))
+		fwrite(line, 1, sizeof(line), f);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0); /* all of it still in the buffer */
+	char *kept = buf;
+	f = reopen_append(f, path, &buf, SIZE, "test");
+	assert_ptr_equal(buf, kept);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, WRITTEN); /* the old stream flushed at its close */
+	fwrite(line, 1, sizeof(line), f);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, WRITTEN);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, WRITTEN + sizeof(line));
+	free(buf);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_file_buffer_size),
 		cmocka_unit_test(test_nesting_and_commas),
 		cmocka_unit_test(test_packed_strings),
 		cmocka_unit_test(test_escaping),
