@@ -833,9 +833,12 @@ int main(int argc, char **argv)
 	int status = parse_options(argc, argv, &o);
 	if (status == 0)
 		status = setup(&o, &a);
+	/* Every classifier is freed at the end of the run from here on: the
+	 * workers' when their flows are finished (engine_finish), the engine's
+	 * in teardown. */
+	classify_exiting();
 	if (status == 0)
 		status = analyse(&o, &a);
-	classify_exiting();
 	teardown(&a);
 	for (int i = 0; i < o.n_input_paths; i++)
 		free(o.input_paths[i]);
