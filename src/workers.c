@@ -20,18 +20,32 @@
 #define WORKER_FRESH_BYTES (64u << 10) /* flow copies made by the worker, for the engine to fill */
 #define WORKER_FRESH_FILL 1024         /* ... how many it keeps ready */
 
-enum { MSG_PACKET = 1, MSG_END, MSG_STOP };
+enum { MSG_PACKET = 1, MSG_QUIET, MSG_END, MSG_STOP };
 
-/* A packet as the worker gets it: the decoded fields, its IP bytes (all of
- * them, or only up to the payload once the payload cannot matter) and
+/* A packet as the worker gets it: the decoded fields, its IP bytes and
  * where the pointers pointed into them. */
 struct msg_packet {
 	uint32_t type;
 	uint8_t dir, created, has_payload, pad;
 	struct flow *sf;
 	struct ts_packet p;
-	uint32_t l4_off, payload_off, copied;
+	uint32_t l4_off, payload_off;
 	uint8_t data[];
+};
+
+/* A packet of a flow gone quiet (analyser_payload_unneeded, which stays
+ * true once true): only what count() and analyser_quiet_packet read, a
+ * quarter of a MSG_PACKET with its headers.  A bulk transfer's segments
+ * come this way while the worker still has the flow's earlier messages to
+ * read. */
+struct msg_quiet {
+	uint32_t type;
+	uint8_t dir, proto, tcp_flags, ttl;
+	struct flow *sf;
+	uint64_t ts_us;
+	uint32_t seq, ack, l3_len, payload_len;
+	uint16_t ip_id;
+	uint8_t ip_version;
 };
 
 struct msg_end {
@@ -85,6 +99,25 @@ static void run_packet(struct worker *w, const struct msg_packet *m)
 	/* The engine stops copying payloads the flow no longer reads. */
 	if (analyser_payload_unneeded(f) && !f->quiet)
 		__atomic_store_n(&f->quiet, 1, __ATOMIC_RELAXED);
+}
+
+/* What analyser_packet does for a flow whose payload no longer matters. */
+static void run_quiet(const struct msg_quiet *m)
+{
+	struct ts_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts_us = m->ts_us;
+	p.l3_len = m->l3_len;
+	p.ip_version = m->ip_version;
+	p.ttl = m->ttl;
+	p.ip_id = m->ip_id;
+	p.proto = m->proto;
+	p.tcp_flags = m->tcp_flags;
+	p.seq = m->seq;
+	p.ack = m->ack;
+	p.payload_len = m->payload_len;
+	count(m->sf, &p, m->dir);
+	analyser_quiet_packet(m->sf, &p, m->dir);
 }
 
 /* The record's part that needs only the flow; its chain analysis copied
@@ -195,7 +228,9 @@ static void *worker_main(void *arg)
 			ring_release(&w->in, len);
 			return NULL;
 		}
-		if (*m == MSG_PACKET) {
+		if (*m == MSG_QUIET) {
+			run_quiet((const struct msg_quiet *)m);
+		} else if (*m == MSG_PACKET) {
 			run_packet(w, (const struct msg_packet *)m);
 		} else {
 			if (!w->spare)
@@ -339,32 +374,43 @@ bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struc
 	 * analyser_quiet_packet).  Once the worker has read all its
 	 * messages it keeps off the copy until the flow's end message, so this
 	 * thread counts in its place, and the packet crosses no ring; before
-	 * that its headers go, not its payload. */
+	 * that the fields counting reads go (MSG_QUIET), not its bytes. */
 	struct ring *in = &ws->w[w].in;
-	bool quiet = __atomic_load_n(&sf->quiet, __ATOMIC_RELAXED);
-	if (quiet && ring_consumed(in, sf->msgs_to)) {
-		count(sf, p, dir);
-		analyser_quiet_packet(sf, p, dir);
+	if (__atomic_load_n(&sf->quiet, __ATOMIC_RELAXED)) {
+		if (ring_consumed(in, sf->msgs_to)) {
+			count(sf, p, dir);
+			analyser_quiet_packet(sf, p, dir);
+			return true;
+		}
+		struct msg_quiet *q = ring_reserve(in, sizeof(*q));
+		if (!q) {
+			ws->w[w].want = sizeof(*q);
+			return false;
+		}
+		*q = (struct msg_quiet){ .type = MSG_QUIET, .dir = (uint8_t)dir, .proto = p->proto,
+					 .tcp_flags = p->tcp_flags, .ttl = p->ttl, .sf = sf,
+					 .ts_us = p->ts_us, .seq = p->seq, .ack = p->ack,
+					 .l3_len = p->l3_len, .payload_len = p->payload_len,
+					 .ip_id = p->ip_id, .ip_version = p->ip_version };
+		ring_commit(in, sizeof(*q));
+		sf->msgs_to = ring_committed(in);
 		return true;
 	}
-	uint32_t payload_off = p->payload ? (uint32_t)(p->payload - p->l3) : 0;
-	uint32_t copy = p->payload && quiet ? payload_off : p->l3_len;
-	struct msg_packet *m = ring_reserve(in, sizeof(*m) + copy);
+	struct msg_packet *m = ring_reserve(in, sizeof(*m) + p->l3_len);
 	if (!m) {
-		ws->w[w].want = sizeof(*m) + copy;
+		ws->w[w].want = sizeof(*m) + p->l3_len;
 		return false;
 	}
 	m->type = MSG_PACKET;
 	m->dir = (uint8_t)dir;
 	m->created = created;
-	m->has_payload = p->payload && !quiet;
+	m->has_payload = p->payload != NULL;
 	m->sf = sf;
 	m->p = *p;
 	m->l4_off = p->l4 ? (uint32_t)(p->l4 - p->l3) : 0;
-	m->payload_off = payload_off;
-	m->copied = copy;
-	memcpy(m->data, p->l3, copy);
-	ring_commit(in, sizeof(*m) + copy);
+	m->payload_off = p->payload ? (uint32_t)(p->payload - p->l3) : 0;
+	memcpy(m->data, p->l3, p->l3_len);
+	ring_commit(in, sizeof(*m) + p->l3_len);
 	sf->msgs_to = ring_committed(in);
 	return true;
 }
