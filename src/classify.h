@@ -31,12 +31,12 @@ struct classify;
 struct classify *classify_new(void);
 void classify_free(struct classify *c);
 
-/* The process exits once the classifiers are freed (the run is over; the
- * workers' are freed as it ends): from now on classify_free leaves nDPI's module for the
- * kernel to take back with the rest of the address space.  Freeing its tries
- * node by node costs ~21 M instructions a module, a tenth of what a
- * 400 k-packet bulk run spends on its own work.  The module stays reachable
- * (a static table), so leak checkers do not count it as lost. */
+/* The process exits once the classifiers are freed (the workers' as the
+ * run ends, the engine's after it): from now on classify_free leaves nDPI's
+ * module for the kernel to take back with the rest of the address space.
+ * Freeing its tries node by node costs ~21 M instructions a module, a tenth
+ * of what a 400 k-packet bulk run spends on its own work.  The module stays
+ * reachable (a static table), so leak checkers do not count it as lost. */
 void classify_exiting(void);
 const struct classify_stats *classify_stats(const struct classify *c);
 
