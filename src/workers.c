@@ -26,7 +26,7 @@ enum { MSG_PACKET = 1, MSG_QUIET, MSG_END, MSG_STOP };
  * where the pointers pointed into them. */
 struct msg_packet {
 	uint32_t type;
-	uint8_t dir, created, has_payload, pad;
+	uint8_t dir, created, pad[2];
 	struct flow *sf;
 	struct ts_packet p;
 	uint32_t l4_off, payload_off;
@@ -93,7 +93,7 @@ static void run_packet(struct worker *w, const struct msg_packet *m)
 	struct flow *f = m->sf;
 	p.l3 = m->data;
 	p.l4 = p.l4 ? m->data + m->l4_off : NULL;
-	p.payload = m->has_payload ? m->data + m->payload_off : NULL;
+	p.payload = p.payload ? m->data + m->payload_off : NULL;
 	count(f, &p, m->dir);
 	analyser_packet(&w->an, f, &p, m->dir, m->created);
 	/* The engine stops copying payloads the flow no longer reads. */
@@ -404,7 +404,6 @@ bool workers_packet(struct workers *ws, unsigned w, struct flow *sf, const struc
 	m->type = MSG_PACKET;
 	m->dir = (uint8_t)dir;
 	m->created = created;
-	m->has_payload = p->payload != NULL;
 	m->sf = sf;
 	m->p = *p;
 	m->l4_off = p->l4 ? (uint32_t)(p->l4 - p->l3) : 0;
