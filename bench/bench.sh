@@ -18,7 +18,10 @@
 # BULK_ARGS (options of the bulk trace; default "--bulk 2000 --max-mb 1000").
 #
 # Five programs read the same file, warm (page cache filled by the warm-up
-# runs), timed by hyperfine:
+# rounds), timed in interleaved rounds (each round runs every program once,
+# so the drift of a shared machine's speed over minutes slows a round's
+# programs alike instead of landing between one program's block of runs
+# and the next's):
 #   read floor   tests/pcapread: pcap_next_ex over every packet, nothing else
 #   raw read     tests/pcapread --raw: read(2) through the same 1 MiB buffer
 #                and the records walked in place, no libpcap: the bytes into
@@ -31,7 +34,8 @@
 #                show what the event output costs
 # and GNU time gives each one's peak RSS.  The result is a table per trace
 # of median and mean times, packets per second and the ratios
-# tamperscope/read floor and tamperscope/ndpiReader (of the medians); then,
+# tamperscope/read floor, /raw read and /ndpiReader, each as the ratio of
+# the medians and as the median of the per-round ratios; then,
 # per trace, tamperscope with --threads 2 up to the cores present against
 # one thread and against as many separate one-thread runs at once (the
 # machine's own ceiling), timed in interleaved rounds: medians, speed-ups,
@@ -41,7 +45,7 @@
 # all stay open, and the difference of the peak RSS, divided by N, is the
 # cost of one (its state, its share of the flow table, the allocator's
 # overhead), at one thread and at two.  Missing tools are installed with
-# apt-get when running as root (hyperfine, libndpi-bin, time).
+# apt-get when running as root (libndpi-bin, time).
 set -eu
 
 runs=10
@@ -82,7 +86,6 @@ need() {
 	apt-get install -y "$2" >/dev/null || die "apt-get install $2 failed"
 	installed="$installed $2"
 }
-need hyperfine hyperfine
 need ndpiReader libndpi-bin
 [ -x /usr/bin/time ] || need /usr/bin/time time
 need python3 python3
@@ -153,14 +156,13 @@ bench_trace() {
 	cmd_ndpi="ndpiReader -i $trace -q"
 	cmd_noev="$TAMPERSCOPE -r $trace -q"
 
-	echo "bench: timing the $name trace" >&2
-	hyperfine --warmup "$warmup" --runs "$runs" --style basic \
-		--export-json "$tmp/hf.json" \
+	echo "bench: timing the $name trace ($warmup warm-up and $runs timed rounds)" >&2
+	interleave "$tmp/hf.json" \
 		-n "read floor" "$cmd_floor" \
 		-n "raw read" "$cmd_raw" \
 		-n "tamperscope" "$cmd_ts" \
 		-n "ndpiReader" "$cmd_ndpi" \
-		-n "ts no events" "$cmd_noev" >&2
+		-n "ts no events" "$cmd_noev" || die "a timed program failed on $trace"
 
 	rss_floor=$(rss "$cmd_floor")
 	rss_raw=$(rss "$cmd_raw")
@@ -170,7 +172,7 @@ bench_trace() {
 
 	python3 - "$name" "$tmp/hf.json" "$packets" "$bytes" "$flows" \
 		"$rss_floor" "$rss_raw" "$rss_ts" "$rss_ndpi" "$rss_noev" <<'EOF'
-import json, sys
+import json, statistics as st, sys
 name, hf = sys.argv[1], sys.argv[2]
 packets, nbytes, flows = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 names = ["read floor", "raw read", "tamperscope", "ndpiReader", "ts no events"]
@@ -187,9 +189,10 @@ for n in names:
     print("%-12s %9.4f %9.4f %9.4f %11.0f %8.1f %6.1f MB" % (n, r["median"], r["mean"],
           r["stddev"] or 0.0, packets / r["median"], nbytes / 1e6 / r["median"], rss[n] / 1024))
 ts = res["tamperscope"]["median"]
-print("ratio tamperscope / read floor: %.1fx" % (ts / res["read floor"]["median"]))
-print("ratio tamperscope / raw read: %.1fx" % (ts / res["raw read"]["median"]))
-print("ratio tamperscope / ndpiReader: %.2fx" % (ts / res["ndpiReader"]["median"]))
+for other, fmt in (("read floor", "%.1fx"), ("raw read", "%.1fx"), ("ndpiReader", "%.2fx")):
+    med = st.median(a / b for a, b in zip(res["tamperscope"]["times"], res[other]["times"]))
+    print(("ratio tamperscope / %s: " + fmt + " (of the medians), " + fmt + " (median of the rounds' ratios)")
+          % (other, ts / res[other]["median"], med))
 print("share of tamperscope's time spent writing events: %.0f%%"
       % (100 * (1 - res["ts no events"]["median"] / ts)))
 print()
@@ -201,8 +204,8 @@ EOF
 # command runs once in turn, so a machine whose speed drifts over minutes
 # (a shared virtual machine) slows every command of a round alike; hyperfine
 # runs each command's block in turn, and the drift lands between blocks.
-# Writes hyperfine's JSON shape (command, median, mean, stddev) and the
-# median of each command's per-round ratio to the first.
+# Writes hyperfine's JSON shape (command, median, mean, stddev), the
+# median of each command's per-round ratio to the first, and the times.
 interleave() {
 	out=$1
 	shift
@@ -219,7 +222,8 @@ with open(os.devnull, "w") as dn:
             if r >= warm:
                 t[k].append(time.perf_counter() - s)
 res = [{"command": n, "median": st.median(x), "mean": st.mean(x), "stddev": st.pstdev(x),
-        "ratio": st.median([a / b for a, b in zip(x, t[0])])} for (n, _), x in zip(cmds, t)]
+        "ratio": st.median([a / b for a, b in zip(x, t[0])]), "times": x}
+       for (n, _), x in zip(cmds, t)]
 json.dump({"results": res}, open(out, "w"))
 EOF
 }
