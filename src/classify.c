@@ -8,9 +8,22 @@
 #include "classify.h"
 #include "util.h"
 
+/* nDPI's full names already written (classify_detail), by protocol pair
+ * and buffer size: nDPI formats one with snprintf for every flow's record,
+ * and a capture holds few pairs.  Direct-mapped; a collision overwrites. */
+#define DETAIL_MEMO 64
+#define DETAIL_MEMO_LEN 64
+
+struct detail_memo {
+	uint16_t master, app;
+	uint8_t len;                  /* the buffer's size it was written for; 0: empty */
+	char name[DETAIL_MEMO_LEN];
+};
+
 struct classify {
 	struct ndpi_detection_module_struct *mod;
 	struct classify_stats st;
+	struct detail_memo memo[DETAIL_MEMO];
 };
 
 /* nDPI's start initialises libgcrypt, which is not safe to do from two
@@ -201,12 +214,26 @@ const char *classify_name(const struct classify *c, const struct flow *f)
 	return ndpi_get_proto_name(c->mod, id);
 }
 
-const char *classify_detail(const struct classify *c, const struct flow *f,
-			    char *buf, size_t len)
+const char *classify_detail(struct classify *c, const struct flow *f, char *buf, size_t len)
 {
 	ndpi_protocol proto;
-	memset(&proto, 0, sizeof(proto));
-	proto.master_protocol = f->app_master;
-	proto.app_protocol = f->app_proto;
-	return ndpi_protocol2name(c->mod, proto, buf, (u_int)len);
+	if (len == 0 || len > DETAIL_MEMO_LEN) {
+		memset(&proto, 0, sizeof(proto));
+		proto.master_protocol = f->app_master;
+		proto.app_protocol = f->app_proto;
+		return ndpi_protocol2name(c->mod, proto, buf, (u_int)len);
+	}
+	/* what nDPI writes into a buffer of len bytes: at most len - 1 and a NUL */
+	struct detail_memo *m = &c->memo[(f->app_master * 31u + f->app_proto) % DETAIL_MEMO];
+	if (m->len != len || m->master != f->app_master || m->app != f->app_proto) {
+		memset(&proto, 0, sizeof(proto));
+		proto.master_protocol = f->app_master;
+		proto.app_protocol = f->app_proto;
+		ndpi_protocol2name(c->mod, proto, m->name, (u_int)len);
+		m->master = f->app_master;
+		m->app = f->app_proto;
+		m->len = (uint8_t)len;
+	}
+	memcpy(buf, m->name, strlen(m->name) + 1);
+	return buf;
 }

@@ -63,8 +63,8 @@ void classify_finish(struct classify *c, struct flow *f);
 /* Name of a flow's protocol: the master protocol ("TLS") when there is one,
  * else the application ("DNS"), "unknown" if neither. */
 const char *classify_name(const struct classify *c, const struct flow *f);
-/* nDPI's full name, e.g. "TLS.Google". */
-const char *classify_detail(const struct classify *c, const struct flow *f,
-			    char *buf, size_t len);
+/* nDPI's full name, e.g. "TLS.Google", as nDPI writes it into buf (at
+ * most len - 1 bytes and a NUL); remembered per protocol pair. */
+const char *classify_detail(struct classify *c, const struct flow *f, char *buf, size_t len);
 
 #endif
