@@ -1,5 +1,6 @@
 /* out_cert.c - certificate chains, trust and interception attribution as JSON (event "tls" members, the
  * end-of-run consistency events and report entries), and the certificate counters. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cert.h"
@@ -113,14 +114,87 @@ static void write_match(struct json *j, const struct cert_analysis *ca)
 	json_double(j, "match_confidence", ca->match_confidence, 2);
 }
 
-void out_cert_tls_members(struct json *j, const struct cert_analysis *ca)
+/* ---- certificates already written -------------------------------------------------- */
+
+/* A certificate's object is a function of its DER (and of being the leaf,
+ * which adds missing_extensions), and a capture shows the same few
+ * certificates again and again: the text written once is kept, by DER
+ * digest, and copied.  Direct-mapped: a collision overwrites. */
+#define CERT_MEMO_SLOTS 64
+
+struct cert_memo_entry {
+	char sha256[65];
+	uint8_t leaf;
+	size_t len;
+	char *text;                   /* NULL: empty */
+};
+
+struct out_cert_memo {
+	struct json scratch;
+	struct cert_memo_entry e[CERT_MEMO_SLOTS];
+};
+
+struct out_cert_memo *out_cert_memo_new(void)
+{
+	struct out_cert_memo *m = calloc(1, sizeof(*m));
+	if (m)
+		json_init(&m->scratch);
+	return m;
+}
+
+void out_cert_memo_free(struct out_cert_memo *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = 0; i < CERT_MEMO_SLOTS; i++)
+		free(m->e[i].text);
+	json_free(&m->scratch);
+	free(m);
+}
+
+static unsigned memo_slot(const char *hex, bool leaf)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4 && hex[i]; i++)
+		v = v * 16 + (unsigned)(hex[i] <= '9' ? hex[i] - '0' : (hex[i] | 0x20) - 'a' + 10);
+	return (v * 2 + leaf) % CERT_MEMO_SLOTS;
+}
+
+/* write_cert through the memo; without one (or when it cannot help) as
+ * write_cert itself. */
+static void write_cert_memo(struct json *j, const struct cert_info *ci, bool leaf,
+			    struct out_cert_memo *m)
+{
+	if (!m || strnlen(ci->sha256, sizeof(ci->sha256)) != 64) {
+		write_cert(j, ci, leaf);
+		return;
+	}
+	struct cert_memo_entry *e = &m->e[memo_slot(ci->sha256, leaf)];
+	if (!e->text || e->leaf != leaf || memcmp(e->sha256, ci->sha256, 64) != 0) {
+		json_reset(&m->scratch);
+		write_cert(&m->scratch, ci, leaf);
+		char *t = m->scratch.oom ? NULL : realloc(e->text, m->scratch.len);
+		if (!t) {
+			write_cert(j, ci, leaf);
+			return;
+		}
+		memcpy(t, m->scratch.buf, m->scratch.len);
+		e->text = t;
+		e->len = m->scratch.len;
+		e->leaf = leaf;
+		memcpy(e->sha256, ci->sha256, sizeof(e->sha256));
+	}
+	json_raw(j, NULL, e->text, e->len);
+}
+
+void out_cert_tls_members(struct json *j, const struct cert_analysis *ca, struct out_cert_memo *memo)
 {
 	char tbuf[40];
 	bool visible = ca->trust != CERT_TRUST_NOT_VISIBLE;
 
 	json_arr_open(j, "chain");
 	for (unsigned i = 0; i < ca->n_chain && i < CERT_MAX_CHAIN; i++)
-		write_cert(j, &ca->chain[i], i == 0);
+		write_cert_memo(j, &ca->chain[i], i == 0, memo);
 	json_arr_close(j);
 	json_bool(j, "chain_truncated", ca->chain_truncated);
 	json_str(j, "trust", cert_trust_name((enum cert_trust)ca->trust));

@@ -12,13 +12,19 @@ struct certstats;
 struct certstats_finding;
 struct certstats_stats;
 struct json;
+struct out_cert_memo;
 
 /* Members of the event's "tls" object (call between json_obj_open(j, "tls") and its close):
  *   chain[] {parsed, sha1, sha256, spki_sha256, subject, issuer, serial, not_before, not_after, san[],
  *            san_total, key, rsa_exponent, ca, version, missing_extensions[] (leaf)}, chain_truncated,
  *   trust, trust_reason, trust_code, trust_errors[] {code, depth, reason}, name_check, validated_at,
  *   interception_ca, match, match_cert, match_field, match_confidence, forgery_hints[]. */
-void out_cert_tls_members(struct json *j, const struct cert_analysis *ca);
+void out_cert_tls_members(struct json *j, const struct cert_analysis *ca, struct out_cert_memo *memo);
+
+/* The certificates' objects already written, for a writer of many events (out_cert_tls_members: NULL
+ * writes each one anew, with the same bytes).  NULL when out of memory. */
+struct out_cert_memo *out_cert_memo_new(void);
+void out_cert_memo_free(struct out_cert_memo *m);
 
 /* Members describing one (network, name) conclusion: for a report's by_domain_network entry or an event. */
 void out_cert_finding_members(struct json *j, const struct certstats_finding *f);

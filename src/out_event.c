@@ -23,6 +23,7 @@ struct out_event {
 	int is_stdout;
 	unsigned long long count;
 	struct json j;
+	struct out_cert_memo *certs;  /* the certificates' objects already written; NULL: none kept */
 };
 
 static void out_event_close(struct out_event *o);
@@ -36,6 +37,7 @@ struct out_event *out_event_open(const char *path, char *err, size_t errlen)
 	}
 	o->path = strdup(path);
 	json_init(&o->j);
+	o->certs = out_cert_memo_new(); /* without it each certificate is written anew */
 	if (strcmp(path, "-") == 0) {
 		o->fp = stdout;
 		o->is_stdout = 1;
@@ -73,6 +75,7 @@ static void out_event_close(struct out_event *o)
 	else if (o->fp)
 		fflush(o->fp);
 	free(o->iobuf);
+	out_cert_memo_free(o->certs);
 	json_free(&o->j);
 	free(o->path);
 	free(o);
@@ -93,7 +96,8 @@ static void write_addr(struct json *j, const char *key, const struct ts_addr *a)
 	json_str(j, key, ts_addr_str(a, buf, sizeof(buf)));
 }
 
-static void write_tls(struct json *j, const struct tls_info *t, const struct cert_analysis *ca)
+static void write_tls(struct json *j, const struct tls_info *t, const struct cert_analysis *ca,
+		      struct out_cert_memo *certs)
 {
 	char vbuf[16];
 	json_obj_open(j, "tls");
@@ -134,7 +138,7 @@ static void write_tls(struct json *j, const struct tls_info *t, const struct cer
 	}
 	json_uint(j, "certificates", t->n_certs);
 	if (ca)
-		out_cert_tls_members(j, ca);
+		out_cert_tls_members(j, ca, certs);
 	for (int d = 0; d < 2; d++) {
 		if (!t->alert_seen[d])
 			continue;
@@ -194,7 +198,7 @@ void out_event_record(struct out_event *o, const struct flow_record *r)
 	json_str(j, "server_as_org", r->server_as.org);
 	write_flow(j, r);
 	if (r->tls)
-		write_tls(j, r->tls, r->cert);
+		write_tls(j, r->tls, r->cert, o->certs);
 	out_app_json(j, r);
 	if (r->quic)
 		out_quic_json(j, r);

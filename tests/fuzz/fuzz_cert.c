@@ -123,14 +123,30 @@ static void fuzz_db(const uint8_t *data, size_t size)
 	intercept_db_free(db);
 }
 
+/* The certificates' memo lives across inputs, so entries are hit, replaced
+ * and hit again as they would be over a capture. */
+static struct out_cert_memo *MEMO;
+
+static void write_members(struct json *j, struct out_cert_memo *memo)
+{
+	json_init(j);
+	json_obj_open(j, NULL);
+	out_cert_tls_members(j, &CA, memo);
+	json_obj_close(j);
+}
+
+/* Written anew and through the memo: the same bytes, or abort. */
 static void emit(void)
 {
-	struct json j;
-	json_init(&j);
-	json_obj_open(&j, NULL);
-	out_cert_tls_members(&j, &CA);
-	json_obj_close(&j);
+	struct json j, m;
+	if (!MEMO)
+		MEMO = out_cert_memo_new();
+	write_members(&j, NULL);
+	write_members(&m, MEMO);
+	if (j.oom != m.oom || j.len != m.len || (j.len && memcmp(j.buf, m.buf, j.len) != 0))
+		__builtin_trap();
 	json_free(&j);
+	json_free(&m);
 }
 
 static void consistency(void)

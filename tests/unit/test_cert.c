@@ -1132,6 +1132,62 @@ static void test_bundle_loading(void **state)
 	pki_free(&p);
 }
 
+/* ---- the certificates' memo (out_cert_tls_members) ----------------------------------------------------------- */
+
+static char *render(const struct cert_analysis *ca, struct out_cert_memo *memo)
+{
+	struct json j;
+	json_init(&j);
+	json_obj_open(&j, NULL);
+	out_cert_tls_members(&j, ca, memo);
+	json_obj_close(&j);
+	assert_false(j.oom);
+	return j.buf; /* the caller frees */
+}
+
+/* Through the memo every chain is written with the bytes writing it anew gives: a certificate seen again (as leaf
+ * and not), after others took its slot (more certificates than slots), and in chains of one and of two. */
+static void test_cert_memo_same_bytes(void **state)
+{
+	(void)state;
+	struct pki p;
+	pki_make(&p, "memo.example", T0 - 30 * DAY, T0 + 60 * DAY);
+	struct cert_ctx *cc = ctx_with(&p.root, 1, NULL);
+	struct out_cert_memo *memo = out_cert_memo_new();
+	assert_non_null(memo);
+	enum { N = 150 };
+	X509 *leaves[N];
+	for (int i = 0; i < N; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "m%d.example", i);
+		leaves[i] = mk_leaf(name, K.leaf, p.inter, K.inter, T0 - DAY - i, T0 + 90 * DAY);
+	}
+	unsigned hits = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < N; i++) {
+			X509 *two[] = { leaves[i], p.inter };
+			X509 *swapped[] = { p.inter, leaves[(i * 7) % N] };
+			X509 **chains[] = { two, swapped, &p.inter };
+			int lens[] = { 2, 2, 1 };
+			for (int c = 0; c < 3; c++) {
+				analyze(cc, chains[c], lens[c], "m1.example", T0, &CA);
+				char *anew = render(&CA, NULL), *memoised = render(&CA, memo);
+				assert_string_equal(memoised, anew);
+				hits += strstr(anew, "\"sha256\"") != NULL;
+				free(anew);
+				free(memoised);
+			}
+		}
+	}
+	assert_int_equal(hits, 2 * N * 3); /* every chain had certificates to write */
+	out_cert_memo_free(memo);
+	out_cert_memo_free(NULL);
+	for (int i = 0; i < N; i++)
+		X509_free(leaves[i]);
+	cert_ctx_free(cc);
+	pki_free(&p);
+}
+
 /* ---- forgery hints --------------------------------------------------------------------------------------------- */
 
 static void test_hints_single_chain(void **state)
@@ -1162,7 +1218,7 @@ static void test_hints_single_chain(void **state)
 
 	json_init(&j);
 	json_obj_open(&j, NULL);
-	out_cert_tls_members(&j, &CA);
+	out_cert_tls_members(&j, &CA, NULL);
 	json_obj_close(&j);
 	assert_false(j.oom);
 	assert_non_null(strstr(j.buf, "\"forgery_hints\":[\"leaf_validity_75d\",\"ca_validity_75d\","
@@ -1515,7 +1571,7 @@ static void test_json(void **state)
 	analyze(cc, chain, 2, "good.example", T0, &CA);
 	json_init(&j);
 	json_obj_open(&j, "tls");
-	out_cert_tls_members(&j, &CA);
+	out_cert_tls_members(&j, &CA, NULL);
 	json_obj_close(&j);
 	assert_false(j.oom);
 	assert_non_null(strstr(j.buf, "\"trust\":\"trusted\",\"trust_reason\":\"ok\",\"trust_code\":0"));
@@ -1530,14 +1586,14 @@ static void test_json(void **state)
 	json_reset(&j);
 	json_obj_open(&j, NULL);
 	analyze(cc, chain, 2, "bad.example", T0, &CA);
-	out_cert_tls_members(&j, &CA);
+	out_cert_tls_members(&j, &CA, NULL);
 	json_obj_close(&j);
 	assert_non_null(strstr(j.buf, "\"trust_errors\":[{\"code\":62,\"depth\":0,\"reason\":\"hostname mismatch\"}]"));
 
 	json_reset(&j);
 	json_obj_open(&j, NULL);
 	cert_analyze(cc, NULL, US(T0), &CA);
-	out_cert_tls_members(&j, &CA);
+	out_cert_tls_members(&j, &CA, NULL);
 	json_obj_close(&j);
 	assert_non_null(strstr(j.buf, "\"chain\":[],\"chain_truncated\":false,\"trust\":\"not_visible\""));
 	assert_non_null(strstr(j.buf, "\"trust_code\":null"));
@@ -1870,7 +1926,7 @@ static void test_analysis_reset(void **state)
 	assert_int_equal(CA.name_check, CERT_NAME_NOT_CHECKED);
 	json_init(&j);
 	json_obj_open(&j, NULL);
-	out_cert_tls_members(&j, &CA);
+	out_cert_tls_members(&j, &CA, NULL);
 	json_obj_close(&j);
 	assert_null(strstr(j.buf, "good.example"));
 	json_free(&j);
@@ -2201,7 +2257,7 @@ static void test_clock_not_set(void **state)
 	struct json j;
 	json_init(&j);
 	json_obj_open(&j, NULL);
-	out_cert_tls_members(&j, &CA);
+	out_cert_tls_members(&j, &CA, NULL);
 	json_obj_close(&j);
 	assert_non_null(strstr(j.buf, "\"time_checked\":false"));
 	json_free(&j);
@@ -2314,6 +2370,7 @@ int main(void)
 		cmocka_unit_test(test_clock_not_set),
 		cmocka_unit_test(test_unsupported_algorithm),
 		cmocka_unit_test(test_removed_roots_data_file),
+		cmocka_unit_test(test_cert_memo_same_bytes),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
