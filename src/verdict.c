@@ -58,24 +58,6 @@ int verdict_from_name(const char *s, enum verdict *out)
 	return -1;
 }
 
-bool verdict_is_interference(enum verdict v)
-{
-	switch (v) {
-	case V_TLS_STALL: case V_TLS_RESET: case V_SYN_TIMEOUT: case V_SYN_RESET: case V_TLS_MITM:
-	case V_QUIC_STALL: case V_DNS_INJECTION: case V_DNS_BLOCKPAGE: case V_DNS_TIMEOUT:
-	case V_HTTP_BLOCKPAGE: case V_HTTP_RESET: case V_HTTP_STALL:
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool verdict_is_failure(enum verdict v)
-{
-	return (unsigned)v < V__COUNT && v != V_OK && v != V_INCOMPLETE &&
-	       v != V_NOT_TLS && v != V_CLIENT_ABORT;
-}
-
 const char *verdict_drop_direction_name(enum drop_direction d)
 {
 	switch (d) {

@@ -266,9 +266,25 @@ int verdict_from_name(const char *s, enum verdict *out);
  * dns_injection, dns_blockpage, dns_timeout, http_blockpage, http_reset,
  * http_stall.  tls_alert and dns_error are failures but not interference by
  * themselves (a server's configuration, a name that does not exist). */
-bool verdict_is_interference(enum verdict v);
-/* Every verdict but ok, incomplete, not_tls and client_abort. */
-bool verdict_is_failure(enum verdict v);
+static inline bool verdict_is_interference(enum verdict v)
+{
+	switch (v) {
+	case V_TLS_STALL: case V_TLS_RESET: case V_SYN_TIMEOUT: case V_SYN_RESET: case V_TLS_MITM:
+	case V_QUIC_STALL: case V_DNS_INJECTION: case V_DNS_BLOCKPAGE: case V_DNS_TIMEOUT:
+	case V_HTTP_BLOCKPAGE: case V_HTTP_RESET: case V_HTTP_STALL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Every verdict but ok, incomplete, not_tls and client_abort.  Both are
+ * inline: the report asks them of every verdict for every flow. */
+static inline bool verdict_is_failure(enum verdict v)
+{
+	return (unsigned)v < V__COUNT && v != V_OK && v != V_INCOMPLETE &&
+	       v != V_NOT_TLS && v != V_CLIENT_ABORT;
+}
 
 struct verdict_cfg {
 	uint64_t stall_us;       /* default 3 s */
