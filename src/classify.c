@@ -20,10 +20,27 @@ struct detail_memo {
 	char name[DETAIL_MEMO_LEN];
 };
 
+/* What nDPI's host table answered for a server name (classify_tls), by
+ * the name and the flow's address guess, the only parts of the flow its
+ * answer reads: its automata cost more than the rest of a ClientHello, and
+ * a capture asks about few names.  Direct-mapped by an unkeyed hash (a
+ * collision only costs nDPI's lookup); longer names are not kept. */
+#define HOST_MEMO 512
+#define HOST_MEMO_NAME 64
+
+struct host_memo {
+	uint8_t len;                  /* 0: empty */
+	uint8_t matched;
+	uint16_t guess;               /* the flow's guessed_host_protocol_id */
+	uint16_t proto[2];            /* detected_protocol_stack after a match */
+	char name[HOST_MEMO_NAME];
+};
+
 struct classify {
 	struct ndpi_detection_module_struct *mod;
 	struct classify_stats st;
 	struct detail_memo memo[DETAIL_MEMO];
+	struct host_memo hosts[HOST_MEMO];
 };
 
 /* nDPI's start initialises libgcrypt, which is not safe to do from two
@@ -157,16 +174,55 @@ static size_t host_name(const char *sni, size_t len, char name[256])
 	return len;
 }
 
+/* FNV-1a: the slot of a name in the host memo. */
+static unsigned name_slot(const char *name, size_t len, uint16_t guess)
+{
+	uint32_t h = 2166136261u ^ guess;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return (h ^ (h >> 15)) % HOST_MEMO;
+}
+
+/* ndpi_match_hostname_protocol through the memo: whether the name matched
+ * and, if so, the protocols it set. */
+static bool host_match(struct classify *c, struct ndpi_flow_struct *nf, const char *name, size_t len,
+		       uint16_t proto[2])
+{
+	uint16_t guess = nf->guessed_host_protocol_id;
+	struct host_memo *m = NULL;
+	if (len < HOST_MEMO_NAME) {
+		m = &c->hosts[name_slot(name, len, guess)];
+		if (m->len == len && m->guess == guess && memcmp(m->name, name, len) == 0) {
+			proto[0] = m->proto[0];
+			proto[1] = m->proto[1];
+			return m->matched;
+		}
+	}
+	bool matched = ndpi_match_hostname_protocol(c->mod, nf, NDPI_PROTOCOL_TLS, (char *)name, (u_int)len);
+	proto[0] = nf->detected_protocol_stack[0];
+	proto[1] = nf->detected_protocol_stack[1];
+	if (m) {
+		m->len = (uint8_t)len;
+		m->guess = guess;
+		m->matched = matched;
+		m->proto[0] = proto[0];
+		m->proto[1] = proto[1];
+		memcpy(m->name, name, len);
+	}
+	return matched;
+}
+
 bool classify_tls(struct classify *c, struct flow *f, const char *sni, size_t len)
 {
 	char name[256];
+	uint16_t proto[2];
 	struct ndpi_flow_struct *nf = f->ndpi;
 	if (f->app_final || !nf || !len)
 		return false;
 	len = host_name(sni, len, name);
-	if (ndpi_match_hostname_protocol(c->mod, nf, NDPI_PROTOCOL_TLS, name, (u_int)len)) {
-		f->app_proto = nf->detected_protocol_stack[0];
-		f->app_master = nf->detected_protocol_stack[1];
+	if (host_match(c, nf, name, len, proto)) {
+		f->app_proto = proto[0];
+		f->app_master = proto[1];
 	} else if (nf->guessed_host_protocol_id != NDPI_PROTOCOL_UNKNOWN) {
 		f->app_master = NDPI_PROTOCOL_TLS; /* the server's address names it */
 		f->app_proto = nf->guessed_host_protocol_id;

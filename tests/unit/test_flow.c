@@ -5,11 +5,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "classify.h"
+#include "decode.h"
 #include "flow.h"
 #include "htab.h"
+#include "pktbuild.h"
 
 /* A fixed seed per test keeps runs alike. */
 #define SEED(n) (&(struct hseed){ { (n), 0 } })
@@ -253,6 +257,80 @@ static void test_many_flows_all_finalised(void **state)
 	flow_table_free(ft);
 }
 
+/* ---- classify_tls through its memo ------------------------------------------------------------ */
+
+/* A TLS flow from the lab's client to srv: its SYN through nDPI, then the
+ * ClientHello's name; the protocols it ends with. */
+static void classify_one(struct classify *c, const char *srv, const char *sni, uint16_t out[2])
+{
+	uint8_t frame[256];
+	struct pb_tcp t = { .src = "198.18.0.1", .dst = srv, .sport = 40000, .dport = 443,
+			    .seq = 1, .flags = PB_SYN, .win = 65535, .ttl = 64 };
+	size_t n = pb_eth_tcp(frame, sizeof(frame), &t);
+	struct ts_packet p;
+	assert_int_equal(decode_frame(1 /* Ethernet */, frame, (uint32_t)n, (uint32_t)n, 1000000, NULL, &p),
+			 DEC_OK);
+	struct flow f;
+	memset(&f, 0, sizeof(f));
+	f.pkts[0] = 1;
+	assert_false(classify_packet(c, &f, &p)); /* a SYN names nothing */
+	assert_true(classify_tls(c, &f, sni, strlen(sni)));
+	out[0] = f.app_proto;
+	out[1] = f.app_master;
+	classify_finish(c, &f);
+}
+
+/* A name asked again gets from the memo what a classifier asking it for the
+ * first time gets from nDPI: names in nDPI's host list and not, towards an
+ * address nDPI knows (Google's) and one it does not, each several times and
+ * in an order where the same name comes with both addresses. */
+static void test_classify_tls_memo(void **state)
+{
+	(void)state;
+	const char *names[] = { "www.google.com", "lab-site.example", "github.com", "WWW.GOOGLE.COM",
+				"a-name-longer-than-the-memo-keeps.sixty-four-bytes-and-more.example" };
+	const char *srvs[] = { "142.250.74.78", "198.18.1.1" };
+	enum { NN = sizeof(names) / sizeof(names[0]), NS = sizeof(srvs) / sizeof(srvs[0]) };
+	uint16_t cold[NS][NN][2];
+	for (int s = 0; s < NS; s++) {
+		for (int k = 0; k < NN; k++) {
+			struct classify *c = classify_new();
+			assert_non_null(c);
+			classify_one(c, srvs[s], names[k], cold[s][k]);
+			classify_free(c);
+		}
+	}
+	struct classify *warm = classify_new();
+	assert_non_null(warm);
+	for (int round = 0; round < 3; round++) {
+		for (int k = 0; k < NN; k++) {
+			for (int s = 0; s < NS; s++) {
+				uint16_t w[2];
+				classify_one(warm, srvs[s], names[k], w);
+				assert_int_equal(w[0], cold[s][k][0]);
+				assert_int_equal(w[1], cold[s][k][1]);
+			}
+		}
+	}
+	/* More names than the memo has slots, so they share slots: each still
+	 * gets its own answer (every google.com name Google's, as the first
+	 * one's cold answer; every other one the lab name's). */
+	for (int i = 0; i < 1500; i++) {
+		char name[64];
+		uint16_t w[2];
+		bool g = i % 2 == 0;
+		snprintf(name, sizeof(name), g ? "h%04d.google.com" : "h%04d.example.eu", i); /* one length */
+		classify_one(warm, srvs[1], name, w);
+		assert_int_equal(w[0], cold[1][g ? 0 : 1][0]);
+		assert_int_equal(w[1], cold[1][g ? 0 : 1][1]);
+	}
+	classify_free(warm);
+	/* the cases differ, so one remembered answer could not pass for all */
+	assert_true(cold[0][0][0] != cold[1][1][0] || cold[0][0][1] != cold[1][1][1]);
+	assert_true(cold[0][1][0] != cold[1][1][0] || cold[0][1][1] != cold[1][1][1]); /* the address's guess */
+	assert_true(cold[1][0][0] != cold[1][2][0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_cap_evicts_longest_idle),
 		cmocka_unit_test(test_syn_on_closed_tuple_is_new_flow),
 		cmocka_unit_test(test_many_flows_all_finalised),
+		cmocka_unit_test(test_classify_tls_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
