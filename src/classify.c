@@ -185,7 +185,7 @@ static unsigned name_slot(const char *name, size_t len, uint16_t guess)
 
 /* ndpi_match_hostname_protocol through the memo: whether the name matched
  * and, if so, the protocols it set. */
-static bool host_match(struct classify *c, struct ndpi_flow_struct *nf, const char *name, size_t len,
+static bool host_match(struct classify *c, struct ndpi_flow_struct *nf, char *name, size_t len,
 		       uint16_t proto[2])
 {
 	uint16_t guess = nf->guessed_host_protocol_id;
@@ -198,7 +198,7 @@ static bool host_match(struct classify *c, struct ndpi_flow_struct *nf, const ch
 			return m->matched;
 		}
 	}
-	bool matched = ndpi_match_hostname_protocol(c->mod, nf, NDPI_PROTOCOL_TLS, (char *)name, (u_int)len);
+	bool matched = ndpi_match_hostname_protocol(c->mod, nf, NDPI_PROTOCOL_TLS, name, (u_int)len);
 	proto[0] = nf->detected_protocol_stack[0];
 	proto[1] = nf->detected_protocol_stack[1];
 	if (m) {
