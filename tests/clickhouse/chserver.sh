@@ -7,8 +7,32 @@
 CH_CONF=${CH_CONF:-/etc/clickhouse-server/config.xml}
 CH_USERS=${CH_USERS:-/etc/clickhouse-server/users.xml}
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# free_ports N: N distinct local TCP ports free now, below the kernel's ephemeral range.  A port
+# the kernel handed out (bind to port 0) is one it may hand again to an outgoing connection - the
+# test's own curl and clickhouse-client make hundreds - and a server started later on it would
+# then fail to listen; below the range only an explicit bind takes a port.
+free_ports() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+top = max(lo - 1, 2047)
+picked = []
+rng = random.SystemRandom()
+while len(picked) < n:
+    p = rng.randint(max(1024, top - 12000), top)
+    if p in picked:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    picked.append(p)
+print(" ".join(map(str, picked)))
+PY
 }
 
 # ch_config DIR SHARD_TCP_PORT...: DIR/config.xml with ports chosen now (DIR/ports: http tcp
@@ -17,7 +41,7 @@ ch_config() {
 	d=$1
 	shift
 	mkdir -p "$d/data" "$d/tmp" "$d/log" "$d/user_files" "$d/format_schemas" "$d/config.d" || return 1
-	[ -f "$d/ports" ] || echo "$(free_port) $(free_port) $(free_port)" >"$d/ports"
+	[ -f "$d/ports" ] || free_ports 3 >"$d/ports"
 	read -r http tcp inter <"$d/ports"
 	sed -e "s|<path>/var/lib/clickhouse/</path>|<path>$d/data/</path>|" \
 		-e "s|<tmp_path>[^<]*</tmp_path>|<tmp_path>$d/tmp/</tmp_path>|" \

@@ -113,8 +113,9 @@ trap cleanup EXIT
 
 # Both servers know the two-shard cluster; B is started only for the Distributed part.
 mkdir -p "$A" "$B"
-echo "$(free_port) $(free_port) $(free_port)" >"$A/ports"
-echo "$(free_port) $(free_port) $(free_port)" >"$B/ports"
+ports=$(free_ports 6) || { fail "no free local ports for two servers"; exit 0; }
+echo "$ports" | cut -d' ' -f1-3 >"$A/ports"
+echo "$ports" | cut -d' ' -f4-6 >"$B/ports"
 ch_config "$A" "$(ch_tcp "$A")" "$(ch_tcp "$B")" && ch_config "$B" "$(ch_tcp "$A")" "$(ch_tcp "$B")"
 if ! ch_start "$A"; then
 	echo "SKIP: clickhouse: clickhouse-server does not start here: $(tail -n 3 "$A/log/server.err.log" "$A/log/start.out" 2>/dev/null | tr '\n' ' ')"
@@ -406,7 +407,7 @@ check "rotated by mv + SIGHUP while running: $n1 + $n2 rows in two files, all lo
 # ---- two shards ---------------------------------------------------------------------------
 dist=$(sed -n '/BEGIN DISTRIBUTED EXAMPLE/,/END DISTRIBUTED EXAMPLE/p' "$SQL" | grep -v 'DISTRIBUTED EXAMPLE' | sed 's/^-- \{0,1\}//')
 if ! ch_start "$B"; then
-	fail "a second clickhouse-server does not start"
+	fail "a second clickhouse-server does not start: $(tail -n 3 "$B/log/server.err.log" "$B/log/start.out" 2>/dev/null | tr '\n' ' ')"
 	exit 0
 fi
 ok=0
