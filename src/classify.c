@@ -273,18 +273,14 @@ const char *classify_name(const struct classify *c, const struct flow *f)
 const char *classify_detail(struct classify *c, const struct flow *f, char *buf, size_t len)
 {
 	ndpi_protocol proto;
-	if (len == 0 || len > DETAIL_MEMO_LEN) {
-		memset(&proto, 0, sizeof(proto));
-		proto.master_protocol = f->app_master;
-		proto.app_protocol = f->app_proto;
+	memset(&proto, 0, sizeof(proto));
+	proto.master_protocol = f->app_master;
+	proto.app_protocol = f->app_proto;
+	if (len == 0 || len > DETAIL_MEMO_LEN)
 		return ndpi_protocol2name(c->mod, proto, buf, (u_int)len);
-	}
 	/* what nDPI writes into a buffer of len bytes: at most len - 1 and a NUL */
 	struct detail_memo *m = &c->memo[(f->app_master * 31u + f->app_proto) % DETAIL_MEMO];
 	if (m->len != len || m->master != f->app_master || m->app != f->app_proto) {
-		memset(&proto, 0, sizeof(proto));
-		proto.master_protocol = f->app_master;
-		proto.app_protocol = f->app_proto;
 		ndpi_protocol2name(c->mod, proto, m->name, (u_int)len);
 		m->master = f->app_master;
 		m->app = f->app_proto;
