@@ -91,8 +91,4 @@ void run_service_outputs(struct run *r);
 void run_final_interval(struct run *r);
 void run_progress_done(struct run *r);
 
-/* Wall clock in microseconds (CLOCK_REALTIME) and monotonic. */
-uint64_t wall_now_us(void);
-uint64_t mono_now_us(void);
-
 #endif

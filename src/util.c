@@ -10,6 +10,28 @@
 
 #include "util.h"
 
+static uint64_t clock_us(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t wall_now_us(void)
+{
+	return clock_us(CLOCK_REALTIME);
+}
+
+uint64_t mono_now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+uint64_t thread_cpu_us(void)
+{
+	return clock_us(CLOCK_THREAD_CPUTIME_ID);
+}
+
 /* Days since 1970-01-01 (negative before) to a civil date (Howard
  * Hinnant's algorithm, proleptic Gregorian).  Exact for every day an
  * int64_t of seconds reaches (|z| < 2^47): no product below overflows. */

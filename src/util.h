@@ -13,6 +13,12 @@
  * days_from_civil): no time_t range or time zone involved. */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/* Clocks in microseconds: the wall clock (CLOCK_REALTIME), the monotonic
+ * one, and the CPU time the calling thread has used. */
+uint64_t wall_now_us(void);
+uint64_t mono_now_us(void);
+uint64_t thread_cpu_us(void);
+
 /* Suricata EVE timestamp, UTC: "2024-05-14T23:37:18.029308+0000".
  * buf must hold at least 32 bytes. */
 const char *ts_format_time(uint64_t ts_us, char *buf, size_t len);
