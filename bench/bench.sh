@@ -39,7 +39,8 @@
 # per trace, tamperscope with --threads 2 up to the cores present against
 # one thread and against as many separate one-thread runs at once (the
 # machine's own ceiling), timed in interleaved rounds: medians, speed-ups,
-# peak RSS.
+# peak RSS; and from one run at each count, each thread's CPU time and how
+# long it waited for the others (tamperscope's closing lines).
 # Last, the memory a tracked flow costs once its handshake is over:
 # bench/openflows.py writes traces of N and 2N TLS 1.3 connections that
 # all stay open, and the difference of the peak RSS, divided by N, is the
@@ -275,8 +276,16 @@ print("ceiling: %d separate one-thread runs at once take %.4f s, %.2fx the time 
       % (cores, par, res[-1]["ratio"]))
 print("  together they do %.2fx the work of one run in its time: the most %d threads could reach here"
       % (cores / res[-1]["ratio"], cores))
-print()
 EOF
+	# Where the threads' time went, as tamperscope's closing lines say it
+	# (one run each; CPU time, and the waits for the other threads).
+	n=2
+	while [ "$n" -le "$cores" ]; do
+		echo "--threads $n, one run:"
+		$one --threads "$n" 2>&1 >/dev/null | sed -n 's/^tamperscope:   thread /  /p'
+		n=$((n + 1))
+	done
+	echo
 }
 
 # The memory a tracked flow costs past its handshake: peak RSS with N and

@@ -39,6 +39,21 @@ struct engine_counters {
 	uint64_t now_us;                 /* the packet clock */
 };
 
+/* Where the threads of --threads spent the run: each thread's CPU time
+ * (from its start) and the wall time it spent waiting for another thread -
+ * the first place to look when more threads do not make a run faster. */
+enum thread_role { THREAD_READER, THREAD_WORKER, THREAD_FINISHER };
+struct thread_time {
+	enum thread_role role;
+	uint64_t cpu_us;
+	/* reader: room in a worker's input, room in the finishing queue;
+	 * worker: packets, room for its finished flows;
+	 * finisher: entries to finish, a worker's finished flow */
+	uint64_t wait_us[2];
+	uint64_t finish_us;              /* reader without a finishing thread (two threads in
+					    all): finishing the flows itself (wall time) */
+};
+
 /* Flows whose verdict is interference, over all verdicts. */
 static inline uint64_t counters_blocked(const struct engine_counters *c)
 {

@@ -148,6 +148,7 @@ void engine_free(struct engine *e)
 	}
 	dnstxn_free(e->dns);
 	evidbuf_free(e->evid);
+	free(e->tt);
 	free(e);
 }
 
@@ -629,6 +630,13 @@ void engine_counters(const struct engine *e, struct engine_counters *c)
 	analyser_quic_stats(&e->an, &c->quic);
 	c->first_us = e->first_us;
 	c->now_us = e->now_us;
+}
+
+unsigned engine_thread_times(const struct engine *e, struct thread_time *out, unsigned max)
+{
+	for (unsigned i = 0; i < e->n_tt && i < max; i++)
+		out[i] = e->tt[i];
+	return e->n_tt;
 }
 
 uint64_t engine_now(const struct engine *e)

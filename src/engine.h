@@ -101,6 +101,13 @@ void engine_conclude(struct engine *e, struct run_end *end);
 
 /* A copy of the counters, for outputs. */
 void engine_counters(const struct engine *e, struct engine_counters *out);
+
+/* The times of the threads of --threads (counters.h), known once
+ * engine_finish has stopped them: up to max of them into out (the reader
+ * first, then the workers in order, the finishing thread last).  Returns
+ * how many there are: 0 with one thread. */
+unsigned engine_thread_times(const struct engine *e, struct thread_time *out, unsigned max);
+
 /* The packet clock. */
 uint64_t engine_now(const struct engine *e);
 

@@ -48,6 +48,8 @@ struct engine {
 	struct flow *pend_head, *pend_tail; /* flows awaiting a deadline, by deadline */
 	struct engine_stats st;
 	struct engine_mt *mt;        /* --threads: workers and the order flows end in; NULL for one thread */
+	struct thread_time *tt;      /* --threads: the threads' times, once stopped (engine_thread_times) */
+	unsigned n_tt;
 	const struct engine_mt_ops *mt_ops; /* engine_mt.c's, with mt */
 	/* live workers (engine_deps.share): */
 	pthread_mutex_t *share;      /* over what spans flows and the outputs; NULL: one engine */

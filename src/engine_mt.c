@@ -25,6 +25,7 @@
 #include "engine_mt.h"
 #include "ring.h"
 #include "scanner.h"
+#include "util.h"
 #include "workers.h"
 
 #define ORDER_BYTES (1u << 20) /* entries queued for the finishing thread */
@@ -60,9 +61,13 @@ struct engine_mt {
 	struct engine *e;
 	uint64_t seq;             /* flows ended so far */
 	unsigned since_publish;   /* packets queued since everything was last published */
+	uint64_t wait_us[2];      /* the engine's thread waiting: for a worker, for the finishing thread */
+	uint64_t finish_us;       /* ... finishing flows itself (two threads) */
+	uint64_t fin_cpu_us;      /* the finishing thread's CPU time, when it stopped */
+	uint64_t fin_wait_us[2];  /* ... waiting for entries, for a worker's finished flow */
 };
 
-static void wait_inline(struct engine *e, unsigned n);
+static void wait_inline(struct engine *e, unsigned n, uint64_t *waited_us);
 
 /* Everything queued reaches the other threads. */
 static void publish_all(struct engine_mt *mt)
@@ -87,8 +92,13 @@ static bool order_run(struct engine *e, struct order *o, bool wait)
 	struct worker_done *d;
 	switch (o->kind) {
 	case ORD_FLOW:
-		if (!(d = workers_take(mt->ws, o->worker, wait)))
-			return false;
+		if (!(d = workers_take(mt->ws, o->worker, false))) {
+			if (!wait)
+				return false;
+			uint64_t t0 = mono_now_us();
+			d = workers_take(mt->ws, o->worker, true);
+			*(mt->inline_fin ? &mt->wait_us[0] : &mt->fin_wait_us[1]) += mono_now_us() - t0;
+		}
 		if (d->seq != o->seq)
 			abort(); /* a worker returns its flows in the order it was given them */
 		if (d->emit)
@@ -120,11 +130,13 @@ static void drain(struct engine *e)
 	struct engine_mt *mt = e->mt;
 	size_t len;
 	struct order *o;
+	uint64_t t0 = mono_now_us();
 	ring_publish(&mt->order);
 	while ((o = (struct order *)ring_peek(&mt->order, &len)) && order_run(e, o, false)) {
 		order_free_entry(o);
 		ring_release(&mt->order, len);
 	}
+	mt->finish_us += mono_now_us() - t0;
 }
 
 static void *finisher_main(void *arg)
@@ -135,11 +147,14 @@ static void *finisher_main(void *arg)
 		size_t len;
 		struct order *o = (struct order *)ring_peek(&mt->order, &len);
 		if (!o) {
+			uint64_t t0 = mono_now_us();
 			ring_wait_data(&mt->order);
+			mt->fin_wait_us[0] += mono_now_us() - t0;
 			continue;
 		}
 		if (o->kind == ORD_STOP) {
 			ring_release(&mt->order, len);
+			mt->fin_cpu_us = thread_cpu_us();
 			return NULL;
 		}
 		order_run(mt->e, o, true);
@@ -188,10 +203,13 @@ static struct order *order_push(struct engine_mt *mt, enum order_kind kind)
 	struct order *o;
 	while (!(o = ring_reserve(&mt->order, sizeof(*o)))) {
 		publish_all(mt);
-		if (mt->inline_fin)
-			wait_inline(mt->e, 0);
-		else
+		if (mt->inline_fin) {
+			wait_inline(mt->e, 0, &mt->wait_us[1]);
+		} else {
+			uint64_t t0 = mono_now_us();
 			ring_wait_room(&mt->order, sizeof(*o));
+			mt->wait_us[1] += mono_now_us() - t0;
+		}
 	}
 	memset(o, 0, sizeof(*o));
 	o->kind = (uint8_t)kind;
@@ -209,13 +227,17 @@ static void engine_mt_stop(struct engine *e)
 	if (mt->inline_fin && mt->ws) {
 		size_t len;
 		struct order *o;
+		uint64_t t0 = mono_now_us(), waited = mt->wait_us[0];
 		publish_all(mt);
 		while ((o = (struct order *)ring_peek(&mt->order, &len))) {
 			order_run(e, o, true);
 			order_free_entry(o);
 			ring_release(&mt->order, len);
 		}
+		mt->finish_us += mono_now_us() - t0 - (mt->wait_us[0] - waited);
 	}
+	uint64_t cpu_us = thread_cpu_us(); /* before the workers' statistics are merged */
+	bool fin = mt->fin_started;
 	if (mt->fin_started) {
 		order_push(mt, ORD_STOP);
 		order_commit(mt);
@@ -223,7 +245,18 @@ static void engine_mt_stop(struct engine *e)
 		pthread_join(mt->fin, NULL);
 		mt->fin_started = false;
 	}
-	workers_free(mt->ws, &e->an, e->certs);
+	unsigned nw = mt->ws ? workers_count(mt->ws) : 0;
+	free(e->tt);
+	e->n_tt = 0;
+	if ((e->tt = calloc(1 + nw + fin, sizeof(*e->tt)))) {
+		e->tt[0] = (struct thread_time){ THREAD_READER, cpu_us, { mt->wait_us[0], mt->wait_us[1] },
+						 mt->finish_us };
+		if (fin)
+			e->tt[1 + nw] = (struct thread_time){ THREAD_FINISHER, mt->fin_cpu_us,
+							      { mt->fin_wait_us[0], mt->fin_wait_us[1] }, 0 };
+		e->n_tt = 1 + nw + fin;
+	}
+	workers_free(mt->ws, &e->an, e->certs, e->tt ? e->tt + 1 : NULL);
 	mt->ws = NULL;
 }
 
@@ -245,22 +278,27 @@ static void engine_mt_free(struct engine *e)
 }
 
 /* The engine's thread finishing inline must not sleep on a worker that
- * may itself wait for the finishing: it finishes what it can and yields. */
-static void wait_inline(struct engine *e, unsigned n)
+ * may itself wait for the finishing: it finishes what it can and yields
+ * (only the yielding counts as waiting). */
+static void wait_inline(struct engine *e, unsigned n, uint64_t *waited_us)
 {
 	drain(e);
+	uint64_t t0 = mono_now_us();
 	ring_pause(n < 64 ? 64 : n);
+	*waited_us += mono_now_us() - t0;
 }
 
 static void wait_worker(struct engine *e, unsigned w)
 {
 	struct engine_mt *mt = e->mt;
 	if (!mt->inline_fin) {
+		uint64_t t0 = mono_now_us();
 		workers_wait(mt->ws, w);
+		mt->wait_us[0] += mono_now_us() - t0;
 		return;
 	}
 	for (unsigned n = 0; !workers_has_room(mt->ws, w); n++)
-		wait_inline(e, n);
+		wait_inline(e, n, &mt->wait_us[0]);
 }
 
 /* ---- packets and ends ---------------------------------------------------------------- */

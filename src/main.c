@@ -817,6 +817,8 @@ static int analyse(struct options *o, struct app *a)
 		fprintf(stderr, "tamperscope: warning: %s\n", a->asn_warn);
 	out_stats_print_end(stderr, &c, a->certs ? cert_ctx_stats(a->certs) : NULL,
 			    end.certstats ? certstats_get_stats(end.certstats) : NULL);
+	struct thread_time tt[WORKERS_MAX + 2];
+	out_stats_print_threads(stderr, tt, engine_thread_times(a->e, tt, WORKERS_MAX + 2));
 	return status;
 }
 

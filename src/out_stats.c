@@ -364,3 +364,29 @@ void out_stats_print_end(FILE *out, const struct engine_counters *c,
 		fprintf(out, "tamperscope:   capture clock discontinuities: %llu (later timestamps shifted "
 			"to continue the clock; flows kept)\n", (unsigned long long)c->clock_jumps);
 }
+
+void out_stats_print_threads(FILE *out, const struct thread_time *tt, unsigned n)
+{
+	static const char *const waits[][2] = {
+		[THREAD_READER] = { "for room at a worker", "for room at the finishing thread" },
+		[THREAD_WORKER] = { "for packets", "for room for its finished flows" },
+		[THREAD_FINISHER] = { "for flows to finish", "for a worker's finished flow" },
+	};
+	unsigned worker = 0;
+	bool finisher = false; /* else the reader finishes the flows itself */
+	for (unsigned i = 0; i < n; i++)
+		finisher |= tt[i].role == THREAD_FINISHER;
+	for (unsigned i = 0; i < n; i++) {
+		char who[24];
+		if (tt[i].role == THREAD_WORKER)
+			snprintf(who, sizeof(who), "worker %u", ++worker);
+		else
+			snprintf(who, sizeof(who), "%s", tt[i].role == THREAD_READER ? "reader" : "finishing");
+		char fin[48] = "";
+		if (tt[i].role == THREAD_READER && !finisher)
+			snprintf(fin, sizeof(fin), " (finishing flows %.3f s)", (double)tt[i].finish_us / 1e6);
+		fprintf(out, "tamperscope:   thread %-9s %.3f s CPU%s; waited %.3f s %s, %.3f s %s\n", who,
+			(double)tt[i].cpu_us / 1e6, fin, (double)tt[i].wait_us[0] / 1e6, waits[tt[i].role][0],
+			(double)tt[i].wait_us[1] / 1e6, waits[tt[i].role][1]);
+	}
+}

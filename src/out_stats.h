@@ -29,4 +29,10 @@ struct sink out_stats_sink(const char *metrics_path, struct out_event *events);
 void out_stats_print_end(FILE *out, const struct engine_counters *c,
 			 const struct cert_stats *cs, const struct certstats_stats *cst);
 
+/* One line per thread of --threads (engine_thread_times): its CPU time
+ * and how long it waited for the others (wall time; a wait spins briefly
+ * before it sleeps, so its first microseconds are CPU time as well). */
+struct thread_time;
+void out_stats_print_threads(FILE *out, const struct thread_time *tt, unsigned n);
+
 #endif

@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "quic.h"
 #include "ring.h"
+#include "util.h"
 #include "workers.h"
 
 #define WORKER_IN_BYTES (4u << 20)   /* packets and ends queued per worker */
@@ -68,6 +69,9 @@ struct worker {
 	const struct engine_cfg *cfg;
 	const struct blockpages *bp;
 	struct worker *self0;        /* the first worker: this one's index is self - self0 */
+	uint64_t cpu_us;             /* its CPU time, when it stopped */
+	uint64_t wait_in_us;         /* waiting for packets */
+	uint64_t wait_out_us;        /* waiting for room for its finished flows */
 };
 
 struct workers {
@@ -194,8 +198,11 @@ static struct worker_done *run_end(struct worker *w, const struct msg_end *m)
 static void put_done(struct worker *w, struct worker_done *d)
 {
 	void *slot;
-	while (!(slot = ring_reserve(&w->out, sizeof(d))))
+	while (!(slot = ring_reserve(&w->out, sizeof(d)))) {
+		uint64_t t0 = mono_now_us();
 		ring_wait_room(&w->out, sizeof(d));
+		w->wait_out_us += mono_now_us() - t0;
+	}
 	memcpy(slot, &d, sizeof(d));
 	ring_commit(&w->out, sizeof(d));
 }
@@ -221,11 +228,14 @@ static void *worker_main(void *arg)
 		if (!m) {
 			ring_publish(&w->out); /* the finishing thread may wait for these */
 			take_back(w);
+			uint64_t t0 = mono_now_us();
 			ring_wait_data(&w->in);
+			w->wait_in_us += mono_now_us() - t0;
 			continue;
 		}
 		if (*m == MSG_STOP) {
 			ring_release(&w->in, len);
+			w->cpu_us = thread_cpu_us();
 			return NULL;
 		}
 		if (*m == MSG_QUIET) {
@@ -293,11 +303,11 @@ struct workers *workers_new(const struct engine_cfg *cfg, unsigned n, struct cer
 		ws->w[i].self0 = &ws->w[0];
 	for (unsigned i = 0; i < n; i++)
 		if (worker_start(&ws->w[i], cfg, certs, bp) < 0) {
-			workers_free(ws, NULL, NULL);
+			workers_free(ws, NULL, NULL, NULL);
 			return NULL;
 		}
 	if (!workers_ready(ws)) {
-		workers_free(ws, NULL, NULL);
+		workers_free(ws, NULL, NULL, NULL);
 		return NULL;
 	}
 	return ws;
@@ -315,7 +325,8 @@ static void worker_stop(struct worker *w)
 	w->started = false;
 }
 
-void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *certs)
+void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *certs,
+		  struct thread_time *times)
 {
 	if (!ws)
 		return;
@@ -323,6 +334,9 @@ void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *ce
 		struct worker *w = &ws->w[i];
 		if (w->started)
 			worker_stop(w);
+		if (times) /* joined: its last writes are visible */
+			times[i] = (struct thread_time){ THREAD_WORKER, w->cpu_us,
+							 { w->wait_in_us, w->wait_out_us }, 0 };
 		if (into)
 			analyser_merge_stats(into, &w->an);
 		if (certs && w->certs)

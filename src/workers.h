@@ -65,8 +65,11 @@ struct workers;
 struct workers *workers_new(const struct engine_cfg *cfg, unsigned n, struct cert_ctx *certs,
 			    const struct blockpages *bp);
 /* Stop the threads (after the work queued), add their counters to into and
- * to certs, free everything. */
-void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *certs);
+ * to certs, write each one's times into times[i] (when not NULL), free
+ * everything. */
+struct thread_time;
+void workers_free(struct workers *ws, struct analyser *into, struct cert_ctx *certs,
+		  struct thread_time *times);
 
 unsigned workers_count(const struct workers *ws);
 /* The worker for a flow (its table hash, flow.h): flows spread evenly. */

@@ -48,6 +48,19 @@ for truth in "$srcdir"/pcaps/*.truth; do
 	check "$name: --threads 2 and 4 write what one thread writes ($lines events, report, text)" $?
 done
 
+# the end-of-run summary says where each thread's time went: none with one thread; the reader (finishing
+# the flows itself) and the worker with two; the reader, two workers and the finishing thread with four
+num='[0-9]+\.[0-9]{3} s'
+times() {
+	grep -cE "^tamperscope:   thread ($2) +$num CPU( \(finishing flows $num\))?; waited $num for [a-z' ]+, $num for [a-z' ]+\$" \
+		"$tmp/lab-interference.$1.err"
+}
+[ "$(grep -c "thread " "$tmp/lab-interference.1.err")" = 0 ] &&
+	grep -qE "^tamperscope:   thread reader +$num CPU \(finishing flows $num\)" "$tmp/lab-interference.2.err" &&
+	[ "$(times 2 'reader')" = 1 ] && [ "$(times 2 'worker 1')" = 1 ] && [ "$(times 2 'worker 2|finishing')" = 0 ] &&
+	[ "$(times 4 'reader|worker 1|worker 2|finishing')" = 4 ] && [ "$(times 4 'worker 3')" = 0 ]
+check "the summary gives each thread's CPU time and waits (none with one thread)" $?
+
 # ---- 2. about 100 000 flows
 if python3 "$srcdir/bench/mktrace.py" --rounds 2400 -o "$tmp/big.pcap" "$srcdir/pcaps/lab-interference.pcap" \
 	>/dev/null 2>"$tmp/mktrace.err"; then
