@@ -51,14 +51,15 @@ done
 # the end-of-run summary says where each thread's time went: none with one thread; the reader (finishing
 # the flows itself) and the worker with two; the reader, two workers and the finishing thread with four
 num='[0-9]+\.[0-9]{3} s'
-times() {
+thread_lines() {
 	grep -cE "^tamperscope:   thread ($2) +$num CPU( \(finishing flows $num\))?; waited $num for [a-z' ]+, $num for [a-z' ]+\$" \
 		"$tmp/lab-interference.$1.err"
 }
 [ "$(grep -c "thread " "$tmp/lab-interference.1.err")" = 0 ] &&
 	grep -qE "^tamperscope:   thread reader +$num CPU \(finishing flows $num\)" "$tmp/lab-interference.2.err" &&
-	[ "$(times 2 'reader')" = 1 ] && [ "$(times 2 'worker 1')" = 1 ] && [ "$(times 2 'worker 2|finishing')" = 0 ] &&
-	[ "$(times 4 'reader|worker 1|worker 2|finishing')" = 4 ] && [ "$(times 4 'worker 3')" = 0 ]
+	[ "$(thread_lines 2 'reader')" = 1 ] && [ "$(thread_lines 2 'worker 1')" = 1 ] &&
+	[ "$(thread_lines 2 'worker 2|finishing')" = 0 ] &&
+	[ "$(thread_lines 4 'reader|worker 1|worker 2|finishing')" = 4 ] && [ "$(thread_lines 4 'worker 3')" = 0 ]
 check "the summary gives each thread's CPU time and waits (none with one thread)" $?
 
 # ---- 2. about 100 000 flows
