@@ -17,8 +17,7 @@ struct field {
 
 static bool is_hex(char c)
 {
-	c = ascii_lower(c);
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+	return hex_digit((unsigned char)c) >= 0;
 }
 
 static bool is_space(char c)
@@ -303,19 +302,13 @@ static bool contains_nocase(const char *hay, const char *needle)
 	return false;
 }
 
-static int hexval(char c)
-{
-	c = ascii_lower(c);
-	return c >= 'a' ? c - 'a' + 10 : c - '0';
-}
-
 /* Next character of an RFC 2253 value with its escapes undone ("\," -> ",", "\4B" -> "K"). */
 static char unescape_next(const char **p, const char *end)
 {
 	const char *s = *p;
 	if (s[0] == '\\' && end - s >= 3 && is_hex(s[1]) && is_hex(s[2])) {
 		*p = s + 3;
-		return (char)(hexval(s[1]) * 16 + hexval(s[2]));
+		return (char)(hex_digit((unsigned char)s[1]) * 16 + hex_digit((unsigned char)s[2]));
 	}
 	if (s[0] == '\\' && end - s >= 2) {
 		*p = s + 2;

@@ -155,8 +155,10 @@ void out_cert_memo_free(struct out_cert_memo *m)
 static unsigned memo_slot(const char *hex, bool leaf)
 {
 	unsigned v = 0;
-	for (int i = 0; i < 4 && hex[i]; i++)
-		v = v * 16 + (unsigned)(hex[i] <= '9' ? hex[i] - '0' : (hex[i] | 0x20) - 'a' + 10);
+	for (int i = 0; i < 4 && hex[i]; i++) {
+		int d = hex_digit((unsigned char)hex[i]);
+		v = v * 16 + (unsigned)(d < 0 ? 0 : d);
+	}
 	return (v * 2 + leaf) % CERT_MEMO_SLOTS;
 }
 
