@@ -372,6 +372,8 @@ good=$tmp/spool-s2/loaded/20261128T160000-s2.jsonl
 	sed -n 6p "$good" | sed 's/^{/{"quic_version":"1",/' # line 6: a newer sensor's column
 	sed -n 7,9p "$good"
 } | sed 's/"run_id":"\([0-9a-f]*\)"/"run_id":"bad\1"/' >"$tmp/spool-bad/bad.jsonl"
+# the rows of exactly these runs: a prefix alone would also take a real run whose random hex id begins with "bad"
+bad_ids=$(grep -o '"run_id":"bad[0-9a-f]*"' "$tmp/spool-bad/bad.jsonl" | sort -u | sed "s/\"run_id\":\"\(.*\)\"/'\1'/" | paste -sd,)
 $LOAD --url "$(ch_http "$A")" --settle 0 "$tmp/spool-bad" >"$tmp/bad.out" 2>&1
 rc=$?
 [ $rc = 3 ]
@@ -381,7 +383,7 @@ check "the truncated line is reported with its line number (3)" $?
 grep -q 'bad.jsonl:6: rejected: .*quic_version' "$tmp/bad.out"
 check "the newer schema's line is reported with its line number (6) and the unknown column" $?
 sed 's/^/    /' "$tmp/bad.out" | cut -c1-200 | head -n 4
-got=$(chq "$A" "SELECT count() FROM tamperscope.flows WHERE run_id LIKE 'bad%'")
+got=$(chq "$A" "SELECT count() FROM tamperscope.flows WHERE run_id IN ($bad_ids)")
 [ "$got" = 7 ]
 check "the 7 good rows of the 9 loaded ($got)" $?
 [ "$(cut -f1 "$tmp/spool-bad/loaded/bad.jsonl.rejected" | tr '\n' ' ')" = "3 6 " ]
