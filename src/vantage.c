@@ -36,6 +36,7 @@ const char *vantage_basis_name(enum vantage_basis b)
 	case VB_OPTION: return "option";
 	case VB_RTT: return "rtt";
 	case VB_TTL: return "ttl";
+	case VB_CONFLICT: return "conflict";
 	default: return "none";
 	}
 }
@@ -82,14 +83,18 @@ static enum vantage by_ttl(const struct tcp_obs *o)
 enum vantage vantage_infer(const struct tcp_obs *o, enum vantage_basis *by)
 {
 	uint32_t to_server, to_client;
-	enum vantage v;
+	enum vantage ttl = by_ttl(o);
 
 	if (handshake_gaps(o, &to_server, &to_client) &&
 	    (uint64_t)to_server + to_client >= VANTAGE_MIN_RTT_US) {
+		enum vantage rtt = by_rtt(to_server, to_client);
+		if (rtt != VANTAGE_UNKNOWN && ttl != VANTAGE_UNKNOWN && rtt != ttl) {
+			*by = VB_CONFLICT;
+			return VANTAGE_UNKNOWN;
+		}
 		*by = VB_RTT;
-		return by_rtt(to_server, to_client);
+		return rtt;
 	}
-	v = by_ttl(o);
-	*by = v == VANTAGE_UNKNOWN ? VB_NONE : VB_TTL;
-	return v;
+	*by = ttl == VANTAGE_UNKNOWN ? VB_NONE : VB_TTL;
+	return ttl;
 }

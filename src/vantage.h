@@ -17,6 +17,10 @@
  *     initial value (32, 64, 128, 255) has crossed no router.  The client's
  *     at an initial value and the server's not: client; the reverse:
  *     server; both or neither: unknown.
+ * When both clues decide and point to opposite sides, the flow is unknown
+ * (the conflict recorded): in a lab or data centre whose round trip is
+ * under a millisecond, one stack answering a millisecond late (a busy
+ * host) makes the split point at the wrong end, and the TTLs say so.
  * The inference only decides which verdict rules apply (verdict.h, "at
  * the server's side"); it is recorded per flow with what it rests on.
  */
@@ -38,6 +42,7 @@ enum vantage_basis {
 	VB_OPTION,     /* --vantage */
 	VB_RTT,        /* the round-trip split (a middle link is unknown by rtt) */
 	VB_TTL,        /* initial TTLs */
+	VB_CONFLICT,   /* the round trip and the TTLs point to opposite sides: unknown */
 };
 
 /* The capture's side of the path for one TCP flow; *by says why. */

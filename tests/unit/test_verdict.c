@@ -252,6 +252,7 @@ static void test_names(void **state)
 	assert_string_equal(vantage_basis_name(VB_TTL), "ttl");
 	assert_string_equal(vantage_basis_name(VB_OPTION), "option");
 	assert_string_equal(vantage_basis_name(VB_NONE), "none");
+	assert_string_equal(vantage_basis_name(VB_CONFLICT), "conflict");
 
 	struct verdict_cfg cfg;
 	verdict_cfg_default(&cfg);
@@ -1301,6 +1302,12 @@ static void test_vantage_infer(void **state)
 		{ "LAN, server's TTL initial", 0, 0, 100, 150, 127, 128, VANTAGE_SERVER, VB_TTL },
 		{ "LAN, both initial", 0, 0, 100, 150, 64, 255, VANTAGE_UNKNOWN, VB_NONE },
 		{ "LAN, neither initial", 0, 0, 100, 150, 63, 50, VANTAGE_UNKNOWN, VB_NONE },
+		/* a LAN whose client acknowledged 1.2 ms late: the split says server, the
+		 * TTLs client; and the server's SYN-ACK late, the other way round */
+		{ "client's ACK late", 0, 0, 100, 1300, 64, 63, VANTAGE_UNKNOWN, VB_CONFLICT },
+		{ "server's SYN-ACK late", 0, 0, 1200, 1250, 63, 64, VANTAGE_UNKNOWN, VB_CONFLICT },
+		/* the split decides and one TTL clue is silent: the split stands */
+		{ "split, TTLs silent", 0, 0, 100, 1300, 64, 128, VANTAGE_SERVER, VB_RTT },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		enum vantage_basis by = VB_OPTION;
