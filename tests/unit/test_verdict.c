@@ -1306,7 +1306,7 @@ static void test_vantage_infer(void **state)
 		 * TTLs client; and the server's SYN-ACK late, the other way round */
 		{ "client's ACK late", 0, 0, 100, 1300, 64, 63, VANTAGE_UNKNOWN, VB_CONFLICT },
 		{ "server's SYN-ACK late", 0, 0, 1200, 1250, 63, 64, VANTAGE_UNKNOWN, VB_CONFLICT },
-		/* the split decides and one TTL clue is silent: the split stands */
+		/* the split decides and the TTLs do not (both initial): the split stands */
 		{ "split, TTLs silent", 0, 0, 100, 1300, 64, 128, VANTAGE_SERVER, VB_RTT },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
