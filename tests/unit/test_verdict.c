@@ -1307,7 +1307,7 @@ static void test_vantage_infer(void **state)
 		{ "client's ACK late", 0, 0, 100, 1300, 64, 63, VANTAGE_UNKNOWN, VB_CONFLICT },
 		{ "server's SYN-ACK late", 0, 0, 1200, 1250, 63, 64, VANTAGE_UNKNOWN, VB_CONFLICT },
 		/* the split decides and the TTLs do not (both initial): the split stands */
-		{ "split, TTLs silent", 0, 0, 100, 1300, 64, 128, VANTAGE_SERVER, VB_RTT },
+		{ "split, both TTLs initial", 0, 0, 100, 1300, 64, 128, VANTAGE_SERVER, VB_RTT },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		enum vantage_basis by = VB_OPTION;
